@@ -1,0 +1,48 @@
+/* runtime_layout: the OCaml 5 runtime structure offsets the shim relies on.
+ *
+ * Read from the binary's DWARF (the runtime is compiled with -g) when present, else from a
+ * built-in table for the detected OCaml version. Invariants:
+ *  - a field that cannot be found is an error (-1), never a guess;
+ *  - `source` says where the figures came from, so the probe can report it;
+ *  - every offset is in bytes from the start of the named struct.
+ */
+#ifndef OCPREEMPT_RUNTIME_LAYOUT_H
+#define OCPREEMPT_RUNTIME_LAYOUT_H
+
+#include <stddef.h>
+#include "elf_image.h"
+#include "ocaml_binary.h"
+
+enum layout_source { LAYOUT_FROM_DWARF, LAYOUT_BUILTIN };
+
+struct runtime_layout {
+    enum layout_source source;
+    const char *builtin_name;       /* e.g. "5.3.0" when source == LAYOUT_BUILTIN */
+
+    struct {                        /* caml_domain_state */
+        size_t young_limit, young_ptr, young_start, young_end;
+        size_t current_stack, exn_handler, action_pending;
+        size_t requested_external_interrupt, memprof_young_trigger, id;
+        size_t size;
+    } domain_state;
+    struct {                        /* struct stack_info */
+        size_t sp, exception_ptr, handler, size;   /* size = sizeof: Stack_base = info + size */
+    } stack_info;
+    struct {                        /* struct stack_handler */
+        size_t handle_value, handle_exn, handle_effect, parent, size;
+    } stack_handler;
+    struct {                        /* struct c_stack_link */
+        size_t stack, sp, prev, size;
+    } c_stack_link;
+};
+
+/* Fills *out from DWARF if the image has it, else from the built-in table matching
+ * info->version. Returns 0, or -1 with err set (no DWARF and no table for the version, or
+ * a struct/field missing from DWARF). */
+int runtime_layout_read(const struct elf_image *img, const struct ocaml_binary_info *info,
+                        struct runtime_layout *out, struct analysis_error *err);
+
+/* The built-in table for an OCaml version ("5.3.0", "5.1.4"), or NULL. */
+const struct runtime_layout *runtime_layout_builtin(const char *version);
+
+#endif

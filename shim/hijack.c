@@ -1,0 +1,211 @@
+/* hijack: the interrupt hook and the injection (see docs/design.md).
+ *
+ * Runs in the runtime's pending-action processing on the domain's own thread: at the end of
+ * caml_do_pending_actions_res, reached from caml_call_gc (a poll or an allocation that hit
+ * the poisoned young_limit) or from any C code processing actions. Only the first case is
+ * a place to preempt, recognised by the return address at current_stack->sp being a safe
+ * point of the site table.
+ *
+ * Invariants between the overwrite of that return address and the stub's entry: nothing
+ * allocates, runs OCaml code or scans this stack. Hence:
+ *  - the previous hook (systhreads may switch threads, letting another thread's GC scan
+ *    this stack) runs BEFORE we look at the stack;
+ *  - at an allocation site we hijack only when caml_alloc_small_dispatch will not need a
+ *    minor GC after we return (young_ptr - bytes >= young_start) and memprof will not
+ *    sample the redone allocation;
+ *  - stack growth for the stub frame (caml_try_realloc_stack) happens before we read the
+ *    slot we overwrite.
+ * A request we cannot serve here is dropped: the sampler re-issues it while the fiber stays
+ * overdue, so it lands at the next safe point that qualifies.
+ */
+#include "hijack.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "runtime.h"
+#include "shim_state.h"
+#include "site_table.h"
+#include "stats.h"
+#include "stub_abi.h"
+#include "thread_registry.h"
+#include "trace.h"
+#include "yield_target.h"
+
+/* Stub globals (stub_abi.h). */
+uint64_t stub_exn_handler_offset;
+uint64_t stub_current_stack_offset;
+uintptr_t stub_caml_call_gc;
+const uintptr_t *stub_unhandled_exn;
+__thread struct stub_handoff stub_handoff __attribute__((tls_model("initial-exec")));
+
+/* Room the stub needs below the interrupted frame: its frame, the return address of its
+ * call, and the runtime's Stack_threshold that leaf code may use without checking. */
+#define STUB_STACK_NEED (STUB_FRAME_SIZE + 8 + 32 * 8 + 64)
+
+static void (*_Atomic previous_hook)(void);
+static void preempt_interrupt_hook(void);
+
+enum verdict {
+    PREEMPT,
+    SKIP_NOT_SAFEPOINT, SKIP_MAIN_FIBER, SKIP_DENIED, SKIP_BAD_SHAPE, SKIP_MUTEX,
+    SKIP_UNHANDLED, SKIP_HEAP_FULL, SKIP_MEMPROF, SKIP_NO_STACK, SKIP_NOT_READY,
+};
+
+static void count_verdict(enum verdict v, const struct safepoint *site)
+{
+    switch (v) {
+    case PREEMPT:
+        STAT_INC(preemptions);
+        if (site->kind == SITE_ALLOC)
+            STAT_INC(preempt_alloc);
+        else
+            STAT_INC(preempt_poll);
+        break;
+    case SKIP_NOT_SAFEPOINT: STAT_INC(skip_not_safepoint); break;
+    case SKIP_MAIN_FIBER:    STAT_INC(skip_main_fiber); break;
+    case SKIP_DENIED:        STAT_INC(skip_denied); break;
+    case SKIP_BAD_SHAPE:     STAT_INC(skip_bad_shape); break;
+    case SKIP_MUTEX:         STAT_INC(skip_mutex); break;
+    case SKIP_UNHANDLED:     STAT_INC(skip_unhandled); break;
+    case SKIP_HEAP_FULL:     STAT_INC(skip_heap_full); break;
+    case SKIP_MEMPROF:       STAT_INC(skip_memprof); break;
+    case SKIP_NO_STACK:      STAT_INC(skip_no_stack); break;
+    case SKIP_NOT_READY:     STAT_INC(skip_not_ready); break;
+    }
+}
+
+static bool is_main_fiber(uintptr_t stack)
+{
+    uintptr_t handler = STACK_FIELD(stack, handler);
+    return HANDLER_FIELD(handler, parent) == 0;
+}
+
+static enum verdict check_allocation(void *ds, const struct safepoint *site)
+{
+    uintptr_t young_ptr = *DS(ds, young_ptr);
+    uintptr_t after = young_ptr - site->alloc_bytes;
+    if (after < *DS(ds, young_start) || after > young_ptr)
+        return SKIP_HEAP_FULL;
+    size_t memprof = ocaml_rt.layout.domain_state.memprof_young_trigger;
+    if (memprof != (size_t)-1 && after < *ds_field(ds, memprof))
+        return SKIP_MEMPROF;
+    return PREEMPT;
+}
+
+/* Grows the fiber stack if the stub frame would not fit; returns the (maybe new) stack. */
+static uintptr_t ensure_stub_room(void *ds, uintptr_t stack)
+{
+    uintptr_t base = stack + ocaml_rt.layout.stack_info.size;
+    if (STACK_FIELD(stack, sp) - base >= STUB_STACK_NEED)
+        return stack;
+    if (!ocaml_rt.try_realloc_stack(STUB_STACK_NEED / 8))
+        return 0;
+    return *DS(ds, current_stack);
+}
+
+static enum verdict decide(struct thread_record *t, void *ds, const struct safepoint **site_out,
+                           uintptr_t *closure_out)
+{
+    uintptr_t stack = *DS(ds, current_stack);
+    const struct safepoint *site = site_table_find(*(uintptr_t *)STACK_FIELD(stack, sp));
+    *site_out = site;
+    if (!site)
+        return SKIP_NOT_SAFEPOINT;
+    if (is_main_fiber(stack))
+        return SKIP_MAIN_FIBER;
+    if (site->refusal == SITE_DENIED)
+        return SKIP_DENIED;
+    if (site->refusal == SITE_BAD_SHAPE)
+        return SKIP_BAD_SHAPE;
+    if (t->ocaml_mutexes_held > 0)
+        return SKIP_MUTEX;
+    if (t->unhandled_stack == stack)
+        return SKIP_UNHANDLED;
+    if (!site_table_ensure_registered())
+        return SKIP_NOT_READY;
+    uintptr_t closure = yield_target_closure();
+    if (!closure)
+        return SKIP_NOT_READY;
+    *closure_out = closure;
+    if (site->kind == SITE_ALLOC) {
+        enum verdict v = check_allocation(ds, site);
+        if (v != PREEMPT)
+            return v;
+    }
+    if (!ensure_stub_room(ds, stack))
+        return SKIP_NO_STACK;
+    return PREEMPT;
+}
+
+/* The point of no return: from here to the stub's entry nothing may touch the stack. */
+static void inject(void *ds, const struct safepoint *site, uintptr_t closure)
+{
+    uintptr_t stack = *DS(ds, current_stack);
+    uintptr_t *slot = (uintptr_t *)STACK_FIELD(stack, sp);
+    stub_handoff.orig_retaddr = *slot;
+    stub_handoff.shadow_retaddr = site->shadow_retaddr;
+    stub_handoff.live_mask = site->live_mask;
+    stub_handoff.alloc_bytes = site->kind == SITE_ALLOC ? site->alloc_bytes : 0;
+    stub_handoff.closure = closure;
+    stub_handoff.kind = site->kind;
+    *slot = (uintptr_t)ocpreempt_stub_entry;
+}
+
+/* The stub reports an absorbed Effect.Unhandled through the hand-off record. */
+static void collect_unhandled(struct thread_record *t)
+{
+    if (stub_handoff.unhandled_stack) {
+        t->unhandled_stack = stub_handoff.unhandled_stack;
+        stub_handoff.unhandled_stack = 0;
+        STAT_INC(unhandled);
+    }
+}
+
+static void preempt_interrupt_hook(void)
+{
+    void (*prev)(void) = atomic_load_explicit(&previous_hook, memory_order_acquire);
+    if (prev)
+        prev();
+    struct thread_record *t = thread_self();
+    if (!t || !shim_active())
+        return;
+    collect_unhandled(t);
+    if (!atomic_exchange(&t->want, 0))
+        return;
+    if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
+        stub_unhandled_exn = ocaml_rt.named_value("Effect.Unhandled");
+    void *ds = *t->caml_state_slot;
+    if (!ds)
+        return;
+    atomic_store(DS_ATOMIC(ds, requested_external_interrupt), 0);
+    STAT_INC(hook_calls);
+
+    const struct safepoint *site = NULL;
+    uintptr_t closure = 0;
+    enum verdict v = decide(t, ds, &site, &closure);
+    count_verdict(v, site);
+    if (v != PREEMPT)
+        return;
+    trace_preemption(t, site);
+    inject(ds, site, closure);
+}
+
+void hijack_install_hook(void)
+{
+    stub_exn_handler_offset = ocaml_rt.layout.domain_state.exn_handler;
+    stub_current_stack_offset = ocaml_rt.layout.domain_state.current_stack;
+    stub_caml_call_gc = ocaml_rt.caml_call_gc;
+    atomic_store(&previous_hook, *ocaml_rt.external_interrupt_hook);
+    *ocaml_rt.external_interrupt_hook = preempt_interrupt_hook;
+}
+
+void hijack_reinstall_hook_if_replaced(void)
+{
+    void (*current)(void) = *(void (*volatile *)(void))ocaml_rt.external_interrupt_hook;
+    if (current == preempt_interrupt_hook)
+        return;
+    atomic_store_explicit(&previous_hook, current, memory_order_release);
+    *(void (*volatile *)(void))ocaml_rt.external_interrupt_hook = preempt_interrupt_hook;
+}
+

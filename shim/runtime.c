@@ -1,0 +1,109 @@
+/* runtime: binding the shim to the executable's OCaml runtime (see runtime.h).
+ * Runs once, in the constructor, before any OCaml code: nothing here can race. */
+#include "runtime.h"
+
+#include <link.h>
+#include <stdio.h>
+#include <string.h>
+
+struct ocaml_runtime ocaml_rt;
+
+static int main_program_bias(struct dl_phdr_info *info, size_t size, void *out)
+{
+    (void)size;
+    *(uintptr_t *)out = info->dlpi_addr;
+    return 1;                     /* the first object is the main program */
+}
+
+static int bind_symbol(const struct elf_image *img, const char *name, uintptr_t *addr,
+                       uintptr_t *end, char *why, size_t why_len)
+{
+    struct elf_symbol sym;
+    if (elf_image_symbol(img, name, &sym) != 0) {
+        snprintf(why, why_len, "runtime symbol %s not found (stripped binary?)", name);
+        return -1;
+    }
+    *addr = ocaml_rt.bias + sym.value;
+    if (end)
+        *end = *addr + sym.size;
+    return 0;
+}
+
+#define BIND(name, field)                                                       \
+    do {                                                                        \
+        uintptr_t a_;                                                           \
+        if (bind_symbol(img, name, &a_, NULL, why, why_len) != 0)               \
+            return -1;                                                          \
+        memcpy(&ocaml_rt.field, &a_, sizeof a_);                                \
+    } while (0)
+
+static int bind_functions(const struct elf_image *img, char *why, size_t why_len)
+{
+    BIND("caml_domain_external_interrupt_hook", external_interrupt_hook);
+    BIND("caml_find_frame_descr", find_frame_descr);
+    BIND("caml_get_frame_descrs", get_frame_descrs);
+    BIND("caml_register_frametable", register_frametable);
+    BIND("caml_try_realloc_stack", try_realloc_stack);
+    BIND("caml_named_value", named_value);
+    BIND("caml_call_gc", caml_call_gc);
+    BIND("caml_frametable", frametable);
+    if (bind_symbol(img, "caml_ml_mutex_lock", &ocaml_rt.ml_mutex_lock,
+                    &ocaml_rt.ml_mutex_lock_end, why, why_len) != 0 ||
+        bind_symbol(img, "caml_ml_mutex_unlock", &ocaml_rt.ml_mutex_unlock,
+                    &ocaml_rt.ml_mutex_unlock_end, why, why_len) != 0 ||
+        bind_symbol(img, "caml_ml_mutex_try_lock", &ocaml_rt.ml_mutex_trylock,
+                    &ocaml_rt.ml_mutex_trylock_end, why, why_len) != 0)
+        return -1;
+    struct elf_symbol sym;
+    if (elf_image_symbol(img, "caml_get_domain_state", &sym) == 0)
+        ocaml_rt.get_domain_state = (void *(*)(void))(ocaml_rt.bias + sym.value);
+    if (elf_image_symbol(img, "caml_state", &sym) != 0 || sym.kind != ELF_SYMBOL_TLS) {
+        snprintf(why, why_len, "TLS symbol caml_state not found");
+        return -1;
+    }
+    ocaml_rt.caml_state_tls_offset = sym.value;
+    return 0;
+}
+
+/* The stub addresses young_limit as (%r14): refuse a layout where that is not true. */
+static int check_layout_assumptions(char *why, size_t why_len)
+{
+    if (ocaml_rt.layout.domain_state.young_limit != 0) {
+        snprintf(why, why_len, "unexpected layout: young_limit at offset %zu, not 0",
+                 ocaml_rt.layout.domain_state.young_limit);
+        return -1;
+    }
+    return 0;
+}
+
+int runtime_bind(const struct elf_image *img, char *why, size_t why_len)
+{
+    struct analysis_error err;
+    dl_iterate_phdr(main_program_bias, &ocaml_rt.bias);
+    if (ocaml_binary_identify(img, &ocaml_rt.info, &err) != 0) {
+        snprintf(why, why_len, "%s", err.msg);
+        return -1;
+    }
+    if (ocaml_rt.info.kind != OCAML_NATIVE_5) {
+        snprintf(why, why_len, "not an OCaml 5 native executable (%s)",
+                 ocaml_binary_kind_name(ocaml_rt.info.kind));
+        return 1;                 /* not ours: stay inert and silent */
+    }
+    if (runtime_layout_read(img, &ocaml_rt.info, &ocaml_rt.layout, &err) != 0) {
+        snprintf(why, why_len, "runtime layout unknown: %s", err.msg);
+        return -1;
+    }
+    if (bind_functions(img, why, why_len) != 0)
+        return -1;
+    return check_layout_assumptions(why, why_len);
+}
+
+/* glibc gives the executable TLS module id 1. */
+struct tls_index_arg { unsigned long module, offset; };
+extern void *__tls_get_addr(struct tls_index_arg *);
+
+void **runtime_caml_state_slot(void)
+{
+    struct tls_index_arg ti = { 1, ocaml_rt.caml_state_tls_offset };
+    return (void **)__tls_get_addr(&ti);
+}

@@ -1,0 +1,64 @@
+/* runtime: the running OCaml 5 runtime as the shim sees it.
+ *
+ * Bound once at start-up (runtime_bind, constructor context) from the executable's symbol
+ * table and DWARF through the analysis library; read-only afterwards, so any context may
+ * read it. Invariants:
+ *  - every address here is a run-time address (load bias applied);
+ *  - a missing symbol or field makes runtime_bind fail: the shim then disables itself;
+ *  - field accessors take a caml_domain_state* as an opaque `void *` and use the layout's
+ *    offsets: nothing is compiled against a particular OCaml version.
+ */
+#ifndef OCPREEMPT_RUNTIME_H
+#define OCPREEMPT_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "elf_image.h"
+#include "ocaml_binary.h"
+#include "runtime_layout.h"
+
+typedef void *caml_frame_descrs_t;
+
+struct ocaml_runtime {
+    uintptr_t bias;                         /* load bias of the executable */
+    struct ocaml_binary_info info;
+    struct runtime_layout layout;
+
+    void (**external_interrupt_hook)(void); /* &caml_domain_external_interrupt_hook */
+    void *(*find_frame_descr)(caml_frame_descrs_t, uintptr_t);
+    caml_frame_descrs_t (*get_frame_descrs)(void);
+    void (*register_frametable)(void *);
+    int (*try_realloc_stack)(uint64_t required_words);
+    const uintptr_t *(*named_value)(const char *);
+    void *(*get_domain_state)(void);        /* NULL on versions without it */
+    uintptr_t caml_call_gc;
+    uintptr_t frametable;                   /* caml_frametable: NULL-terminated table array */
+    uintptr_t caml_state_tls_offset;        /* st_value of the TLS symbol caml_state */
+    uintptr_t ml_mutex_lock, ml_mutex_lock_end;       /* code ranges of the OCaml Mutex */
+    uintptr_t ml_mutex_unlock, ml_mutex_unlock_end;   /* primitives that call pthread */
+    uintptr_t ml_mutex_trylock, ml_mutex_trylock_end;
+};
+
+extern struct ocaml_runtime ocaml_rt;
+
+/* Binds ocaml_rt to the running executable `img`. 0, or -1 with a one-line reason. */
+int runtime_bind(const struct elf_image *img, char *why, size_t why_len);
+
+/* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */
+void **runtime_caml_state_slot(void);
+
+static inline uintptr_t *ds_field(void *ds, size_t off) { return (uintptr_t *)((char *)ds + off); }
+static inline _Atomic uintptr_t *ds_atomic(void *ds, size_t off)
+{
+    return (_Atomic uintptr_t *)((char *)ds + off);
+}
+#define DS(ds, field) ds_field((ds), ocaml_rt.layout.domain_state.field)
+#define DS_ATOMIC(ds, field) ds_atomic((ds), ocaml_rt.layout.domain_state.field)
+#define STACK_FIELD(stk, field) \
+    (*(uintptr_t *)((char *)(stk) + ocaml_rt.layout.stack_info.field))
+#define HANDLER_FIELD(h, field) \
+    (*(uintptr_t *)((char *)(h) + ocaml_rt.layout.stack_handler.field))
+
+#endif

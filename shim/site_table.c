@@ -1,0 +1,276 @@
+/* site_table: see site_table.h.
+ *
+ * Memory: the safepoint array, its hash index and the shadow frame table are allocated
+ * once in the constructor and never freed (the runtime keeps pointers into the frame table
+ * for the life of the process). */
+#define _GNU_SOURCE
+#include "site_table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "runtime.h"
+#include "shim_state.h"
+#include "stub_abi.h"
+
+static struct safepoint *sites;
+static size_t site_count;
+static uint32_t *site_index;          /* open addressing: 1 + index into sites, 0 = empty */
+static size_t index_mask;
+static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
+static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done */
+static struct site_table_counts counts;
+static const struct elf_image *site_image;
+
+static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F4A7C15ull; }
+
+/* ---- deny-list ---------------------------------------------------------------------- */
+
+/* A function symbol `caml<Unit>.<fn>_<n>` or `caml<Unit>__<...>` is denied when <Unit>
+ * starts with a listed prefix at a component boundary. */
+static bool function_is_denied(const char *fn_symbol)
+{
+    if (strncmp(fn_symbol, "caml", 4) != 0)
+        return false;
+    const char *unit = fn_symbol + 4;
+    for (size_t i = 0; i < shim_config.deny_count; i++) {
+        const char *prefix = shim_config.deny[i];
+        size_t n = strlen(prefix);
+        if (n == 0 || strncmp(unit, prefix, n) != 0)
+            continue;
+        char next = unit[n];
+        if (next == '\0' || next == '.' || (next == '_' && unit[n + 1] == '_'))
+            return true;
+    }
+    return false;
+}
+
+const char *site_table_function_name(uintptr_t addr)
+{
+    struct elf_symbol sym;
+    if (site_image && elf_image_symbol_at(site_image, addr - ocaml_rt.bias, &sym) == 0)
+        return sym.name;
+    return "?";
+}
+
+/* ---- collecting the sites ------------------------------------------------------------- */
+
+struct collect_ctx {
+    const struct elf_image *img;
+    const struct site_targets *targets;
+    size_t capacity;
+    int failed;
+};
+
+static enum site_shape classify_in_memory(uintptr_t retaddr, const struct site_targets *t)
+{
+    return site_shape_classify((const uint8_t *)(retaddr - 5), retaddr, t);
+}
+
+static int collect_site(const struct frame_descr_view *d, void *p)
+{
+    struct collect_ctx *ctx = p;
+    if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
+        return 0;
+    if (site_count == ctx->capacity) {
+        size_t cap = ctx->capacity ? ctx->capacity * 2 : 4096;
+        struct safepoint *grown = realloc(sites, cap * sizeof *sites);
+        if (!grown) {
+            ctx->failed = 1;
+            return 1;
+        }
+        sites = grown;
+        ctx->capacity = cap;
+    }
+    struct safepoint *s = &sites[site_count++];
+    memset(s, 0, sizeof *s);
+    s->retaddr = (uintptr_t)d->retaddr;
+    s->kind = (uint8_t)d->kind;
+    s->live_mask = frame_descr_live_regs(d);
+    s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
+    s->shape = (uint8_t)classify_in_memory(s->retaddr, ctx->targets);
+    if (s->shape == SHAPE_UNRECOGNISED) {
+        s->refusal = SITE_BAD_SHAPE;
+        counts.bad_shape++;
+    } else if (function_is_denied(site_table_function_name(s->retaddr))) {
+        s->refusal = SITE_DENIED;
+        counts.denied++;
+    }
+    if (s->kind == SITE_POLL)
+        counts.poll++;
+    else
+        counts.alloc++;
+    return 0;
+}
+
+static int bind_targets(const struct elf_image *img, struct site_targets *t)
+{
+    static const char *const names[] = { "caml_call_gc", "caml_alloc1", "caml_alloc2",
+                                         "caml_alloc3", "caml_allocN" };
+    uint64_t *slots[] = { &t->call_gc, &t->alloc1, &t->alloc2, &t->alloc3, &t->allocN };
+    for (size_t i = 0; i < 5; i++) {
+        struct elf_symbol sym;
+        if (elf_image_symbol(img, names[i], &sym) != 0)
+            return -1;
+        *slots[i] = ocaml_rt.bias + sym.value;
+    }
+    return 0;
+}
+
+static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
+{
+    struct site_targets targets;
+    if (bind_targets(img, &targets) != 0) {
+        snprintf(why, why_len, "caml_call_gc/caml_allocN not found");
+        return -1;
+    }
+    struct collect_ctx ctx = { img, &targets, 0, 0 };
+    for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable; *t; t++) {
+        if (frametable_each(*t, SIZE_MAX / 2, collect_site, &ctx) < 0) {
+            snprintf(why, why_len, "malformed frame table at %p", (const void *)*t);
+            return -1;
+        }
+        if (ctx.failed) {
+            snprintf(why, why_len, "out of memory building the safe-point table");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- index ---------------------------------------------------------------------------- */
+
+static int build_index(char *why, size_t why_len)
+{
+    size_t cap = 16;
+    while (cap < site_count * 2)
+        cap *= 2;
+    site_index = calloc(cap, sizeof *site_index);
+    if (!site_index) {
+        snprintf(why, why_len, "out of memory indexing safe points");
+        return -1;
+    }
+    index_mask = cap - 1;
+    for (size_t i = 0; i < site_count; i++) {
+        size_t h = hash_retaddr(sites[i].retaddr) & index_mask;
+        while (site_index[h])
+            h = (h + 1) & index_mask;
+        site_index[h] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
+const struct safepoint *site_table_find(uintptr_t retaddr)
+{
+    if (!site_index)
+        return NULL;
+    for (size_t h = hash_retaddr(retaddr) & index_mask;; h = (h + 1) & index_mask) {
+        uint32_t i = site_index[h];
+        if (i == 0)
+            return NULL;
+        if (sites[i - 1].retaddr == retaddr)
+            return &sites[i - 1];
+    }
+}
+
+/* ---- shadow frame table ----------------------------------------------------------- */
+
+static uint8_t *emit_descriptor(uint8_t *p, uintptr_t retaddr, uint16_t frame_size,
+                                const uint16_t *live, uint16_t num_live)
+{
+    memcpy(p, &retaddr, 8);
+    memcpy(p + 8, &frame_size, 2);
+    memcpy(p + 10, &num_live, 2);
+    memcpy(p + 12, live, 2u * num_live);
+    size_t len = 12 + 2u * num_live;
+    len = (len + 7) & ~(size_t)7;
+    return p + len;
+}
+
+struct shadow_ctx { uint8_t *out; size_t next_site; };
+
+/* The original descriptor, stack slots only (even offsets). */
+static int emit_shadow(const struct frame_descr_view *d, void *p)
+{
+    struct shadow_ctx *ctx = p;
+    if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
+        return 0;
+    struct safepoint *s = &sites[ctx->next_site++];
+    uint16_t live[d->num_live ? d->num_live : 1];
+    uint16_t n = 0;
+    for (uint16_t i = 0; i < d->num_live; i++)
+        if ((d->live_ofs[i] & 1) == 0)
+            live[n++] = d->live_ofs[i];
+    ctx->out = emit_descriptor(ctx->out, s->shadow_retaddr, d->frame_size, live, n);
+    return 0;
+}
+
+static int build_shadow_frametable(char *why, size_t why_len)
+{
+    /* Shadow addresses: 8 bytes apart so the runtime's hash (addr >> 3) spreads them. */
+    size_t span = (site_count + 1) * 8;
+    void *shadow = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (shadow == MAP_FAILED) {
+        snprintf(why, why_len, "cannot reserve shadow return addresses");
+        return -1;
+    }
+    for (size_t i = 0; i < site_count; i++)
+        sites[i].shadow_retaddr = (uintptr_t)shadow + 8 * i;
+
+    /* Upper bound: per site 12 bytes + 2 per stack slot (< 2^16) + 8 of alignment. */
+    size_t bytes = 8 + (12 + 2 * 13 + 8);
+    struct shadow_ctx ctx = { NULL, 0 };
+    for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable; *t; t++) {
+        long len = frametable_length(*t, SIZE_MAX / 2);
+        if (len < 0) {
+            snprintf(why, why_len, "malformed frame table");
+            return -1;
+        }
+        bytes += (size_t)len + 16 * 1024;
+    }
+    shadow_frametable = malloc(bytes);
+    if (!shadow_frametable) {
+        snprintf(why, why_len, "out of memory for the shadow frame table");
+        return -1;
+    }
+    int64_t count = (int64_t)site_count + 1;
+    memcpy(shadow_frametable, &count, 8);
+    uint16_t stub_live[GC_REGS_COUNT];
+    for (int i = 0; i < GC_REGS_COUNT; i++)
+        stub_live[i] = (uint16_t)(STUB_GC_SLOTS + 8 * i);
+    ctx.out = emit_descriptor(shadow_frametable + 8, (uintptr_t)ocpreempt_stub_yield_ret,
+                              STUB_FRAME_SIZE, stub_live, GC_REGS_COUNT);
+    for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable; *t; t++)
+        frametable_each(*t, SIZE_MAX / 2, emit_shadow, &ctx);
+    if (ctx.next_site != site_count || (size_t)(ctx.out - shadow_frametable) > bytes) {
+        /* Broken invariant inside the shim: fail closed. */
+        fprintf(stderr, "ocpreempt: internal error: shadow table mismatch\n");
+        abort();
+    }
+    return 0;
+}
+
+int site_table_build(const struct elf_image *img, char *why, size_t why_len)
+{
+    site_image = img;
+    if (collect_sites(img, why, why_len) != 0 || build_index(why, why_len) != 0 ||
+        build_shadow_frametable(why, why_len) != 0)
+        return -1;
+    return 0;
+}
+
+bool site_table_ensure_registered(void)
+{
+    int state = atomic_load_explicit(&registration, memory_order_acquire);
+    if (state == 2)
+        return true;
+    if (state == 1 || !atomic_compare_exchange_strong(&registration, &state, 1))
+        return false;
+    ocaml_rt.register_frametable(shadow_frametable);
+    atomic_store_explicit(&registration, 2, memory_order_release);
+    return false;          /* registered just now: preempt from the next request on */
+}
+
+void site_table_counts(struct site_table_counts *out) { *out = counts; }

@@ -1,0 +1,61 @@
+/* site_table: every preemptible safe point of the executable, and the frame descriptors
+ * that keep the GC exact while a preempted fiber is suspended.
+ *
+ * Built once in the constructor from the in-memory frame tables (caml_frametable), then
+ * read-only, except `registered`, set once when the shadow frame table has been handed to
+ * the runtime (caml_register_frametable, a stop-the-world, from the interrupt hook).
+ *
+ * For each poll/allocation site the table keeps a shadow return address: a unique address
+ * in a PROT_NONE mapping (never executed) whose descriptor has the site's frame size and
+ * stack slots but no register slots (suspended stacks are scanned without gc_regs). The stub
+ * stores it as the interrupted frame's return address while the yield runs. One more
+ * descriptor covers the stub's own frame at its call to the yield closure.
+ */
+#ifndef OCPREEMPT_SITE_TABLE_H
+#define OCPREEMPT_SITE_TABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "elf_image.h"
+#include "frametable.h"
+#include "site_shape.h"
+
+enum site_refusal {
+    SITE_OK,
+    SITE_DENIED,          /* in a module of the deny-list */
+    SITE_BAD_SHAPE,       /* code around it is not what the stub can resume */
+};
+
+struct safepoint {
+    uintptr_t retaddr;            /* run-time return address of the caml_call_gc call */
+    uintptr_t shadow_retaddr;
+    uint32_t live_mask;           /* gc_regs index bits of live value registers */
+    uint32_t alloc_bytes;         /* 0 for a poll */
+    uint8_t kind;                 /* SITE_POLL or SITE_ALLOC */
+    uint8_t refusal;              /* enum site_refusal */
+    uint8_t shape;                /* enum site_shape */
+};
+
+struct site_table_counts {
+    unsigned long poll, alloc, denied, bad_shape;
+};
+
+/* Builds the table. 0, or -1 with a one-line reason. */
+int site_table_build(const struct elf_image *img, char *why, size_t why_len);
+
+/* The safe point whose return address is retaddr, or NULL. Any context. */
+const struct safepoint *site_table_find(uintptr_t retaddr);
+
+/* Registers the shadow + stub descriptors with the runtime once. Must run in OCaml context
+ * with the domain lock held (the interrupt hook). Returns true once they are registered;
+ * false if another domain is doing it right now (try again at the next request). */
+bool site_table_ensure_registered(void);
+
+void site_table_counts(struct site_table_counts *out);
+
+/* Name of the function containing a run-time address, for stats ("?" if unknown). */
+const char *site_table_function_name(uintptr_t addr);
+
+#endif

@@ -1,0 +1,53 @@
+/* thread_registry: every thread that may run OCaml code, and its preemption state.
+ *
+ * A fixed array of records (no allocation after start-up, so the monitor thread, the hook
+ * and a signal handler may all touch it). A thread registers itself: the main thread from
+ * the constructor, others from the pthread_create wrapper before the user's start routine.
+ * Ownership of fields:
+ *  - set once by the owning thread at registration: tid, cpu_clock, caml_state_slot;
+ *  - sampler-private (monitor thread, or the owner's signal handler): last_stack,
+ *    stack_cpu_start_ns;
+ *  - request flag `want` and `request_ns`: written by the requester, consumed and cleared by
+ *    the owner's interrupt hook (atomics);
+ *  - owner-private: ocaml_mutexes_held, unhandled_stack.
+ */
+#ifndef OCPREEMPT_THREAD_REGISTRY_H
+#define OCPREEMPT_THREAD_REGISTRY_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define THREAD_REGISTRY_MAX 512
+
+struct thread_record {
+    _Atomic int in_use;
+    pid_t tid;
+    clockid_t cpu_clock;
+    void **caml_state_slot;        /* this thread's `caml_state`; *slot NULL: no domain */
+
+    void *last_stack;              /* sampler-private */
+    uint64_t stack_cpu_start_ns;
+
+    _Atomic int want;              /* a preemption is requested for this thread */
+    _Atomic uint64_t request_ns;   /* CLOCK_MONOTONIC time of the (first) request */
+
+    int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
+    uintptr_t unhandled_stack;     /* owner-private: stack the yield was unhandled on */
+};
+
+extern struct thread_record thread_registry[THREAD_REGISTRY_MAX];
+
+/* The calling thread's record, or NULL if it is not registered. */
+struct thread_record *thread_self(void);
+
+/* Registers the calling thread. Returns its record, or NULL when the registry is full. */
+struct thread_record *thread_register_self(void);
+void thread_unregister_self(void);
+void thread_registry_after_fork(void);   /* in the child, before anything else */
+
+uint64_t monotonic_ns(void);
+uint64_t thread_cpu_ns(clockid_t clock);
+
+#endif
