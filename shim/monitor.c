@@ -15,6 +15,7 @@
 #include "hijack.h"
 #include "request.h"
 #include "shim_state.h"
+#include "signal_timer.h"
 
 static uint64_t period_ns;
 
@@ -71,11 +72,21 @@ static int spawn_monitor(void)
     return rc;
 }
 
+/* POSIX timers and threads do not survive fork(): re-arm the child's request path. */
 static void restart_in_child(void)
 {
     thread_registry_after_fork();
-    if (shim_active())
+    if (!shim_active())
+        return;
+    if (shim_config.request == REQUEST_SIGNAL) {
+        struct thread_record *self = thread_self();
+        if (self) {
+            self->has_timer = 0;
+            signal_timer_thread_start(self);
+        }
+    } else {
         spawn_monitor();
+    }
 }
 
 int monitor_start(char *why, size_t why_len)
@@ -85,6 +96,13 @@ int monitor_start(char *why, size_t why_len)
         snprintf(why, why_len, "cannot start the monitor thread: %s", strerror(errno));
         return -1;
     }
-    pthread_atfork(NULL, NULL, restart_in_child);
     return 0;
+}
+
+int request_start(char *why, size_t why_len)
+{
+    pthread_atfork(NULL, NULL, restart_in_child);
+    if (shim_config.request == REQUEST_SIGNAL)
+        return signal_timer_start(why, why_len);
+    return monitor_start(why, why_len);
 }

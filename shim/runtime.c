@@ -1,5 +1,6 @@
 /* runtime: binding the shim to the executable's OCaml runtime (see runtime.h).
  * Runs once, in the constructor, before any OCaml code: nothing here can race. */
+#define _GNU_SOURCE
 #include "runtime.h"
 
 #include <link.h>

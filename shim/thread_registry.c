@@ -12,6 +12,7 @@
 
 #include "runtime.h"
 #include "shim_state.h"
+#include "signal_timer.h"
 
 struct thread_record thread_registry[THREAD_REGISTRY_MAX];
 static __thread struct thread_record *self_record;
@@ -51,8 +52,11 @@ struct thread_record *thread_register_self(void)
         atomic_store(&r->want, 0);
         r->ocaml_mutexes_held = 0;
         r->unhandled_stack = 0;
+        r->has_timer = 0;
         self_record = r;
         atomic_store_explicit(&r->in_use, 1, memory_order_release);   /* now visible */
+        if (shim_config.request == REQUEST_SIGNAL && shim_active())
+            signal_timer_thread_start(r);     /* failure: this thread is never preempted */
         return r;
     }
     return NULL;
@@ -63,6 +67,7 @@ void thread_unregister_self(void)
     struct thread_record *r = self_record;
     if (!r)
         return;
+    signal_timer_thread_stop(r);
     self_record = NULL;
     r->caml_state_slot = NULL;
     atomic_store_explicit(&r->in_use, 0, memory_order_release);

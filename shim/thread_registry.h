@@ -33,6 +33,9 @@ struct thread_record {
     _Atomic int want;              /* a preemption is requested for this thread */
     _Atomic uint64_t request_ns;   /* CLOCK_MONOTONIC time of the (first) request */
 
+    timer_t timer;                 /* owner-private: signal path's CPU-time timer */
+    int has_timer;
+
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
     uintptr_t unhandled_stack;     /* owner-private: stack the yield was unhandled on */
 };
