@@ -29,6 +29,11 @@ struct ocaml_binary_info {
 int ocaml_binary_identify(const struct elf_image *img, struct ocaml_binary_info *out,
                           struct analysis_error *err);
 
+/* Addition: does the file end with a bytecode executable trailer ("Caml1999X0NN")? For
+ * files that are not ELF at all (ocamlc's default `#!ocamlrun` output). 1 yes (magic
+ * copied, NUL-terminated, if magic != NULL), 0 no, -1 unreadable. */
+int ocaml_bytecode_trailer(const char *path, char *magic, size_t magic_len);
+
 const char *ocaml_binary_kind_name(enum ocaml_binary_kind k);
 const char *ocaml_runtime_variant_name(enum ocaml_runtime_variant v);
 

@@ -27,6 +27,14 @@ struct yield_candidate {
                                              pointer is code_addr (between data_begin/end), 0
                                              if none */
     char location[OCAML_SYMBOL_MAX];      /* "sched.ml:12" or "" */
+    int module_field;                     /* addition: index of the module block field
+                                             that holds static_closure: read from the
+                                             block when statically filled (OCaml 4,
+                                             flambda), else decoded from the store in
+                                             caml<Unit>.entry (OCaml 5 fills the block at
+                                             run time). -1 if not found. Not proof of a
+                                             toplevel value: without flambda a
+                                             submodule's functions get fields too. */
 };
 
 /* Splits "A.B.fn" into the unit symbol ("camlA__B") and function ("fn"). 0 or -1 (malformed:

@@ -23,6 +23,8 @@ struct runtime_layout {
         size_t young_limit, young_ptr, young_start, young_end;
         size_t current_stack, exn_handler, action_pending;
         size_t requested_external_interrupt, memprof_young_trigger, id;
+                                    /* memprof_young_trigger is (size_t)-1 when the
+                                       runtime has no such field (OCaml < 5.2: 5.1.4) */
         size_t size;
     } domain_state;
     struct {                        /* struct stack_info */
@@ -42,7 +44,16 @@ struct runtime_layout {
 int runtime_layout_read(const struct elf_image *img, const struct ocaml_binary_info *info,
                         struct runtime_layout *out, struct analysis_error *err);
 
-/* The built-in table for an OCaml version ("5.3.0", "5.1.4"), or NULL. */
+/* The built-in table for an OCaml version ("5.3.0", "5.1.0"), or NULL. A "+suffix"
+ * (e.g. "5.3.0+fp") is ignored; any other version, including other patch releases, has
+ * no table. "5.1.4" is accepted as an alias of "5.1.0": npm's ocaml@5.1.4 package, which
+ * scripts/setup-ocaml.sh builds, is OCaml 5.1.0 (Sys.ocaml_version = "5.1.0"). */
 const struct runtime_layout *runtime_layout_builtin(const char *version);
+
+/* Addition: DWARF only, no fallback (used by runtime_layout_read and by the test that
+ * checks the built-in tables). 0 read; 1 the image has no DWARF for the runtime (err says
+ * why); -1 DWARF is there but unreadable or lacks a struct/field (err names it). */
+int runtime_layout_from_dwarf(const struct elf_image *img, struct runtime_layout *out,
+                              struct analysis_error *err);
 
 #endif

@@ -51,17 +51,24 @@ function(ocaml_program)
       message(FATAL_ERROR "ocaml_program: unknown library ${lib}")
     endif()
   endforeach()
+  # ocamlopt writes .cmi/.cmx/.o beside each source: compile private copies in a
+  # per-program directory, so the source tree stays clean and two programs sharing a
+  # source (e.g. one per compiler version) never race on its outputs.
   set(srcs "")
+  set(basenames "")
   foreach(s ${P_SOURCES})
     list(APPEND srcs "${CMAKE_CURRENT_SOURCE_DIR}/${s}")
+    get_filename_component(b "${s}" NAME)
+    list(APPEND basenames "${b}")
   endforeach()
   set(workdir "${CMAKE_CURRENT_BINARY_DIR}/${P_NAME}.d")
   set(exe "${P_OUTPUT_DIR}/${P_NAME}")
   add_custom_command(
     OUTPUT "${exe}"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${workdir}"
+    COMMAND ${CMAKE_COMMAND} -E copy ${srcs} "${workdir}"
     COMMAND ${CMAKE_COMMAND} -E chdir "${workdir}"
-            "${ocamlopt}" ${P_FLAGS} ${libargs} ${srcs} -o "${exe}"
+            "${ocamlopt}" ${P_FLAGS} ${libargs} ${basenames} -o "${exe}"
     DEPENDS ${srcs}
     COMMENT "ocamlopt ${P_VERSION}: ${P_NAME}"
     VERBATIM)

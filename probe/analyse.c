@@ -1,0 +1,145 @@
+/* analyse: from a path to a filled probe_report and its verdict.
+ *
+ * Order matters and is the one the shim follows at start-up: open the ELF, identify the
+ * OCaml kind/version, read the runtime layout, then look at frame tables and the yield
+ * function. Invariants: later steps run only when earlier ones make them meaningful; every
+ * step that fails leaves its reason in the report and, when it makes the program
+ * unpreemptable, one verdict reason.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "probe_report.h"
+
+static void add_reason(struct probe_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_reason(struct probe_report *r, const char *fmt, ...)
+{
+    if (r->reason_count == PROBE_MAX_REASONS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->reasons[r->reason_count++], PROBE_REASON_LEN, fmt, ap);
+    va_end(ap);
+}
+
+/* A file libelf rejects may still be an OCaml bytecode script: say so rather than fail. */
+static bool recognise_bytecode_script(struct probe_report *r)
+{
+    if (ocaml_bytecode_trailer(r->path, r->bytecode_magic, sizeof r->bytecode_magic) != 1)
+        return false;
+    r->is_elf = false;
+    r->info.kind = OCAML_BYTECODE;
+    return true;
+}
+
+static void judge_kind(struct probe_report *r)
+{
+    switch (r->info.kind) {
+    case OCAML_NATIVE_5: return;
+    case OCAML_NATIVE_4:
+        add_reason(r, "OCaml %s native code: OCaml < 5 has no effects or fibers",
+                   r->info.version[0] ? r->info.version : "4.x");
+        return;
+    case OCAML_BYTECODE:
+        add_reason(r, "OCaml bytecode executable: ocpreempt needs native code (ocamlopt)");
+        return;
+    case NOT_OCAML:
+        add_reason(r, "not an OCaml executable");
+        return;
+    }
+}
+
+static void analyse_layout(struct probe_report *r, const struct elf_image *img)
+{
+    struct analysis_error err = {{0}};
+    r->layout_attempted = true;
+    r->layout_ok = runtime_layout_read(img, &r->info, &r->layout, &err) == 0;
+    if (!r->layout_ok) {
+        snprintf(r->layout_error, sizeof r->layout_error, "%s", err.msg);
+        add_reason(r, "runtime layout unknown (%s)", err.msg);
+    }
+}
+
+static void analyse_census(struct probe_report *r, const struct elf_image *img)
+{
+    struct analysis_error err = {{0}};
+    r->census_attempted = true;
+    r->census_ok = census_take(img, &r->census, &err) == 0;
+    if (!r->census_ok) {
+        /* A frame table we cannot walk means a corrupt file (or a format we do not know):
+         * that is "could not analyse", not a property of a sound program. */
+        snprintf(r->census_error, sizeof r->census_error, "%s", err.msg);
+        snprintf(r->error, sizeof r->error, "%.90s: frame tables unreadable: %.130s", r->path,
+                 err.msg);
+        return;
+    }
+    if (census_safepoints(&r->census) == 0)
+        add_reason(r, "no poll or allocation sites in the frame tables");
+    else if (census_recognised(&r->census) == 0)
+        add_reason(r, "no poll or allocation site has a recognised code shape");
+}
+
+static void analyse_yield(struct probe_report *r, const struct elf_image *img,
+                          const char *requested)
+{
+    r->yield_attempted = true;
+    yield_report_fill(img, requested, &r->yield);
+    const struct yield_report *y = &r->yield;
+    if (y->requested && y->error[0] != '\0')
+        add_reason(r, "%s", y->error);
+    else if (y->requested && y->request.count == 0)
+        add_reason(r, "yield function %s not found", y->request.path);
+    else if (!y->requested && y->known_count == 0)
+        add_reason(r, "no known scheduler's yield found%s; name one with --yield Module.fn",
+                   y->toplevel_count ? " (toplevel yield functions listed above)" : "");
+}
+
+static void analyse_native5(struct probe_report *r, const struct elf_image *img,
+                            const char *requested)
+{
+    analyse_layout(r, img);
+    analyse_census(r, img);
+    analyse_yield(r, img, requested);
+}
+
+void probe_analyse(const char *path, const char *requested_yield, struct probe_report *r)
+{
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    r->is_elf = true;
+    struct analysis_error err = {{0}};
+    struct elf_image *img = NULL;
+    if (elf_image_open(path, &img, &err) != 0) {
+        if (recognise_bytecode_script(r)) {
+            judge_kind(r);
+            r->status = PROBE_UNSUPPORTED;
+            return;
+        }
+        r->status = PROBE_ERROR;
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+        return;
+    }
+    r->elf_opened = true;
+    r->pie = elf_image_is_pie(img);
+    r->has_symtab = elf_image_has_symtab(img);
+    r->has_dwarf = elf_image_has_dwarf(img);
+    if (ocaml_binary_identify(img, &r->info, &err) != 0) {
+        r->status = PROBE_ERROR;
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+        elf_image_close(img);
+        return;
+    }
+    judge_kind(r);
+    if (r->info.kind == OCAML_BYTECODE)
+        ocaml_bytecode_trailer(path, r->bytecode_magic, sizeof r->bytecode_magic);
+    if (r->info.kind == OCAML_NATIVE_5)
+        analyse_native5(r, img, requested_yield);
+    elf_image_close(img);
+    if (r->error[0] != '\0')
+        r->status = PROBE_ERROR;
+    else
+        r->status = r->reason_count == 0 ? PROBE_SUPPORTED : PROBE_UNSUPPORTED;
+}

@@ -1,0 +1,259 @@
+/* report_json: the machine-readable rendering of a probe_report (keys: docs/probe.md).
+ *
+ * Invariants: the key set is stable: every documented key is always present, with null
+ * where a fact does not apply (e.g. "layout" for a non-OCaml file); addresses are strings
+ * "0x..." (JSON numbers lose precision past 2^53); sizes and counts are numbers.
+ */
+#include <stdio.h>
+
+#include "json_writer.h"
+#include "probe_report.h"
+
+static const char *verdict_name(enum probe_status s)
+{
+    switch (s) {
+    case PROBE_SUPPORTED: return "supported";
+    case PROBE_UNSUPPORTED: return "unsupported";
+    case PROBE_ERROR: return "error";
+    }
+    return "error";
+}
+
+static void optional_string(struct json_writer *w, const char *key, const char *s)
+{
+    json_string(w, key, s != NULL && s[0] != '\0' ? s : NULL);
+}
+
+static void write_offset(struct json_writer *w, const char *key, size_t v)
+{
+    if (v == (size_t)-1)
+        json_null(w, key);
+    else
+        json_uint(w, key, v);
+}
+
+static void write_layout(struct json_writer *w, const struct probe_report *r)
+{
+    if (!r->layout_attempted) {
+        json_null(w, "layout");
+        return;
+    }
+    const struct runtime_layout *l = &r->layout;
+    json_begin_object(w, "layout");
+    if (!r->layout_ok) {
+        json_null(w, "source");
+        json_null(w, "builtin_version");
+        json_string(w, "error", r->layout_error);
+        json_end_object(w);
+        return;
+    }
+    json_string(w, "source", l->source == LAYOUT_FROM_DWARF ? "dwarf" : "builtin");
+    json_string(w, "builtin_version", l->source == LAYOUT_BUILTIN ? l->builtin_name : NULL);
+    json_null(w, "error");
+    json_begin_object(w, "domain_state");
+    write_offset(w, "young_limit", l->domain_state.young_limit);
+    write_offset(w, "young_ptr", l->domain_state.young_ptr);
+    write_offset(w, "young_start", l->domain_state.young_start);
+    write_offset(w, "young_end", l->domain_state.young_end);
+    write_offset(w, "current_stack", l->domain_state.current_stack);
+    write_offset(w, "exn_handler", l->domain_state.exn_handler);
+    write_offset(w, "action_pending", l->domain_state.action_pending);
+    write_offset(w, "requested_external_interrupt", l->domain_state.requested_external_interrupt);
+    write_offset(w, "memprof_young_trigger", l->domain_state.memprof_young_trigger);
+    write_offset(w, "id", l->domain_state.id);
+    write_offset(w, "size", l->domain_state.size);
+    json_end_object(w);
+    json_begin_object(w, "stack_info");
+    write_offset(w, "sp", l->stack_info.sp);
+    write_offset(w, "exception_ptr", l->stack_info.exception_ptr);
+    write_offset(w, "handler", l->stack_info.handler);
+    write_offset(w, "size", l->stack_info.size);
+    json_end_object(w);
+    json_begin_object(w, "stack_handler");
+    write_offset(w, "handle_value", l->stack_handler.handle_value);
+    write_offset(w, "handle_exn", l->stack_handler.handle_exn);
+    write_offset(w, "handle_effect", l->stack_handler.handle_effect);
+    write_offset(w, "parent", l->stack_handler.parent);
+    write_offset(w, "size", l->stack_handler.size);
+    json_end_object(w);
+    json_begin_object(w, "c_stack_link");
+    write_offset(w, "stack", l->c_stack_link.stack);
+    write_offset(w, "sp", l->c_stack_link.sp);
+    write_offset(w, "prev", l->c_stack_link.prev);
+    write_offset(w, "size", l->c_stack_link.size);
+    json_end_object(w);
+    json_end_object(w);
+}
+
+static void write_shapes(struct json_writer *w, const char *key, const size_t s[CENSUS_SHAPES])
+{
+    json_begin_object(w, key);
+    json_uint(w, "call_gc_then_jmp", s[SHAPE_CALL_GC_THEN_JMP]);
+    json_uint(w, "call_allocN", s[SHAPE_CALL_ALLOCN]);
+    json_uint(w, "unrecognised", s[SHAPE_UNRECOGNISED]);
+    json_end_object(w);
+}
+
+static void write_example(struct json_writer *w, const struct census_site *s)
+{
+    json_begin_object(w, NULL);
+    json_hex(w, "retaddr", s->retaddr);
+    json_string(w, "kind", safepoint_kind_name(s->kind));
+    optional_string(w, "function", s->function);
+    if (s->code_readable) {
+        char hex[32];
+        for (int i = 0; i < 7; i++)
+            snprintf(hex + 2 * i, sizeof hex - 2 * (size_t)i, "%02x", s->code[i]);
+        json_string(w, "code", hex);
+    } else {
+        json_null(w, "code");
+    }
+    json_end_object(w);
+}
+
+static void write_census(struct json_writer *w, const struct probe_report *r)
+{
+    if (!r->census_attempted) {
+        json_null(w, "census");
+        return;
+    }
+    const struct census *c = &r->census;
+    json_begin_object(w, "census");
+    optional_string(w, "error", r->census_ok ? NULL : r->census_error);
+    json_uint(w, "modules", c->modules);
+    json_uint(w, "descriptors", c->descriptors);
+    json_uint(w, "with_debuginfo", c->with_debuginfo);
+    json_uint(w, "return_to_c", c->return_to_c);
+    json_uint(w, "call_sites", c->calls);
+    json_uint(w, "poll_sites", c->polls);
+    json_uint(w, "alloc_sites", c->allocs);
+    write_shapes(w, "poll_shapes", c->poll_shapes);
+    write_shapes(w, "alloc_shapes", c->alloc_shapes);
+    json_uint(w, "recognised", census_recognised(c));
+    if (census_safepoints(c) > 0)
+        json_double(w, "recognised_ratio",
+                    (double)census_recognised(c) / (double)census_safepoints(c));
+    else
+        json_null(w, "recognised_ratio");
+    json_begin_array(w, "unrecognised_examples");
+    for (size_t i = 0; i < c->example_count; i++)
+        write_example(w, &c->examples[i]);
+    json_end_array(w);
+    json_end_object(w);
+}
+
+static void write_candidate(struct json_writer *w, const struct yield_candidate *c)
+{
+    json_begin_object(w, NULL);
+    json_string(w, "code_symbol", c->code_symbol);
+    json_hex(w, "code_addr", c->code_addr);
+    json_string(w, "module_symbol", c->module_symbol);
+    if (c->module_block)
+        json_hex(w, "module_block", c->module_block);
+    else
+        json_null(w, "module_block");
+    json_uint(w, "module_block_size", c->module_block_size);
+    if (c->static_closure)
+        json_hex(w, "static_closure", c->static_closure);
+    else
+        json_null(w, "static_closure");
+    if (c->module_field >= 0)
+        json_int(w, "module_field", c->module_field);
+    else
+        json_null(w, "module_field");
+    optional_string(w, "location", c->location);
+    json_end_object(w);
+}
+
+static void write_candidates(struct json_writer *w, const struct yield_match *m)
+{
+    size_t shown = m->count < YIELD_MAX_CANDIDATES ? m->count : YIELD_MAX_CANDIDATES;
+    json_uint(w, "count", m->count);
+    json_begin_array(w, "candidates");
+    for (size_t i = 0; i < shown; i++)
+        write_candidate(w, &m->candidates[i]);
+    json_end_array(w);
+}
+
+static void write_matches(struct json_writer *w, const char *key, const struct yield_match *m,
+                          size_t n)
+{
+    json_begin_array(w, key);
+    for (size_t i = 0; i < n; i++) {
+        json_begin_object(w, NULL);
+        json_string(w, "path", m[i].path);
+        write_candidates(w, &m[i]);
+        json_end_object(w);
+    }
+    json_end_array(w);
+}
+
+static void write_yield(struct json_writer *w, const struct probe_report *r)
+{
+    if (!r->yield_attempted) {
+        json_null(w, "yield");
+        return;
+    }
+    const struct yield_report *y = &r->yield;
+    json_begin_object(w, "yield");
+    json_string(w, "requested", y->requested ? y->request.path : NULL);
+    optional_string(w, "error", y->error);
+    if (y->requested) {
+        write_candidates(w, &y->request);
+    } else {
+        json_uint(w, "count", 0);
+        json_begin_array(w, "candidates");
+        json_end_array(w);
+    }
+    json_begin_array(w, "near_matches");
+    for (size_t i = 0; i < y->near_count; i++)
+        json_string(w, NULL, y->near[i]);
+    json_end_array(w);
+    write_matches(w, "known_schedulers", y->known, y->known_count);
+    write_matches(w, "toplevel_yields", y->toplevel, y->toplevel_count);
+    json_end_object(w);
+}
+
+static void write_binary(struct json_writer *w, const struct probe_report *r)
+{
+    bool ocaml_native = r->info.kind == OCAML_NATIVE_5 || r->info.kind == OCAML_NATIVE_4;
+    bool analysed = r->elf_opened || !r->is_elf;     /* an ELF we read, or a bytecode script */
+    json_bool(w, "elf", r->elf_opened);
+    json_string(w, "kind", analysed ? ocaml_binary_kind_name(r->info.kind) : NULL);
+    optional_string(w, "bytecode_magic", r->bytecode_magic);
+    optional_string(w, "version", ocaml_native ? r->info.version : NULL);
+    json_string(w, "runtime_variant",
+                ocaml_native ? ocaml_runtime_variant_name(r->info.variant) : NULL);
+    if (ocaml_native) {
+        json_bool(w, "frame_pointers", r->info.frame_pointers);
+        json_bool(w, "systhreads", r->info.has_systhreads);
+    } else {
+        json_null(w, "frame_pointers");
+        json_null(w, "systhreads");
+    }
+    json_bool(w, "pie", r->pie);
+    json_bool(w, "stripped", r->elf_opened && !r->has_symtab);
+    json_bool(w, "dwarf", r->has_dwarf);
+}
+
+void report_json(const struct probe_report *r)
+{
+    struct json_writer w;
+    json_init(&w, stdout);
+    json_begin_object(&w, NULL);
+    json_string(&w, "probe_version", OCPREEMPT_VERSION);
+    json_string(&w, "file", r->path);
+    json_string(&w, "verdict", verdict_name(r->status));
+    json_uint(&w, "exit_code", (uint64_t)r->status);
+    optional_string(&w, "error", r->error);
+    write_binary(&w, r);
+    write_layout(&w, r);
+    write_census(&w, r);
+    write_yield(&w, r);
+    json_begin_array(&w, "reasons");
+    for (size_t i = 0; i < r->reason_count; i++)
+        json_string(&w, NULL, r->reasons[i]);
+    json_end_array(&w);
+    json_end_object(&w);
+    json_finish(&w);
+}

@@ -1,0 +1,228 @@
+/* report_text: the human-readable rendering of a probe_report.
+ *
+ * Layout: titled sections of aligned `key: value` lines, then a last line
+ * `verdict: supported` or `verdict: unsupported: <reason>; <reason>`. Invariants: states
+ * only what the report holds (the JSON renderer states the same facts); never decides
+ * anything itself.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "probe_report.h"
+
+#define KEY_WIDTH 22
+
+static void section(const char *title)
+{
+    printf("\n%s\n", title);
+}
+
+static void kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void kv(const char *key, const char *fmt, ...)
+{
+    char label[64] = "";
+    if (key[0] != '\0')                     /* continuation lines have no key */
+        snprintf(label, sizeof label, "%s:", key);
+    printf("  %-*s ", KEY_WIDTH, label);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+static const char *yes_no(bool b)
+{
+    return b ? "yes" : "no";
+}
+
+static const char *kind_text(enum ocaml_binary_kind k)
+{
+    switch (k) {
+    case OCAML_NATIVE_5: return "OCaml 5 native executable";
+    case OCAML_NATIVE_4: return "OCaml 4 native executable";
+    case OCAML_BYTECODE: return "OCaml bytecode executable";
+    case NOT_OCAML: return "not OCaml";
+    }
+    return "?";
+}
+
+static void print_binary(const struct probe_report *r)
+{
+    section("Binary");
+    kv("file", "%s", r->path);
+    kv("kind", "%s", kind_text(r->info.kind));
+    if (r->bytecode_magic[0])
+        kv("bytecode magic", "%s", r->bytecode_magic);
+    if (!r->is_elf)
+        return;
+    if (r->info.kind == OCAML_NATIVE_5 || r->info.kind == OCAML_NATIVE_4) {
+        kv("version", "%s", r->info.version[0] ? r->info.version : "unknown (no Stdlib.Sys data)");
+        kv("runtime variant", "%s", ocaml_runtime_variant_name(r->info.variant));
+        kv("frame pointers", "%s", yes_no(r->info.frame_pointers));
+        kv("systhreads", "%s", yes_no(r->info.has_systhreads));
+    }
+    kv("PIE", "%s", yes_no(r->pie));
+    kv("symbols", "%s", r->has_symtab ? ".symtab" : "stripped (.dynsym only)");
+    kv("DWARF", "%s", yes_no(r->has_dwarf));
+}
+
+static void print_layout(const struct probe_report *r)
+{
+    if (!r->layout_attempted)
+        return;
+    const struct runtime_layout *l = &r->layout;
+    if (!r->layout_ok) {
+        section("Runtime layout");
+        kv("error", "%s", r->layout_error);
+        return;
+    }
+    if (l->source == LAYOUT_FROM_DWARF)
+        section("Runtime layout (from DWARF)");
+    else
+        printf("\nRuntime layout (built-in table for OCaml %s: no runtime DWARF)\n",
+               l->builtin_name);
+    char trigger[32];
+    if (l->domain_state.memprof_young_trigger == (size_t)-1)
+        snprintf(trigger, sizeof trigger, "absent");
+    else
+        snprintf(trigger, sizeof trigger, "%zu", l->domain_state.memprof_young_trigger);
+    kv("caml_domain_state", "young_limit %zu, young_ptr %zu, young_start %zu, young_end %zu",
+       l->domain_state.young_limit, l->domain_state.young_ptr, l->domain_state.young_start,
+       l->domain_state.young_end);
+    kv("", "current_stack %zu, exn_handler %zu, action_pending %zu, id %zu",
+       l->domain_state.current_stack, l->domain_state.exn_handler,
+       l->domain_state.action_pending, l->domain_state.id);
+    kv("", "requested_external_interrupt %zu, memprof_young_trigger %s, size %zu",
+       l->domain_state.requested_external_interrupt, trigger, l->domain_state.size);
+    kv("stack_info", "sp %zu, exception_ptr %zu, handler %zu, size %zu", l->stack_info.sp,
+       l->stack_info.exception_ptr, l->stack_info.handler, l->stack_info.size);
+    kv("stack_handler", "handle_value %zu, handle_exn %zu, handle_effect %zu, parent %zu, "
+       "size %zu", l->stack_handler.handle_value, l->stack_handler.handle_exn,
+       l->stack_handler.handle_effect, l->stack_handler.parent, l->stack_handler.size);
+    kv("c_stack_link", "stack %zu, sp %zu, prev %zu, size %zu", l->c_stack_link.stack,
+       l->c_stack_link.sp, l->c_stack_link.prev, l->c_stack_link.size);
+}
+
+static void print_shapes(const char *key, size_t total, const size_t shapes[CENSUS_SHAPES])
+{
+    kv(key, "%zu (call-gc-then-jmp %zu, call-allocN %zu, unrecognised %zu)", total,
+       shapes[SHAPE_CALL_GC_THEN_JMP], shapes[SHAPE_CALL_ALLOCN], shapes[SHAPE_UNRECOGNISED]);
+}
+
+static void print_census(const struct probe_report *r)
+{
+    if (!r->census_attempted)
+        return;
+    section("Frame tables");
+    if (!r->census_ok) {
+        kv("error", "%s", r->census_error);
+        return;
+    }
+    const struct census *c = &r->census;
+    kv("modules", "%zu", c->modules);
+    kv("descriptors", "%zu (%zu with debug info)", c->descriptors, c->with_debuginfo);
+    kv("return-to-C", "%zu", c->return_to_c);
+    kv("call sites", "%zu", c->calls);
+    print_shapes("poll sites", c->polls, c->poll_shapes);
+    print_shapes("allocation sites", c->allocs, c->alloc_shapes);
+    size_t all = census_safepoints(c);
+    if (all > 0)
+        kv("recognised shape", "%zu of %zu (%.1f%%)", census_recognised(c), all,
+           100.0 * (double)census_recognised(c) / (double)all);
+    for (size_t i = 0; i < c->example_count; i++) {
+        const struct census_site *s = &c->examples[i];
+        char bytes[32] = "unreadable";
+        if (s->code_readable)
+            snprintf(bytes, sizeof bytes, "%02x %02x %02x %02x %02x | %02x %02x", s->code[0],
+                     s->code[1], s->code[2], s->code[3], s->code[4], s->code[5], s->code[6]);
+        kv(i == 0 ? "unrecognised" : "", "0x%" PRIx64 " %s in %s: %s", s->retaddr,
+           safepoint_kind_name(s->kind), s->function[0] ? s->function : "?", bytes);
+    }
+}
+
+static void print_candidate(const char *key, const struct yield_candidate *c)
+{
+    kv(key, "%s at 0x%" PRIx64 "%s%s%s", c->code_symbol, c->code_addr,
+       c->location[0] ? " (" : "", c->location, c->location[0] ? ")" : "");
+    char closure[64] = "none found";
+    if (c->static_closure)
+        snprintf(closure, sizeof closure, "0x%" PRIx64, c->static_closure);
+    char field[OCAML_SYMBOL_MAX + 32] = "not a field of the module block";
+    if (c->module_field >= 0)
+        snprintf(field, sizeof field, "field %d of %s", c->module_field, c->module_symbol);
+    kv("", "static closure %s, %s", closure, field);
+}
+
+static void print_match(const char *key, const struct yield_match *m)
+{
+    size_t shown = m->count < YIELD_MAX_CANDIDATES ? m->count : YIELD_MAX_CANDIDATES;
+    for (size_t i = 0; i < shown; i++) {
+        char label[OCAML_SYMBOL_MAX + 32];
+        snprintf(label, sizeof label, "%s", i == 0 ? key : "");
+        print_candidate(label, &m->candidates[i]);
+    }
+    if (m->count > shown)
+        kv("", "... and %zu more", m->count - shown);
+}
+
+static void print_yield(const struct probe_report *r)
+{
+    if (!r->yield_attempted)
+        return;
+    const struct yield_report *y = &r->yield;
+    section("Yield function");
+    if (y->requested) {
+        kv("requested", "%s", y->request.path);
+        if (y->error[0]) {
+            kv("error", "%s", y->error);
+            return;
+        }
+        if (y->request.count == 0) {
+            kv("resolved", "no (no symbol matches)");
+            for (size_t i = 0; i < y->near_count; i++)
+                kv(i == 0 ? "near matches" : "", "%s", y->near[i]);
+            if (y->near_count == 0)
+                kv("near matches", "none");
+            return;
+        }
+        kv("candidates", "%zu%s", y->request.count,
+           y->request.count > 1 ? " (ambiguous: the shim decides at run time)" : "");
+        print_match("symbol", &y->request);
+        return;
+    }
+    kv("requested", "none (auto-detect)");
+    if (y->known_count == 0)
+        kv("known schedulers", "none found");
+    for (size_t i = 0; i < y->known_count; i++)
+        print_match(y->known[i].path, &y->known[i]);
+    if (y->toplevel_count == 0)
+        kv("toplevel yields", "none");
+    for (size_t i = 0; i < y->toplevel_count; i++)
+        print_match(y->toplevel[i].path, &y->toplevel[i]);
+}
+
+static void print_verdict(const struct probe_report *r)
+{
+    printf("\n");
+    if (r->status == PROBE_SUPPORTED) {
+        printf("verdict: supported\n");
+        return;
+    }
+    printf("verdict: unsupported: ");
+    for (size_t i = 0; i < r->reason_count; i++)
+        printf("%s%s", i ? "; " : "", r->reasons[i]);
+    printf("\n");
+}
+
+void report_text(const struct probe_report *r)
+{
+    printf("ocpreempt-probe %s\n", OCPREEMPT_VERSION);
+    print_binary(r);
+    print_layout(r);
+    print_census(r);
+    print_yield(r);
+    print_verdict(r);
+}

@@ -1,0 +1,198 @@
+/* yield_report: resolving and discovering yield functions (see yield_report.h).
+ *
+ * Symbol names are parsed in the OCaml 5 form caml<Unit>.<fn>_<stamp>; units are shown
+ * as they are named in symbols (Eio__Fiber, Dune__exe__Main), which ocaml_path_split
+ * accepts back as a single module, so every listed path can be passed to --yield.
+ */
+#include "yield_report.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct ocaml_fn_name {
+    char unit[OCAML_SYMBOL_MAX];           /* without "caml" */
+    char fn[OCAML_SYMBOL_MAX];             /* without the stamp, still escaped ($27) */
+};
+
+/* Splits "camlUnit.fn_123" (OCaml 5 naming). False for anything else. */
+static bool parse_ocaml5_symbol(const char *name, struct ocaml_fn_name *out)
+{
+    if (strncmp(name, "caml", 4) != 0 || !isupper((unsigned char)name[4]))
+        return false;
+    const char *dot = strchr(name + 4, '.');
+    const char *stamp = strrchr(name, '_');
+    if (dot == NULL || stamp == NULL || stamp < dot + 2 || stamp[1] == '\0')
+        return false;
+    for (const char *p = stamp + 1; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return false;
+    size_t ulen = (size_t)(dot - (name + 4)), flen = (size_t)(stamp - (dot + 1));
+    if (ulen >= sizeof out->unit || flen >= sizeof out->fn)
+        return false;
+    memcpy(out->unit, name + 4, ulen);
+    out->unit[ulen] = '\0';
+    memcpy(out->fn, dot + 1, flen);
+    out->fn[flen] = '\0';
+    return true;
+}
+
+static void resolve(const struct elf_image *img, const char *path, struct yield_match *m,
+                    struct analysis_error *err)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->path, sizeof m->path, "%s", path);
+    ocaml_yield_candidates(img, path, m->candidates, YIELD_MAX_CANDIDATES, &m->count, err);
+}
+
+/* ---- near matches for an unresolved request ---------------------------------------- */
+
+struct near_search {
+    char unit[OCAML_SYMBOL_MAX];           /* requested unit without "caml" */
+    char fn[OCAML_SYMBOL_MAX];
+    struct yield_report *out;
+};
+
+static bool contains_ignoring_case(const char *haystack, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *haystack; haystack++)
+        if (strncasecmp(haystack, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static bool is_near(const struct near_search *s, const struct ocaml_fn_name *n)
+{
+    if (strcmp(n->fn, s->fn) == 0 || strcasecmp(n->fn, s->fn) == 0)
+        return true;                                   /* same function, other module */
+    if (strcmp(n->unit, s->unit) != 0 && strcasecmp(n->unit, s->unit) != 0)
+        return false;
+    return strstr(n->fn, s->fn) != NULL || strstr(s->fn, n->fn) != NULL ||
+           contains_ignoring_case(n->fn, "yield");         /* similar names in that module */
+}
+
+static int collect_near(const struct elf_symbol *sym, void *ctx)
+{
+    struct near_search *s = ctx;
+    struct ocaml_fn_name n;
+    if (sym->kind != ELF_SYMBOL_FUNC || !parse_ocaml5_symbol(sym->name, &n) || !is_near(s, &n))
+        return 0;
+    char line[OCAML_SYMBOL_MAX];
+    snprintf(line, sizeof line, "%.100s.%.60s (%.80s)", n.unit, n.fn, sym->name);
+    struct yield_report *r = s->out;
+    for (size_t i = 0; i < r->near_count; i++)
+        if (strcmp(r->near[i], line) == 0)
+            return 0;
+    if (r->near_count == YIELD_MAX_NEAR)
+        return 1;
+    snprintf(r->near[r->near_count++], OCAML_SYMBOL_MAX, "%s", line);
+    return 0;
+}
+
+static void find_near_matches(const struct elf_image *img, const char *path,
+                              struct yield_report *r)
+{
+    struct near_search s = {.out = r};
+    char unit[OCAML_SYMBOL_MAX];
+    if (ocaml_path_split(path, unit, sizeof unit, s.fn, sizeof s.fn) != 0)
+        return;
+    snprintf(s.unit, sizeof s.unit, "%s", unit + 4);
+    elf_image_each_symbol(img, collect_near, &s);
+}
+
+/* ---- discovery --------------------------------------------------------------------- */
+
+static bool is_excluded_unit(const char *unit)
+{
+    return strcmp(unit, "Thread") == 0 || strncmp(unit, "Stdlib", 6) == 0;
+}
+
+/* Is this symbol a candidate of a detected well-known scheduler? */
+static bool already_listed(const struct yield_report *r, const char *code_symbol)
+{
+    for (size_t i = 0; i < r->known_count; i++)
+        for (size_t j = 0; j < r->known[i].count && j < YIELD_MAX_CANDIDATES; j++)
+            if (strcmp(r->known[i].candidates[j].code_symbol, code_symbol) == 0)
+                return true;
+    return false;
+}
+
+struct toplevel_search {
+    const struct elf_image *img;
+    struct yield_report *out;
+};
+
+static bool unit_already_scanned(const struct yield_report *r, const char *path)
+{
+    for (size_t i = 0; i < r->toplevel_count; i++)
+        if (strcmp(r->toplevel[i].path, path) == 0)
+            return true;
+    return false;
+}
+
+static void keep_toplevel_only(struct yield_match *m)
+{
+    size_t kept = 0, shown = m->count < YIELD_MAX_CANDIDATES ? m->count : YIELD_MAX_CANDIDATES;
+    for (size_t i = 0; i < shown; i++)
+        if (m->candidates[i].module_field >= 0)
+            m->candidates[kept++] = m->candidates[i];
+    m->count = kept;
+}
+
+static int collect_toplevel(const struct elf_symbol *sym, void *ctx)
+{
+    struct toplevel_search *s = ctx;
+    struct yield_report *r = s->out;
+    struct ocaml_fn_name n;
+    if (sym->kind != ELF_SYMBOL_FUNC || !parse_ocaml5_symbol(sym->name, &n) ||
+        strcmp(n.fn, "yield") != 0 || is_excluded_unit(n.unit) ||
+        already_listed(r, sym->name))
+        return 0;
+    char path[OCAML_SYMBOL_MAX];
+    snprintf(path, sizeof path, "%.200s.yield", n.unit);
+    if (unit_already_scanned(r, path) || r->toplevel_count == YIELD_MAX_LISTED)
+        return 0;
+    struct yield_match *m = &r->toplevel[r->toplevel_count];
+    resolve(s->img, path, m, NULL);
+    keep_toplevel_only(m);
+    if (m->count > 0)
+        r->toplevel_count++;
+    return 0;
+}
+
+void yield_report_fill(const struct elf_image *img, const char *requested,
+                       struct yield_report *out)
+{
+    memset(out, 0, sizeof *out);
+    if (requested != NULL) {
+        out->requested = true;
+        struct analysis_error err = {{0}};
+        resolve(img, requested, &out->request, &err);
+        snprintf(out->error, sizeof out->error, "%s", err.msg);
+        if (out->request.count == 0 && out->error[0] == '\0')
+            find_near_matches(img, requested, out);
+        return;
+    }
+    for (const char *const *k = ocaml_known_yields; *k != NULL; k++) {
+        if (out->known_count == YIELD_MAX_LISTED)
+            break;
+        struct yield_match *m = &out->known[out->known_count];
+        resolve(img, *k, m, NULL);
+        if (m->count > 0)
+            out->known_count++;
+    }
+    struct toplevel_search s = {img, out};
+    elf_image_each_symbol(img, collect_toplevel, &s);
+}
+
+size_t yield_report_resolved(const struct yield_report *r)
+{
+    if (r->requested)
+        return r->request.count;
+    size_t n = 0;
+    for (size_t i = 0; i < r->known_count; i++)
+        n += r->known[i].count;
+    return n;
+}
