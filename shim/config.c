@@ -1,0 +1,792 @@
+/* config.c: parses the OCPREEMPT_* environment through one table of options.
+ *
+ * Each row of `options` holds the variable's name, its parser, its formatter, its default
+ * (as text, parsed by the same parser, so a default can never disagree with the accepted
+ * forms), the accepted-forms text that ends every error line, and a summary for listings.
+ * Invariants:
+ *  - a parser either stores the value in the config and returns NULL, or returns a short
+ *    static phrase saying what is wrong ("is not a duration"); it never prints;
+ *  - the error line is always "NAME=VALUE PROBLEM; ACCEPTED" with VALUE sanitised (control
+ *    characters become '?', long values are cut) so the line stays one line;
+ *  - no allocation, no stdio streams (snprintf into caller buffers only): this runs in the
+ *    shim's constructor, possibly before the program's allocator is usable;
+ *  - variables are read in table order and the first error wins; OCPREEMPT_LOG comes first
+ *    so that the level is known when the error has to be printed (or not).
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+extern char **environ;
+
+#define ENV_PREFIX "OCPREEMPT_"
+#define ENV_PREFIX_LEN (sizeof ENV_PREFIX - 1)
+#define VALUE_SHOWN_MAX 80            /* characters of a bad value quoted in an error */
+
+/* NULL = accepted and stored; otherwise a phrase that follows "NAME=VALUE ". */
+typedef const char *(*option_parser)(const char *value, struct ocpreempt_config *cfg);
+/* Writes the option's current value in an accepted form; -1 if it does not fit. */
+typedef int (*option_formatter)(const struct ocpreempt_config *cfg, char *buf, size_t len);
+
+struct option {
+    struct config_option_doc doc;
+    option_parser parse;
+    option_formatter format;
+};
+
+/* Variables the tools read, not the shim; present in a user's environment, not typos. */
+static const char *const reserved_names[] = {
+    "OCPREEMPT_LIB",      /* scripts/ocpreempt: the library to preload */
+    "OCPREEMPT_CACHE",    /* scripts/setup-ocaml.sh and CMake: the OCaml toolchain cache */
+};
+
+/* ---- small helpers --------------------------------------------------------------- */
+
+/* snprintf that reports truncation as -1, so formatters can say "did not fit". */
+static int put(char *buf, size_t len, const char *text)
+{
+    int n = snprintf(buf, len, "%s", text);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+/* Index of `value` in the NULL-terminated `words`, or -1. Exact, case-sensitive. */
+static int keyword_index(const char *value, const char *const *words)
+{
+    for (int i = 0; words[i] != NULL; i++)
+        if (strcmp(value, words[i]) == 0)
+            return i;
+    return -1;
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+
+/* OCaml identifier tail characters: letters, digits, '_' and '\''. Locale-independent on
+ * purpose: isalnum() would accept accented letters under some locales. */
+static bool is_ident_char(char c)
+{
+    return is_upper(c) || is_lower(c) || is_digit(c) || c == '_' || c == '\'';
+}
+
+/* Parses a whole string of decimal digits (no sign, no spaces). 0 or -1 (also overflow). */
+static int parse_decimal(const char *s, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (!is_digit(*s))
+        return -1;
+    for (; is_digit(*s); s++) {
+        uint64_t d = (uint64_t)(*s - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return -1;
+        n = n * 10 + d;
+    }
+    if (*s != '\0')
+        return -1;
+    *out = n;
+    return 0;
+}
+
+/* ---- durations -------------------------------------------------------------------- */
+
+static const struct duration_unit {
+    const char *suffix;
+    uint64_t ns;
+} duration_units[] = {
+    /* Largest first: the formatter picks the first unit that divides exactly. */
+    { "s", 1000000000ULL }, { "ms", 1000000ULL }, { "us", 1000ULL }, { "ns", 1ULL },
+};
+#define DURATION_UNIT_COUNT (sizeof duration_units / sizeof duration_units[0])
+
+int config_parse_duration(const char *s, uint64_t *ns)
+{
+    const char *p = s;
+    uint64_t n = 0;
+    if (s == NULL || !is_digit(*p))
+        return -1;
+    for (; is_digit(*p); p++) {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return -1;
+        n = n * 10 + d;
+    }
+    for (size_t i = 0; i < DURATION_UNIT_COUNT; i++) {
+        if (strcmp(p, duration_units[i].suffix) != 0)
+            continue;
+        if (n > UINT64_MAX / duration_units[i].ns)
+            return -1;
+        *ns = n * duration_units[i].ns;
+        return 0;
+    }
+    return -1;   /* no unit, an unknown unit, or trailing characters */
+}
+
+static int format_duration(uint64_t ns, char *buf, size_t len)
+{
+    for (size_t i = 0; i < DURATION_UNIT_COUNT; i++) {
+        const struct duration_unit *u = &duration_units[i];
+        if (ns % u->ns == 0) {
+            int n = snprintf(buf, len, "%llu%s", (unsigned long long)(ns / u->ns), u->suffix);
+            return (n < 0 || (size_t)n >= len) ? -1 : 0;
+        }
+    }
+    return -1;   /* unreachable: 1ns divides everything */
+}
+
+/* ---- signals ---------------------------------------------------------------------- */
+
+/* Names without "SIG". Numbers come from <signal.h>, so they are right on every arch. */
+static const struct signal_name {
+    const char *name;
+    int number;
+} signal_names[] = {
+    { "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+    { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "IOT", SIGIOT },     { "BUS", SIGBUS },
+    { "FPE", SIGFPE },   { "KILL", SIGKILL },   { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
+    { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },   { "TERM", SIGTERM },
+#ifdef SIGSTKFLT
+    { "STKFLT", SIGSTKFLT },
+#endif
+    { "CHLD", SIGCHLD }, { "CONT", SIGCONT },   { "STOP", SIGSTOP },   { "TSTP", SIGTSTP },
+    { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },   { "URG", SIGURG },     { "XCPU", SIGXCPU },
+    { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+    { "IO", SIGIO },     { "POLL", SIGPOLL },   { "PWR", SIGPWR },     { "SYS", SIGSYS },
+};
+#define SIGNAL_NAME_COUNT (sizeof signal_names / sizeof signal_names[0])
+
+/* Signals that must never be the preemption signal: the kernel will not let us handle
+ * KILL/STOP; SEGV/BUS/FPE/ILL/ABRT/TRAP report real faults (the OCaml runtime uses SEGV
+ * for stack overflow) and CHLD is the program's own process management. */
+static const int refused_signals[] = {
+    SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGCHLD,
+};
+
+static bool is_refused_signal(int sig)
+{
+    for (size_t i = 0; i < sizeof refused_signals / sizeof refused_signals[0]; i++)
+        if (refused_signals[i] == sig)
+            return true;
+    return false;
+}
+
+/* "RTMIN", "RTMIN+3", "RTMAX", "RTMAX-2" (already without "SIG"). 0 or -1. */
+static int parse_realtime_signal(const char *s, int *sig)
+{
+    uint64_t offset = 0;
+    int base;
+    char sign;
+    if (strncasecmp(s, "RTMIN", 5) == 0) {
+        base = SIGRTMIN;
+        sign = '+';
+    } else if (strncasecmp(s, "RTMAX", 5) == 0) {
+        base = SIGRTMAX;
+        sign = '-';
+    } else {
+        return -1;
+    }
+    s += 5;
+    if (*s != '\0') {
+        if (*s != sign || parse_decimal(s + 1, &offset) != 0 || offset > 64)
+            return -1;
+    }
+    *sig = sign == '+' ? base + (int)offset : base - (int)offset;
+    return 0;
+}
+
+/* Any accepted spelling to a number; range and refusal are checked by the caller.
+ * Returns 0, or -1 when `s` is not a signal spelling at all. */
+static int parse_signal_spelling(const char *s, int *sig)
+{
+    uint64_t n;
+    if (is_digit(*s)) {
+        if (parse_decimal(s, &n) != 0 || n > INT_MAX)
+            return -1;
+        *sig = (int)n;
+        return 0;
+    }
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < SIGNAL_NAME_COUNT; i++) {
+        if (strcasecmp(s, signal_names[i].name) == 0) {
+            *sig = signal_names[i].number;
+            return 0;
+        }
+    }
+    return parse_realtime_signal(s, sig);
+}
+
+static const char *parse_signal(const char *value, struct ocpreempt_config *cfg)
+{
+    int sig;
+    if (parse_signal_spelling(value, &sig) != 0)
+        return "is not a signal name or number";
+    if (sig < 1 || sig > SIGRTMAX)
+        return "is out of range";
+    /* glibc keeps the first real-time signals (32, 33) for threads and setxid. */
+    if (sig >= 32 && sig < SIGRTMIN)
+        return "is reserved by the C library";
+    if (is_refused_signal(sig))
+        return "is a signal ocpreempt must not use";
+    cfg->signal = sig;
+    return NULL;
+}
+
+static int format_signal(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    int n;
+    for (size_t i = 0; i < SIGNAL_NAME_COUNT; i++) {
+        /* IOT and POLL are aliases of ABRT and IO: the first name in the table wins. */
+        if (signal_names[i].number == cfg->signal)
+            return snprintf(buf, len, "SIG%s", signal_names[i].name) < (int)len ? 0 : -1;
+    }
+    if (cfg->signal == SIGRTMIN)
+        n = snprintf(buf, len, "SIGRTMIN");
+    else if (cfg->signal > SIGRTMIN)
+        n = snprintf(buf, len, "SIGRTMIN+%d", cfg->signal - SIGRTMIN);
+    else
+        n = snprintf(buf, len, "%d", cfg->signal);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+/* ---- OCaml names ------------------------------------------------------------------ */
+
+/* One identifier [A-Za-z_][A-Za-z0-9_']* starting at s, ending at '.' or NUL.
+ * Returns its length, or 0 if s does not start with one. */
+static size_t identifier_length(const char *s)
+{
+    size_t n = 0;
+    if (!(is_upper(s[0]) || is_lower(s[0]) || s[0] == '_'))
+        return 0;
+    while (is_ident_char(s[n]))
+        n++;
+    return n;
+}
+
+/* "Module.fn", "A.B.fn": capitalised module components, then a value name (lowercase or
+ * '_' first: a capitalised last component would be a constructor, not a function). */
+static bool is_yield_path(const char *s)
+{
+    size_t components = 0;
+    for (;;) {
+        size_t n = identifier_length(s);
+        if (n == 0)
+            return false;
+        components++;
+        if (s[n] == '\0')
+            return components >= 2 && (is_lower(s[0]) || s[0] == '_');
+        if (s[n] != '.' || !is_upper(s[0]))
+            return false;
+        s += n + 1;
+    }
+}
+
+static const char *parse_yield(const char *value, struct ocpreempt_config *cfg)
+{
+    if (strlen(value) >= sizeof cfg->yield)
+        return "is too long";
+    if (!is_yield_path(value))
+        return "is not a Module.function path";
+    strcpy(cfg->yield, value);
+    return NULL;
+}
+
+static int format_yield(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->yield);
+}
+
+/* ---- deny list -------------------------------------------------------------------- */
+
+/* Module prefixes as they appear in symbols after "caml": the runtime-facing and
+ * scheduler libraries whose code must never be interrupted half-way through a fiber
+ * switch or while holding internal invariants. docs/configuration.md explains each. */
+#define DENY_DEFAULT                                                                      \
+    "Stdlib__Effect,Stdlib__Domain,Stdlib__Mutex,Stdlib__Condition,Stdlib__Semaphore,"   \
+    "Stdlib__Queue,Stdlib__Stack,Stdlib__Hashtbl,Stdlib__Buffer,Stdlib__Atomic,"         \
+    "Stdlib__Weak,Stdlib__Ephemeron,Stdlib__Lazy,CamlinternalLazy,Stdlib__Printf,"       \
+    "Stdlib__Format,CamlinternalFormat,Thread,Eio,Miou,Picos,Moonpool,Domainslib,"       \
+    "Saturn,Lwt"
+
+static bool deny_contains(const struct ocpreempt_config *cfg, const char *entry, size_t n)
+{
+    for (size_t i = 0; i < cfg->deny_count; i++)
+        if (strlen(cfg->deny[i]) == n && memcmp(cfg->deny[i], entry, n) == 0)
+            return true;
+    return false;
+}
+
+/* Checks and appends one entry of length n (not NUL-terminated). */
+static const char *deny_add(struct ocpreempt_config *cfg, const char *entry, size_t n)
+{
+    if (n == 0)
+        return "has an empty entry";
+    if (n >= CONFIG_DENY_ENTRY_MAX)
+        return "has an entry longer than 63 characters";
+    if (!is_upper(entry[0]))
+        return "has an entry that is not a capitalised module name";
+    for (size_t i = 1; i < n; i++)
+        if (!is_ident_char(entry[i]))
+            return "has an entry that is not a capitalised module name";
+    if (deny_contains(cfg, entry, n))
+        return NULL;   /* "+Eio" on top of the default list is harmless */
+    if (cfg->deny_count == CONFIG_DENY_MAX)
+        return "has more than 64 entries";
+    memcpy(cfg->deny[cfg->deny_count], entry, n);
+    cfg->deny[cfg->deny_count][n] = '\0';
+    cfg->deny_count++;
+    return NULL;
+}
+
+/* Appends every comma-separated entry of `list`. */
+static const char *deny_add_list(struct ocpreempt_config *cfg, const char *list)
+{
+    for (;;) {
+        const char *comma = strchr(list, ',');
+        size_t n = comma ? (size_t)(comma - list) : strlen(list);
+        const char *problem = deny_add(cfg, list, n);
+        if (problem != NULL)
+            return problem;
+        if (comma == NULL)
+            return NULL;
+        list = comma + 1;
+    }
+}
+
+static const char *parse_deny(const char *value, struct ocpreempt_config *cfg)
+{
+    if (strcmp(value, "none") == 0) {
+        cfg->deny_count = 0;
+        return NULL;
+    }
+    cfg->deny_count = 0;
+    if (value[0] == '+') {
+        const char *problem = deny_add_list(cfg, DENY_DEFAULT);
+        if (problem != NULL)
+            return problem;   /* only if DENY_DEFAULT itself were broken: tested */
+        value++;
+    }
+    return deny_add_list(cfg, value);
+}
+
+static int format_deny(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (cfg->deny_count == 0)
+        return put(buf, len, "none");
+    if (len == 0)
+        return -1;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cfg->deny_count; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? "," : "", cfg->deny[i]);
+        if (n < 0 || (size_t)n >= len - used)
+            return -1;
+        used += (size_t)n;
+    }
+    return 0;
+}
+
+/* ---- keywords, booleans, paths ---------------------------------------------------- */
+
+static const char *const request_words[] = { "monitor", "signal", NULL };
+static const char *const log_words[] = { "quiet", "warn", "info", "debug", NULL };
+static const char *const stats_format_words[] = { "text", "json", NULL };
+static const char *const bool_words[] = { "0", "1", NULL };
+
+static const char *parse_request(const char *value, struct ocpreempt_config *cfg)
+{
+    int i = keyword_index(value, request_words);
+    if (i < 0)
+        return "is not a request mode";
+    cfg->request = (enum request_mode)i;
+    return NULL;
+}
+
+static int format_request(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, request_words[cfg->request]);
+}
+
+static const char *parse_log(const char *value, struct ocpreempt_config *cfg)
+{
+    int i = keyword_index(value, log_words);
+    if (i < 0)
+        return "is not a log level";
+    cfg->log = (enum log_level)i;
+    return NULL;
+}
+
+static int format_log(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, log_words[cfg->log]);
+}
+
+static const char *parse_stats_format(const char *value, struct ocpreempt_config *cfg)
+{
+    int i = keyword_index(value, stats_format_words);
+    if (i < 0)
+        return "is not a stats format";
+    cfg->stats_format = (enum stats_format)i;
+    return NULL;
+}
+
+static int format_stats_format(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, stats_format_words[cfg->stats_format]);
+}
+
+/* 0 or 1, nothing else: "yes"/"true" would invite "no"/"false" typos that read as on. */
+static int parse_bool(const char *value, bool *out)
+{
+    int i = keyword_index(value, bool_words);
+    if (i < 0)
+        return -1;
+    *out = i == 1;
+    return 0;
+}
+
+static const char *parse_strict(const char *value, struct ocpreempt_config *cfg)
+{
+    return parse_bool(value, &cfg->strict) == 0 ? NULL : "is not 0 or 1";
+}
+
+static int format_strict(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->strict ? "1" : "0");
+}
+
+static const char *parse_disable(const char *value, struct ocpreempt_config *cfg)
+{
+    bool disable;
+    if (parse_bool(value, &disable) != 0)
+        return "is not 0 or 1";
+    cfg->enabled = !disable;
+    return NULL;
+}
+
+static int format_disable(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->enabled ? "0" : "1");
+}
+
+static const char *parse_stats(const char *value, struct ocpreempt_config *cfg)
+{
+    if (strlen(value) >= sizeof cfg->stats_path)
+        return "is too long for a path";
+    cfg->stats = strcmp(value, "0") != 0;
+    /* "1" means stderr; a file literally named 1 is spelled ./1. */
+    strcpy(cfg->stats_path, strcmp(value, "0") == 0 || strcmp(value, "1") == 0 ? "" : value);
+    return NULL;
+}
+
+static int format_stats(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    if (!cfg->stats)
+        return put(buf, len, "0");
+    return put(buf, len, cfg->stats_path[0] ? cfg->stats_path : "1");
+}
+
+static const char *parse_trace(const char *value, struct ocpreempt_config *cfg)
+{
+    if (strlen(value) >= sizeof cfg->trace_path)
+        return "is too long for a path";
+    strcpy(cfg->trace_path, value);
+    return NULL;
+}
+
+static int format_trace(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->trace_path);
+}
+
+static const char *parse_quantum(const char *value, struct ocpreempt_config *cfg)
+{
+    uint64_t ns;
+    if (config_parse_duration(value, &ns) != 0)
+        return "is not a duration";
+    if (ns < CONFIG_QUANTUM_MIN_NS)
+        return "is below the minimum 100us";
+    if (ns > CONFIG_QUANTUM_MAX_NS)
+        return "is above the maximum 10s";
+    cfg->quantum_ns = ns;
+    return NULL;
+}
+
+static int format_quantum(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return format_duration(cfg->quantum_ns, buf, len);
+}
+
+/* ---- the table -------------------------------------------------------------------- */
+
+static const struct option options[] = {
+    /* First, so the level is known when another variable's error must be printed. */
+    { { "OCPREEMPT_LOG", "warn", "use quiet, warn, info or debug",
+        "what the shim prints on stderr: nothing, only problems, a summary, everything" },
+      parse_log, format_log },
+    { { "OCPREEMPT_QUANTUM", "10ms", "use e.g. 10ms, 500us (minimum 100us)",
+        "how long a fiber runs before it is asked to yield" },
+      parse_quantum, format_quantum },
+    { { "OCPREEMPT_REQUEST", "monitor", "use monitor or signal",
+        "how a preemption is requested: a monitor thread, or a timer signal" },
+      parse_request, format_request },
+    { { "OCPREEMPT_YIELD", "",
+        "use a dotted OCaml path such as Sched.yield or Mylib.Sched.yield, "
+        "or leave empty to auto-detect",
+        "the OCaml function called to yield the running fiber" },
+      parse_yield, format_yield },
+    { { "OCPREEMPT_SIGNAL", "SIGURG",
+        "use a signal name or number such as SIGURG, URG, SIGUSR2, SIGRTMIN+2, 23 "
+        "(not SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGCHLD)",
+        "the signal used to interrupt a running domain" },
+      parse_signal, format_signal },
+    { { "OCPREEMPT_STATS", "0", "use 0 (off), 1 (stderr) or a file path",
+        "print preemption statistics at exit" },
+      parse_stats, format_stats },
+    { { "OCPREEMPT_STATS_FORMAT", "text", "use text or json",
+        "the format of the statistics" },
+      parse_stats_format, format_stats_format },
+    { { "OCPREEMPT_TRACE", "", "use a file path, or leave empty for no trace",
+        "append one line per preemption to this file (docs/trace.md)" },
+      parse_trace, format_trace },
+    { { "OCPREEMPT_STRICT", "0", "use 0 or 1",
+        "1: a configuration or compatibility problem stops the program instead of "
+        "running it without preemption" },
+      parse_strict, format_strict },
+    { { "OCPREEMPT_DISABLE", "0", "use 0 or 1",
+        "1: the shim does nothing" },
+      parse_disable, format_disable },
+    { { "OCPREEMPT_DENY", DENY_DEFAULT,
+        "use comma-separated capitalised module prefixes such as Mylib,Stdlib__Mutex; "
+        "+A,B appends to the default list, none empties it",
+        "modules where a preemption never lands" },
+      parse_deny, format_deny },
+};
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+
+size_t config_option_count(void) { return OPTION_COUNT; }
+
+const struct config_option_doc *config_option_doc(size_t index)
+{
+    return index < OPTION_COUNT ? &options[index].doc : NULL;
+}
+
+int config_format_option(const struct ocpreempt_config *cfg, size_t index, char *buf,
+                         size_t len)
+{
+    if (index >= OPTION_COUNT || len == 0)
+        return -1;
+    return options[index].format(cfg, buf, len);
+}
+
+/* ---- error lines ------------------------------------------------------------------ */
+
+/* Copies at most VALUE_SHOWN_MAX bytes of `s` (n bytes, or to NUL if n is SIZE_MAX) into
+ * out[VALUE_SHOWN_MAX + 4], making control characters '?' and marking a cut with "...",
+ * so a hostile or accidental value cannot break the one-line invariant. */
+static void sanitize(const char *s, size_t n, char *out)
+{
+    size_t i = 0;
+    for (; i < n && s[i] != '\0' && i < VALUE_SHOWN_MAX; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    if (i < n && s[i] != '\0') {
+        /* Do not leave half a UTF-8 sequence before the "...". */
+        while (i > 0 && ((unsigned char)out[i - 1] & 0xc0) == 0x80)
+            i--;
+        if (i > 0 && ((unsigned char)out[i - 1] & 0xc0) == 0xc0)
+            i--;
+        memcpy(out + i, "...", 3);
+        i += 3;
+    }
+    out[i] = '\0';
+}
+
+static void bad_value(char *err, size_t errlen, const struct option *opt,
+                      const char *value, const char *problem)
+{
+    char shown[VALUE_SHOWN_MAX + 4];
+    sanitize(value, SIZE_MAX, shown);
+    if (errlen > 0)
+        snprintf(err, errlen, "%s=%s %s; %s", opt->doc.name, shown, problem,
+                 opt->doc.accepted);
+}
+
+static const struct option *find_option(const char *name, size_t n)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (strlen(options[i].doc.name) == n && memcmp(options[i].doc.name, name, n) == 0)
+            return &options[i];
+    return NULL;
+}
+
+static bool is_reserved_name(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0]; i++)
+        if (strlen(reserved_names[i]) == n && memcmp(reserved_names[i], name, n) == 0)
+            return true;
+    return false;
+}
+
+/* Levenshtein distance of two short strings (each < 64 bytes), one row on the stack. */
+static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
+{
+    size_t row[64];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= na; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= nb; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[nb];
+}
+
+/* The table name closest to `name` (full name, n bytes), if close enough to be a typo. */
+static const char *suggest_name(const char *name, size_t n)
+{
+    const char *best = NULL;
+    size_t best_distance = SIZE_MAX;
+    const char *tail = name + ENV_PREFIX_LEN;
+    size_t tail_len = n - ENV_PREFIX_LEN;
+    if (tail_len >= 63)
+        return NULL;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const char *known = options[i].doc.name + ENV_PREFIX_LEN;
+        size_t known_len = strlen(known);
+        size_t d = edit_distance(tail, tail_len, known, known_len);
+        /* Short names tolerate less: "OCPREEMPT_LOGS" is LOG, "OCPREEMPT_X" is nothing. */
+        size_t limit = known_len >= 6 ? 3 : 1;
+        if (d <= limit && d < best_distance) {
+            best = options[i].doc.name;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+static void unknown_variable(char *err, size_t errlen, const char *name, size_t n)
+{
+    char shown[VALUE_SHOWN_MAX + 4];
+    const char *suggestion = suggest_name(name, n);
+    size_t used;
+    int w;
+    sanitize(name, n, shown);
+    if (errlen == 0)
+        return;
+    if (suggestion != NULL) {
+        snprintf(err, errlen, "%s is not a known variable; did you mean %s?", shown,
+                 suggestion);
+        return;
+    }
+    w = snprintf(err, errlen, "%s is not a known variable; the variables are", shown);
+    used = w < 0 ? errlen : (size_t)w;
+    for (size_t i = 0; i < OPTION_COUNT && used < errlen; i++) {
+        w = snprintf(err + used, errlen - used, "%s %s", i ? "," : "", options[i].doc.name);
+        used += w < 0 ? errlen : (size_t)w;
+    }
+}
+
+static void not_ours(char *err, size_t errlen, const char *name, size_t n)
+{
+    char shown[VALUE_SHOWN_MAX + 4];
+    sanitize(name, n, shown);
+    if (errlen > 0)
+        snprintf(err, errlen, "%s is not an OCPREEMPT_* variable", shown);
+}
+
+/* The first OCPREEMPT_* variable in the environment that nobody reads. 0 or -1. */
+static int check_unknown_variables(char *err, size_t errlen)
+{
+    for (char **e = environ; e != NULL && *e != NULL; e++) {
+        const char *eq;
+        size_t n;
+        if (strncmp(*e, ENV_PREFIX, ENV_PREFIX_LEN) != 0)
+            continue;
+        eq = strchr(*e, '=');
+        n = eq ? (size_t)(eq - *e) : strlen(*e);
+        if (find_option(*e, n) != NULL || is_reserved_name(*e, n))
+            continue;
+        unknown_variable(err, errlen, *e, n);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- entry points ----------------------------------------------------------------- */
+
+void config_defaults(struct ocpreempt_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->enabled = true;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        /* Cannot fail: every default is checked by tests/unit/config (config_defaults). */
+        if (options[i].doc.default_text[0] != '\0')
+            (void)options[i].parse(options[i].doc.default_text, cfg);
+    }
+}
+
+int config_load(struct ocpreempt_config *cfg, char *err, size_t errlen)
+{
+    config_defaults(cfg);
+    if (errlen > 0)
+        err[0] = '\0';
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const char *value = getenv(options[i].doc.name);
+        const char *problem;
+        if (value == NULL || value[0] == '\0')
+            continue;
+        problem = options[i].parse(value, cfg);
+        if (problem != NULL) {
+            bad_value(err, errlen, &options[i], value, problem);
+            cfg->enabled = false;
+            return -1;
+        }
+    }
+    if (check_unknown_variables(err, errlen) != 0) {
+        cfg->enabled = false;
+        return -1;
+    }
+    return 0;
+}
+
+int config_check_value(const char *name, const char *value, char *err, size_t errlen)
+{
+    /* Scratch space: the caller only wants the verdict. ~13 KiB, fine off signal context. */
+    struct ocpreempt_config scratch;
+    size_t n = strlen(name);
+    const struct option *opt = find_option(name, n);
+    const char *problem;
+    if (errlen > 0)
+        err[0] = '\0';
+    if (opt == NULL) {
+        if (strncmp(name, ENV_PREFIX, ENV_PREFIX_LEN) == 0 && is_reserved_name(name, n))
+            return 0;
+        if (strncmp(name, ENV_PREFIX, ENV_PREFIX_LEN) == 0)
+            unknown_variable(err, errlen, name, n);
+        else
+            not_ours(err, errlen, name, n);
+        return -1;
+    }
+    if (value[0] == '\0')
+        return 0;
+    config_defaults(&scratch);
+    problem = opt->parse(value, &scratch);
+    if (problem == NULL)
+        return 0;
+    bad_value(err, errlen, opt, value, problem);
+    return -1;
+}

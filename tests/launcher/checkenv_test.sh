@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# checkenv_test: ocpreempt-checkenv, one case per CTest test (checkenv_<case>). The unit
+# tests (tests/unit/config) cover every value; these cover the program around them: exit
+# statuses, what goes to stdout and stderr, --print, --list, --value, arguments.
+source "${BASH_SOURCE[0]%/*}/testlib.sh"
+
+checkenv=$T_CHECKENV
+
+case_valid_silent() {
+    run_cmd "$checkenv"
+    expect_eq "$status" 0 "no variables"
+    expect_eq "$out$err" "" "nothing printed"
+    OCPREEMPT_QUANTUM=2ms OCPREEMPT_LIB=/x.so OCPREEMPT_CACHE=/c run_cmd "$checkenv"
+    expect_eq "$status" 0 "valid variables and the tools' own"
+    expect_eq "$out$err" "" "nothing printed"
+}
+
+case_print_defaults() {
+    run_cmd "$checkenv" --print
+    expect_eq "$status" 0 "status"
+    expect_eq "$err" "" "stderr"
+    expect_eq "$out" "\
+OCPREEMPT_LOG=warn
+OCPREEMPT_QUANTUM=10ms
+OCPREEMPT_REQUEST=monitor
+OCPREEMPT_YIELD=
+OCPREEMPT_SIGNAL=SIGURG
+OCPREEMPT_STATS=0
+OCPREEMPT_STATS_FORMAT=text
+OCPREEMPT_TRACE=
+OCPREEMPT_STRICT=0
+OCPREEMPT_DISABLE=0
+OCPREEMPT_DENY=Stdlib__Effect,Stdlib__Domain,Stdlib__Mutex,Stdlib__Condition,\
+Stdlib__Semaphore,Stdlib__Queue,Stdlib__Stack,Stdlib__Hashtbl,Stdlib__Buffer,\
+Stdlib__Atomic,Stdlib__Weak,Stdlib__Ephemeron,Stdlib__Lazy,CamlinternalLazy,\
+Stdlib__Printf,Stdlib__Format,CamlinternalFormat,Thread,Eio,Miou,Picos,Moonpool,\
+Domainslib,Saturn,Lwt" "the effective defaults"
+}
+
+case_print_environment() {
+    OCPREEMPT_LOG=debug OCPREEMPT_QUANTUM=1500us OCPREEMPT_REQUEST=signal \
+    OCPREEMPT_YIELD=Sched.yield OCPREEMPT_SIGNAL=rtmin+1 OCPREEMPT_STATS=/tmp/s \
+    OCPREEMPT_STATS_FORMAT=json OCPREEMPT_TRACE=/tmp/t OCPREEMPT_STRICT=1 \
+    OCPREEMPT_DISABLE=1 OCPREEMPT_DENY=A,B run_cmd "$checkenv" --print
+    expect_eq "$status" 0 "status"
+    expect_eq "$out" "\
+OCPREEMPT_LOG=debug
+OCPREEMPT_QUANTUM=1500us
+OCPREEMPT_REQUEST=signal
+OCPREEMPT_YIELD=Sched.yield
+OCPREEMPT_SIGNAL=SIGRTMIN+1
+OCPREEMPT_STATS=/tmp/s
+OCPREEMPT_STATS_FORMAT=json
+OCPREEMPT_TRACE=/tmp/t
+OCPREEMPT_STRICT=1
+OCPREEMPT_DISABLE=1
+OCPREEMPT_DENY=A,B" "values in their accepted (canonical) form"
+    # What --print writes is accepted back as it is.
+    local line
+    while IFS= read -r line; do
+        env "$line" "$checkenv" || fail "--print output $line is refused"
+    done <<<"$out"
+}
+
+# One bad value per variable: exit 2, one line "ocpreempt: NAME=VALUE ...; ...", no stdout.
+case_bad_values() {
+    local pair name value
+    for pair in OCPREEMPT_LOG=loud OCPREEMPT_QUANTUM=5xs OCPREEMPT_REQUEST=timer \
+                OCPREEMPT_YIELD=yield OCPREEMPT_SIGNAL=SIGSEGV OCPREEMPT_STATS_FORMAT=xml \
+                OCPREEMPT_STRICT=yes OCPREEMPT_DISABLE=true OCPREEMPT_DENY=lower; do
+        name=${pair%%=*}
+        value=${pair#*=}
+        env "$pair" "$checkenv" >"$work/stdout" 2>"$work/stderr"
+        status=$?
+        out=$(<"$work/stdout")
+        err=$(<"$work/stderr")
+        expect_eq "$status" 2 "$pair status"
+        expect_match "$err" "^ocpreempt: $name=$value [a-z][^;]*; use [^;]+(;[^;]+)?$" "$pair line"
+        expect_one_line "$work/stderr" "$pair"
+        expect_eq "$out" "" "$pair stdout"
+    done
+    # The example line of the documentation, exactly.
+    OCPREEMPT_QUANTUM=5xs run_cmd "$checkenv" --print
+    expect_error 2 "ocpreempt: OCPREEMPT_QUANTUM=5xs is not a duration; use e.g. 10ms, 500us (minimum 100us)" "--print with a bad value prints no configuration"
+    # OCPREEMPT_LOG=quiet silences the shim, not checkenv: it was asked.
+    OCPREEMPT_LOG=quiet OCPREEMPT_QUANTUM=5xs run_cmd "$checkenv"
+    expect_error 2 "ocpreempt: OCPREEMPT_QUANTUM=5xs is not a duration; use e.g. 10ms, 500us (minimum 100us)" "quiet"
+}
+
+case_unknown_variable() {
+    OCPREEMPT_QUATNUM=2ms run_cmd "$checkenv"
+    expect_error 2 "ocpreempt: OCPREEMPT_QUATNUM is not a known variable; did you mean OCPREEMPT_QUANTUM?" "typo"
+}
+
+case_value_mode() {
+    run_cmd "$checkenv" --value OCPREEMPT_QUANTUM 2ms
+    expect_eq "$status:$out$err" "0:" "good value"
+    OCPREEMPT_QUANTUM=5xs run_cmd "$checkenv" --value OCPREEMPT_SIGNAL USR1
+    expect_eq "$status:$out$err" "0:" "the environment does not matter"
+    run_cmd "$checkenv" --value OCPREEMPT_SIGNAL KILL
+    expect_error 2 "ocpreempt: OCPREEMPT_SIGNAL=KILL is a signal ocpreempt must not use; use a signal name or number such as SIGURG, URG, SIGUSR2, SIGRTMIN+2, 23 (not SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGCHLD)" "bad value"
+    run_cmd "$checkenv" --value OCPREEMPT_NOPE 1
+    expect_eq "$status" 2 "unknown name"
+    run_cmd "$checkenv" --value OCPREEMPT_QUANTUM
+    expect_error 2 "ocpreempt-checkenv: --value needs NAME and VALUE; try ocpreempt-checkenv --help" "missing value"
+}
+
+case_list() {
+    run_cmd "$checkenv" --list
+    expect_eq "$status" 0 "status"
+    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_REQUEST OCPREEMPT_YIELD OCPREEMPT_SIGNAL OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY " "names in table order"
+    expect_eq "$(awk -F '\t' 'NF != 4' <<<"$out")" "" "four tab-separated fields per line"
+    expect_eq "$(grep '^OCPREEMPT_QUANTUM' <<<"$out" | cut -f2)" "10ms" "a default"
+}
+
+case_arguments() {
+    run_cmd "$checkenv" --help
+    expect_eq "$status" 0 "--help status"
+    expect_contains "$out" "--print" "--help text"
+    expect_contains "$out" "Exit status" "--help text"
+    run_cmd "$checkenv" --frobnicate
+    expect_error 2 "ocpreempt-checkenv: unknown argument --frobnicate; try ocpreempt-checkenv --help" "unknown argument"
+    run_cmd "$checkenv" --print extra
+    expect_error 2 "ocpreempt-checkenv: unexpected argument extra; try ocpreempt-checkenv --help" "extra argument"
+}
+
+run_case "$@"
