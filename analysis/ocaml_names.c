@@ -11,6 +11,7 @@
  * whether its static closure is a field of the module block); none is picked silently.
  */
 #include "ocaml_names.h"
+#include "source_lines.h"
 
 #include <ctype.h>
 #include <dwarf.h>
@@ -361,24 +362,12 @@ static void describe_data(const struct elf_image *img, struct yield_candidate *c
 /* file:line of each candidate from DWARF line info, when there is any. */
 static void describe_locations(const struct elf_image *img, struct yield_candidate *c, size_t n)
 {
-    if (!elf_image_has_dwarf(img) || n == 0)
-        return;
-    Dwarf *dbg = dwarf_begin_elf(elf_image_elf(img), DWARF_C_READ, NULL);
-    if (dbg == NULL)
+    struct source_lines *sl = n ? source_lines_open(img) : NULL;
+    if (sl == NULL)
         return;                       /* location is optional: "" */
-    for (size_t i = 0; i < n; i++) {
-        Dwarf_Die cu;
-        if (dwarf_addrdie(dbg, c[i].code_addr, &cu) == NULL)
-            continue;
-        Dwarf_Line *line = dwarf_getsrc_die(&cu, c[i].code_addr);
-        int lineno;
-        const char *file = line ? dwarf_linesrc(line, NULL, NULL) : NULL;
-        if (file == NULL || dwarf_lineno(line, &lineno) != 0)
-            continue;
-        const char *base = strrchr(file, '/');
-        snprintf(c[i].location, sizeof c[i].location, "%s:%d", base ? base + 1 : file, lineno);
-    }
-    dwarf_end(dbg);
+    for (size_t i = 0; i < n; i++)
+        source_lines_at(sl, c[i].code_addr, c[i].location, sizeof c[i].location);
+    source_lines_close(sl);
 }
 
 int ocaml_yield_candidates(const struct elf_image *img, const char *path,

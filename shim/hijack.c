@@ -52,27 +52,23 @@ enum verdict {
     SKIP_UNHANDLED, SKIP_HEAP_FULL, SKIP_MEMPROF, SKIP_NO_STACK, SKIP_NOT_READY,
 };
 
-static void count_verdict(enum verdict v, const struct safepoint *site)
+static const enum stats_counter verdict_counter[] = {
+    [SKIP_NOT_SAFEPOINT] = STAT_skip_not_safepoint, [SKIP_MAIN_FIBER] = STAT_skip_main_fiber,
+    [SKIP_DENIED] = STAT_skip_denied,               [SKIP_BAD_SHAPE] = STAT_skip_bad_shape,
+    [SKIP_MUTEX] = STAT_skip_mutex,                 [SKIP_UNHANDLED] = STAT_skip_unhandled,
+    [SKIP_HEAP_FULL] = STAT_skip_heap_full,         [SKIP_MEMPROF] = STAT_skip_memprof,
+    [SKIP_NO_STACK] = STAT_skip_no_stack,           [SKIP_NOT_READY] = STAT_skip_not_ready,
+};
+
+static void count_verdict(struct domain_stats *st, enum verdict v, const struct safepoint *site)
 {
-    switch (v) {
-    case PREEMPT:
-        STAT_INC(preemptions);
-        if (site->kind == SITE_ALLOC)
-            STAT_INC(preempt_alloc);
-        else
-            STAT_INC(preempt_poll);
-        break;
-    case SKIP_NOT_SAFEPOINT: STAT_INC(skip_not_safepoint); break;
-    case SKIP_MAIN_FIBER:    STAT_INC(skip_main_fiber); break;
-    case SKIP_DENIED:        STAT_INC(skip_denied); break;
-    case SKIP_BAD_SHAPE:     STAT_INC(skip_bad_shape); break;
-    case SKIP_MUTEX:         STAT_INC(skip_mutex); break;
-    case SKIP_UNHANDLED:     STAT_INC(skip_unhandled); break;
-    case SKIP_HEAP_FULL:     STAT_INC(skip_heap_full); break;
-    case SKIP_MEMPROF:       STAT_INC(skip_memprof); break;
-    case SKIP_NO_STACK:      STAT_INC(skip_no_stack); break;
-    case SKIP_NOT_READY:     STAT_INC(skip_not_ready); break;
+    if (v != PREEMPT) {
+        stats_count(st, verdict_counter[v]);
+        return;
     }
+    STAT_INC(st, preemptions);
+    stats_count(st, site->kind == SITE_ALLOC ? STAT_preempt_alloc : STAT_preempt_poll);
+    site_table_count_preemption(site);
 }
 
 static bool is_main_fiber(uintptr_t stack)
@@ -149,16 +145,24 @@ static void inject(void *ds, const struct safepoint *site, uintptr_t closure)
     stub_handoff.alloc_bytes = site->kind == SITE_ALLOC ? site->alloc_bytes : 0;
     stub_handoff.closure = closure;
     stub_handoff.kind = site->kind;
+    stub_handoff.entry_tsc = 0;
     *slot = (uintptr_t)ocpreempt_stub_entry;
 }
 
-/* The stub reports an absorbed Effect.Unhandled through the hand-off record. */
-static void collect_unhandled(struct thread_record *t)
+/* What the stub reported through the hand-off record since the last injection on this
+ * thread: its entry time (latency) and an absorbed Effect.Unhandled. */
+static void collect_stub_reports(struct thread_record *t)
 {
+    struct domain_stats *st = stats_for_domain(stub_handoff.domain);
+    if (stub_handoff.entry_tsc) {
+        if (stub_handoff.entry_tsc > stub_handoff.request_tsc && stub_handoff.request_tsc)
+            stats_record_latency(st, stub_handoff.entry_tsc - stub_handoff.request_tsc);
+        stub_handoff.entry_tsc = 0;
+    }
     if (stub_handoff.unhandled_stack) {
         t->unhandled_stack = stub_handoff.unhandled_stack;
         stub_handoff.unhandled_stack = 0;
-        STAT_INC(unhandled);
+        STAT_INC(st, unhandled);
     }
 }
 
@@ -170,7 +174,7 @@ static void preempt_interrupt_hook(void)
     struct thread_record *t = thread_self();
     if (!t || !shim_active())
         return;
-    collect_unhandled(t);
+    collect_stub_reports(t);
     if (!atomic_exchange(&t->want, 0))
         return;
     if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
@@ -179,15 +183,21 @@ static void preempt_interrupt_hook(void)
     if (!ds)
         return;
     atomic_store(DS_ATOMIC(ds, requested_external_interrupt), 0);
-    STAT_INC(hook_calls);
+    int domain = *(int *)DS(ds, id);
+    struct domain_stats *st = stats_for_domain(domain);
+    STAT_INC(st, hook_calls);
 
     const struct safepoint *site = NULL;
     uintptr_t closure = 0;
     enum verdict v = decide(t, ds, &site, &closure);
-    count_verdict(v, site);
+    count_verdict(st, v, site);
     if (v != PREEMPT)
         return;
-    trace_preemption(t, site);
+    uint64_t requested = atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
+    trace_preemption(domain, site, requested);
+    stub_handoff.request_tsc = requested;
+    stub_handoff.domain = domain;
+    atomic_store_explicit(&t->preempted, 1, memory_order_relaxed);
     inject(ds, site, closure);
 }
 

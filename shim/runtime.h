@@ -43,7 +43,8 @@ struct ocaml_runtime {
 
 extern struct ocaml_runtime ocaml_rt;
 
-/* Binds ocaml_rt to the running executable `img`. 0, or -1 with a one-line reason. */
+/* Binds ocaml_rt to the running executable `img`. 0 bound; 1 not a process for us (not
+ * OCaml 5.3 native: stay inert), -1 an OCaml 5.3 program we cannot handle; `why` says. */
 int runtime_bind(const struct elf_image *img, char *why, size_t why_len);
 
 /* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */

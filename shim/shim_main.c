@@ -44,8 +44,9 @@ static const char *default_yield(void)
     return shim_config.yield[0] ? shim_config.yield : NULL;
 }
 
-/* Returns 1 when the process is not ours (inert), 0 ready, -1 failed (why set). */
-static int prepare(char *why, size_t why_len)
+/* Is this an OCaml 5.3 native executable we can bind to? 1 not ours (inert), 0 bound,
+ * -1 ours but unusable (why set). Independent of the configuration. */
+static int identify(char *why, size_t why_len)
 {
     struct analysis_error err;
     if (elf_image_open("/proc/self/exe", &self_image, &err) != 0) {
@@ -62,6 +63,12 @@ static int prepare(char *why, size_t why_len)
         snprintf(why, why_len, "runtimes built with frame pointers are not supported yet");
         return -1;
     }
+    return 0;
+}
+
+/* Everything that depends on the configuration. 0, or -1 with why set. */
+static int prepare(char *why, size_t why_len)
+{
     const char *yield = default_yield();
     if (!yield) {
         snprintf(why, why_len, "no yield function: set OCPREEMPT_YIELD=Module.fn "
@@ -83,17 +90,23 @@ static void at_exit_report(void)
 __attribute__((constructor)) static void ocpreempt_init(void)
 {
     char why[512] = "";
-    if (config_load(&shim_config, why, sizeof why) != 0) {
-        log_error("%s", why);
-        log_error("disabled: bad configuration");
+    char config_error[512] = "";
+    stats_start();
+    int config_rc = config_load(&shim_config, config_error, sizeof config_error);
+    log_set_level(shim_config.log);      /* valid even when config_load failed */
+    if (config_rc == 0 && !shim_config.enabled)
         return;
-    }
-    log_set_level(shim_config.log);
-    if (!shim_config.enabled)
-        return;
-    int rc = prepare(why, sizeof why);
+    /* Whose process is this? A shell or an exec'd non-OCaml child stays silent even with
+       a configuration it would reject. */
+    int rc = identify(why, sizeof why);
     if (rc > 0)
         return;
+    if (config_rc != 0) {
+        log_error("%s (preemption disabled)", config_error);
+        return;
+    }
+    if (rc == 0)
+        rc = prepare(why, sizeof why);
     if (rc < 0) {
         log_error("disabled: %s", why);
         return;

@@ -44,18 +44,24 @@ void request_check_thread(struct thread_record *t, uint64_t cpu_ns, uint64_t now
         return;
     }
     void *stack = *(void *volatile *)DS(ds, current_stack);
-    if (stack != t->last_stack) {
+    /* A run ends when the sampler sees another fiber, or when we preempted this one (the
+       fibers that ran in between may have been too brief to be sampled). */
+    if (stack != t->last_stack ||
+        atomic_exchange_explicit(&t->preempted, 0, memory_order_relaxed)) {
         t->last_stack = stack;
         t->stack_cpu_start_ns = cpu_ns;
         return;
     }
-    if (cpu_ns - t->stack_cpu_start_ns < shim_config.quantum_ns)
+    uint64_t run = cpu_ns - t->stack_cpu_start_ns;
+    struct domain_stats *st = stats_for_domain(*(volatile int *)DS(ds, id));
+    stats_max(&st->longest_run_ns, run);
+    if (run < shim_config.quantum_ns)
         return;
     if (!atomic_exchange(&t->want, 1))
-        atomic_store_explicit(&t->request_ns, now_ns, memory_order_relaxed);
+        atomic_store_explicit(&t->request_tsc, stats_tsc(), memory_order_relaxed);
     atomic_store_explicit(DS_ATOMIC(ds, requested_external_interrupt), 1, memory_order_release);
     atomic_store_explicit(DS_ATOMIC(ds, young_limit), UINTPTR_MAX, memory_order_release);
-    STAT_INC(requests);
+    STAT_INC(st, requests);
 }
 
 static uint64_t timespec_ns(const struct timespec *ts)

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "debuginfo.h"
+#include "source_lines.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "stub_abi.h"
@@ -22,26 +24,25 @@ static size_t index_mask;
 static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
 static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done */
 static struct site_table_counts counts;
+static _Atomic uint32_t *site_hits;   /* preemptions per site, parallel to sites */
 static const struct elf_image *site_image;
 
 static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F4A7C15ull; }
 
 /* ---- deny-list ---------------------------------------------------------------------- */
 
-/* A function symbol `caml<Unit>.<fn>_<n>` or `caml<Unit>__<...>` is denied when <Unit>
- * starts with a listed prefix at a component boundary. */
+/* A function symbol `caml<Unit>.<fn>_<n>` is denied when <Unit> starts with a listed
+ * prefix, as a plain string prefix (docs/configuration.md): `Eio` covers `Eio__Fiber` and
+ * `Eio_linux` alike. Over-matching only forgoes preemption; under-matching would land a
+ * preemption inside a scheduler. */
 static bool function_is_denied(const char *fn_symbol)
 {
     if (strncmp(fn_symbol, "caml", 4) != 0)
         return false;
     const char *unit = fn_symbol + 4;
     for (size_t i = 0; i < shim_config.deny_count; i++) {
-        const char *prefix = shim_config.deny[i];
-        size_t n = strlen(prefix);
-        if (n == 0 || strncmp(unit, prefix, n) != 0)
-            continue;
-        char next = unit[n];
-        if (next == '\0' || next == '.' || (next == '_' && unit[n + 1] == '_'))
+        size_t n = strlen(shim_config.deny[i]);
+        if (n > 0 && strncmp(unit, shim_config.deny[i], n) == 0)
             return true;
     }
     return false;
@@ -87,6 +88,7 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     struct safepoint *s = &sites[site_count++];
     memset(s, 0, sizeof *s);
     s->retaddr = (uintptr_t)d->retaddr;
+    s->debuginfo = d->num_debug ? d->debug_info : NULL;
     s->kind = (uint8_t)d->kind;
     s->live_mask = frame_descr_live_regs(d);
     s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
@@ -148,7 +150,8 @@ static int build_index(char *why, size_t why_len)
     while (cap < site_count * 2)
         cap *= 2;
     site_index = calloc(cap, sizeof *site_index);
-    if (!site_index) {
+    site_hits = calloc(site_count ? site_count : 1, sizeof *site_hits);
+    if (!site_index || !site_hits) {
         snprintf(why, why_len, "out of memory indexing safe points");
         return -1;
     }
@@ -274,3 +277,69 @@ bool site_table_ensure_registered(void)
 }
 
 void site_table_counts(struct site_table_counts *out) { *out = counts; }
+
+void site_table_count_preemption(const struct safepoint *site)
+{
+    atomic_fetch_add_explicit(&site_hits[site - sites], 1, memory_order_relaxed);
+}
+
+/* Where in the function body the site is: caml_call_gc calls are emitted out of line at
+ * the function's end, and their `jmp` goes back to the poll or allocation in the body;
+ * -compact allocation calls are in the body already. */
+static uintptr_t body_address(const struct safepoint *s)
+{
+    const uint8_t *at = (const uint8_t *)s->retaddr;
+    if (s->shape != SHAPE_CALL_GC_THEN_JMP)
+        return s->retaddr;
+    if (at[0] == 0xEB)
+        return s->retaddr + 2 + (int8_t)at[1];
+    int32_t rel;
+    memcpy(&rel, at + 1, 4);
+    return s->retaddr + 5 + rel;
+}
+
+/* Allocation sites carry their own debuginfo; polls do not (the compiler records an empty
+ * one), so they get the DWARF line of their place in the body. */
+static void describe_site(struct source_lines *lines, const struct safepoint *s,
+                          unsigned long count, struct site_report *out)
+{
+    struct source_location loc;
+    out->count = count;
+    out->kind = s->kind;
+    out->function = site_table_function_name(s->retaddr);
+    if (debuginfo_decode(s->debuginfo, &loc) == 0) {
+        out->function = loc.function;
+        snprintf(out->location, sizeof out->location, "%s:%d", loc.file, loc.line);
+    } else if (source_lines_at(lines, body_address(s) - ocaml_rt.bias, out->location,
+                               sizeof out->location) != 0) {
+        snprintf(out->location, sizeof out->location, "?");
+    }
+}
+
+/* Selection by repeated maximum: max is small (10) and this runs once, at exit. */
+size_t site_table_top(struct site_report *out, size_t max)
+{
+    struct source_lines *lines = site_image ? source_lines_open(site_image) : NULL;
+    size_t n = 0;
+    uint32_t bound = UINT32_MAX;
+    size_t bound_index = SIZE_MAX;
+    while (n < max) {
+        size_t best = SIZE_MAX;
+        uint32_t best_count = 0;
+        for (size_t i = 0; i < site_count; i++) {
+            uint32_t c = atomic_load_explicit(&site_hits[i], memory_order_relaxed);
+            bool below = c < bound || (c == bound && i > bound_index);
+            if (c > 0 && below && (c > best_count || best == SIZE_MAX)) {
+                best = i;
+                best_count = c;
+            }
+        }
+        if (best == SIZE_MAX)
+            break;
+        describe_site(lines, &sites[best], best_count, &out[n++]);
+        bound = best_count;
+        bound_index = best;
+    }
+    source_lines_close(lines);
+    return n;
+}

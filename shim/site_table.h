@@ -30,6 +30,7 @@ enum site_refusal {
 
 struct safepoint {
     uintptr_t retaddr;            /* run-time return address of the caml_call_gc call */
+    const uint32_t *debuginfo;    /* the original descriptor's first debug_info slot */
     uintptr_t shadow_retaddr;
     uint32_t live_mask;           /* gc_regs index bits of live value registers */
     uint32_t alloc_bytes;         /* 0 for a poll */
@@ -54,6 +55,18 @@ const struct safepoint *site_table_find(uintptr_t retaddr);
 bool site_table_ensure_registered(void);
 
 void site_table_counts(struct site_table_counts *out);
+
+/* Per-site preemption counter (hook context; relaxed atomics). */
+void site_table_count_preemption(const struct safepoint *site);
+
+/* The most preempted sites, most first: where fibers hog the CPU. */
+struct site_report {
+    unsigned long count;
+    int kind;                     /* SITE_POLL or SITE_ALLOC */
+    const char *function;         /* OCaml name from debuginfo, else the symbol */
+    char location[160];           /* "file.ml:42", or "?" without debuginfo and DWARF */
+};
+size_t site_table_top(struct site_report *out, size_t max);
 
 /* Name of the function containing a run-time address, for stats ("?" if unknown). */
 const char *site_table_function_name(uintptr_t addr);

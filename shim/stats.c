@@ -1,66 +1,251 @@
-/* stats: see stats.h. The report is formatted into a stack buffer (no allocation at exit,
- * where the heap may be in any state) and written with write(2). */
+/* stats: see stats.h. The report is formatted into a static buffer (at exit the heap may be
+ * in any state) and written with write(2). */
 #include "stats.h"
 
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "shim_state.h"
+#include "site_table.h"
+#include "thread_registry.h"
 
-struct shim_stats shim_stats;
+struct domain_stats domain_stats[STATS_MAX_DOMAINS];
 
-static size_t format_text(char *buf, size_t len)
+static const char *const counter_names[STATS_COUNTER_COUNT] = {
+#define COUNTER_NAME(name) #name,
+    STATS_COUNTERS(COUNTER_NAME)
+#undef COUNTER_NAME
+};
+
+static uint64_t start_tsc, start_ns;
+
+void stats_start(void)
 {
-    size_t n = (size_t)snprintf(buf, len, "ocpreempt: stats:");
-#define FORMAT_COUNTER(name)                                                        \
-    if (n < len)                                                                    \
-        n += (size_t)snprintf(buf + n, len - n, " " #name "=%lu",                   \
-                              atomic_load(&shim_stats.name));
-    STATS_COUNTERS(FORMAT_COUNTER)
-#undef FORMAT_COUNTER
-    if (n < len)
-        n += (size_t)snprintf(buf + n, len - n, "\n");
-    return n < len ? n : len;
+    start_tsc = stats_tsc();
+    start_ns = monotonic_ns();
 }
 
-static size_t format_json(char *buf, size_t len)
+/* TSC ticks per microsecond, measured over the run so far (invariant TSC assumed). */
+static double ticks_per_us(void)
 {
-    size_t n = (size_t)snprintf(buf, len, "{\"ocpreempt_stats\":{");
-    const char *sep = "";
-#define FORMAT_COUNTER(name)                                                        \
-    if (n < len) {                                                                  \
-        n += (size_t)snprintf(buf + n, len - n, "%s\"" #name "\":%lu", sep,         \
-                              atomic_load(&shim_stats.name));                       \
-        sep = ",";                                                                  \
+    uint64_t dns = monotonic_ns() - start_ns;
+    uint64_t dt = stats_tsc() - start_tsc;
+    return dns ? (double)dt * 1000.0 / (double)dns : 0.0;
+}
+
+void stats_record_latency(struct domain_stats *d, uint64_t ticks)
+{
+    double per_us = ticks_per_us();
+    uint64_t us = per_us > 0 ? (uint64_t)((double)ticks / per_us) : 0;
+    if (us >= LATENCY_BUCKETS)
+        us = LATENCY_BUCKETS - 1;
+    atomic_fetch_add_explicit(&d->latency[us], 1, memory_order_relaxed);
+    stats_max(&d->latency_max_ticks, ticks);
+}
+
+/* ---- aggregation ----------------------------------------------------------------- */
+
+struct summary {
+    unsigned long counter[STATS_COUNTER_COUNT];
+    uint64_t longest_run_ns, latency_max_ns, samples;
+    uint64_t p50_us, p99_us;
+};
+
+static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
+{
+    if (total == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)(total - 1)), seen = 0;
+    for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+        seen += hist[i];
+        if (seen > rank)
+            return i;
     }
-    STATS_COUNTERS(FORMAT_COUNTER)
-#undef FORMAT_COUNTER
-    if (n < len)
-        n += (size_t)snprintf(buf + n, len - n, "}}\n");
-    return n < len ? n : len;
+    return LATENCY_BUCKETS - 1;
+}
+
+static void summarise(const struct domain_stats *const *ds, size_t n, double per_us,
+                      struct summary *out)
+{
+    static uint64_t hist[LATENCY_BUCKETS];
+    memset(out, 0, sizeof *out);
+    memset(hist, 0, sizeof hist);
+    uint64_t max_ticks = 0;
+    for (size_t k = 0; k < n; k++) {
+        for (int c = 0; c < STATS_COUNTER_COUNT; c++)
+            out->counter[c] += atomic_load(&ds[k]->counter[c]);
+        uint64_t run = atomic_load(&ds[k]->longest_run_ns);
+        if (run > out->longest_run_ns)
+            out->longest_run_ns = run;
+        uint64_t m = atomic_load(&ds[k]->latency_max_ticks);
+        if (m > max_ticks)
+            max_ticks = m;
+        for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+            uint32_t v = atomic_load_explicit(&ds[k]->latency[i], memory_order_relaxed);
+            hist[i] += v;
+            out->samples += v;
+        }
+    }
+    out->latency_max_ns = per_us > 0 ? (uint64_t)((double)max_ticks * 1000.0 / per_us) : 0;
+    out->p50_us = percentile(hist, out->samples, 0.50);
+    out->p99_us = percentile(hist, out->samples, 0.99);
+}
+
+/* ---- formatting -------------------------------------------------------------------- */
+
+struct out { char *buf; size_t len, used; };
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct out *o, const char *fmt, ...)
+{
+    if (o->used >= o->len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->used += (size_t)n < o->len - o->used ? (size_t)n : o->len - o->used - 1;
+}
+
+static void put_summary_text(struct out *o, const struct summary *s)
+{
+    for (int c = 0; c < STATS_COUNTER_COUNT; c++)
+        put(o, " %s=%lu", counter_names[c], s->counter[c]);
+    put(o, " latency_samples=%llu latency_p50_ns=%llu latency_p99_ns=%llu latency_max_ns=%llu"
+           " longest_run_ns=%llu", (unsigned long long)s->samples,
+        (unsigned long long)s->p50_us * 1000, (unsigned long long)s->p99_us * 1000,
+        (unsigned long long)s->latency_max_ns, (unsigned long long)s->longest_run_ns);
+}
+
+static void put_summary_json(struct out *o, const struct summary *s)
+{
+    for (int c = 0; c < STATS_COUNTER_COUNT; c++)
+        put(o, "\"%s\":%lu,", counter_names[c], s->counter[c]);
+    put(o, "\"latency_samples\":%llu,\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
+           "\"latency_max_ns\":%llu,\"longest_run_ns\":%llu",
+        (unsigned long long)s->samples, (unsigned long long)s->p50_us * 1000,
+        (unsigned long long)s->p99_us * 1000, (unsigned long long)s->latency_max_ns,
+        (unsigned long long)s->longest_run_ns);
+}
+
+static void json_string(struct out *o, const char *s)
+{
+    put(o, "\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            put(o, "\\%c", c);
+        else if (c < 0x20)
+            put(o, "\\u%04x", c);
+        else
+            put(o, "%c", c);
+    }
+    put(o, "\"");
+}
+
+#define TOP_SITES 10
+
+static void report_text(struct out *o, const struct summary *total,
+                        const struct summary *per_domain, const int *ids, size_t n,
+                        const struct site_report *top, size_t ntop)
+{
+    put(o, "ocpreempt: stats:");
+    put_summary_text(o, total);
+    put(o, "\n");
+    put(o, "ocpreempt: latency (request to stub entry): p50 %lluus, p99 %lluus, max %.1fus over "
+           "%llu preemptions; longest run without yielding %.1fms\n",
+        (unsigned long long)total->p50_us, (unsigned long long)total->p99_us,
+        (double)total->latency_max_ns / 1000.0, (unsigned long long)total->samples,
+        (double)total->longest_run_ns / 1e6);
+    for (size_t k = 0; k < n; k++) {
+        const struct summary *s = &per_domain[k];
+        put(o, "ocpreempt: domain %d: requests %lu, preemptions %lu (poll %lu, alloc %lu), "
+               "p99 %lluus, longest run %.1fms; skipped:", ids[k], s->counter[STAT_requests],
+            s->counter[STAT_preemptions], s->counter[STAT_preempt_poll],
+            s->counter[STAT_preempt_alloc], (unsigned long long)s->p99_us,
+            (double)s->longest_run_ns / 1e6);
+        int any = 0;
+        for (int c = STAT_skip_main_fiber; c <= STAT_skip_not_ready; c++)
+            if (s->counter[c]) {
+                put(o, " %s %lu", counter_names[c] + 5, s->counter[c]);
+                any = 1;
+            }
+        put(o, "%s\n", any ? "" : " none");
+    }
+    if (ntop)
+        put(o, "ocpreempt: top hog sites (where fibers were preempted):\n");
+    for (size_t i = 0; i < ntop; i++)
+        put(o, "ocpreempt: %8lu  %-5s  %s  %s\n", top[i].count,
+            top[i].kind == SITE_ALLOC ? "alloc" : "poll", top[i].function, top[i].location);
+}
+
+static void report_json(struct out *o, const struct summary *total,
+                        const struct summary *per_domain, const int *ids, size_t n,
+                        const struct site_report *top, size_t ntop)
+{
+    put(o, "{\"ocpreempt_stats\":{");
+    put_summary_json(o, total);
+    put(o, ",\"domains\":[");
+    for (size_t k = 0; k < n; k++) {
+        put(o, "%s{\"domain\":%d,", k ? "," : "", ids[k]);
+        put_summary_json(o, &per_domain[k]);
+        put(o, "}");
+    }
+    put(o, "],\"hog_sites\":[");
+    for (size_t i = 0; i < ntop; i++) {
+        put(o, "%s{\"count\":%lu,\"kind\":\"%s\",\"function\":", i ? "," : "", top[i].count,
+            top[i].kind == SITE_ALLOC ? "alloc" : "poll");
+        json_string(o, top[i].function);
+        put(o, ",\"location\":");
+        json_string(o, top[i].location);
+        put(o, "}");
+    }
+    put(o, "]}}\n");
 }
 
 void stats_report(void)
 {
     if (!shim_config.stats)
         return;
-    char buf[2048];
-    size_t n = shim_config.stats_format == STATS_JSON ? format_json(buf, sizeof buf)
-                                                      : format_text(buf, sizeof buf);
+    static char buf[64 * 1024];
+    static struct summary per_domain[STATS_MAX_DOMAINS];
+    static int ids[STATS_MAX_DOMAINS];
+    const struct domain_stats *all[STATS_MAX_DOMAINS];
+    double per_us = ticks_per_us();
+    size_t n = 0;
+    for (int i = 0; i < STATS_MAX_DOMAINS; i++) {
+        all[i] = &domain_stats[i];
+        if (!atomic_load(&domain_stats[i].used))
+            continue;
+        const struct domain_stats *one = &domain_stats[i];
+        summarise(&one, 1, per_us, &per_domain[n]);
+        ids[n++] = i;
+    }
+    struct summary total;
+    summarise(all, STATS_MAX_DOMAINS, per_us, &total);
+    struct site_report top[TOP_SITES];
+    size_t ntop = site_table_top(top, TOP_SITES);
+
+    struct out o = { buf, sizeof buf, 0 };
+    if (shim_config.stats_format == STATS_JSON)
+        report_json(&o, &total, per_domain, ids, n, top, ntop);
+    else
+        report_text(&o, &total, per_domain, ids, n, top, ntop);
+
     int fd = 2;
     if (shim_config.stats_path[0]) {
-        fd = open(shim_config.stats_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
+        char err[256];
+        fd = log_open_output(shim_config.stats_path, err, sizeof err);
         if (fd < 0) {
-            log_error("cannot open OCPREEMPT_STATS file %s; stats go to stderr",
-                      shim_config.stats_path);
+            log_error("%s; stats go to stderr", err);
             fd = 2;
         }
     }
-    log_write_all(fd, buf, n);
+    log_write_all(fd, buf, o.used);
     if (fd != 2)
         close(fd);
 }

@@ -1,18 +1,27 @@
-/* stats: counters of what the shim did, printed once at exit when OCPREEMPT_STATS is set.
+/* stats: what the shim did, per domain, printed once at exit when OCPREEMPT_STATS is set.
  *
- * Counters are relaxed atomics, updated from the interrupt hook and the monitor thread
- * (never from signal context through this interface). The line printed at exit is the
- * contract the tests parse: `ocpreempt: stats: key=value ...`.
+ * Storage is static (no allocation anywhere, so signal context may count). Counters are
+ * relaxed atomics indexed by domain id (ids past STATS_MAX_DOMAINS share the last slot).
+ * Writers: the sampler (signal handler or monitor: requests, longest run), the interrupt
+ * hook (everything else). The report runs at exit, after OCaml's own at_exit.
+ *
+ * Contract the tests parse: the first line is `ocpreempt: stats: key=value ...` with the
+ * totals (STATS_COUNTERS) and latency_p50_ns, latency_p99_ns, latency_max_ns,
+ * latency_samples, longest_run_ns.
  */
 #ifndef OCPREEMPT_STATS_H
 #define OCPREEMPT_STATS_H
 
 #include <stdatomic.h>
+#include <stdint.h>
+
+#define STATS_MAX_DOMAINS 128
+#define LATENCY_BUCKETS 4096         /* 1 us each; the last one collects everything above */
 
 #define STATS_COUNTERS(X)                                                             \
     X(requests)            /* a fiber was found overdue and its domain interrupted */ \
     X(hook_calls)          /* our interrupt hook ran with a request pending */        \
-    X(preemptions)         /* the yield closure was called by the stub */             \
+    X(preemptions)         /* the stub was entered and called the yield closure */    \
     X(preempt_poll)                                                                   \
     X(preempt_alloc)                                                                  \
     X(skip_main_fiber)     /* no effect handler above: nothing to yield to */         \
@@ -27,17 +36,61 @@
     X(skip_not_ready)      /* yield closure or frame tables not ready yet */          \
     X(unhandled)           /* Effect.Unhandled absorbed by the stub */
 
-struct shim_stats {
-#define DECLARE_COUNTER(name) _Atomic unsigned long name;
-    STATS_COUNTERS(DECLARE_COUNTER)
-#undef DECLARE_COUNTER
+enum stats_counter {
+#define COUNTER_ENUM(name) STAT_##name,
+    STATS_COUNTERS(COUNTER_ENUM)
+#undef COUNTER_ENUM
+    STATS_COUNTER_COUNT
 };
 
-extern struct shim_stats shim_stats;
+struct domain_stats {
+    _Atomic unsigned long counter[STATS_COUNTER_COUNT];
+    _Atomic uint64_t longest_run_ns;
+    _Atomic uint64_t latency_max_ticks;
+    _Atomic uint32_t latency[LATENCY_BUCKETS];   /* request to stub entry, microseconds */
+    _Atomic int used;
+};
 
-#define STAT_INC(name) atomic_fetch_add_explicit(&shim_stats.name, 1, memory_order_relaxed)
+extern struct domain_stats domain_stats[STATS_MAX_DOMAINS];
 
-/* Prints the stats line(s) to the configured destination. At-exit context. */
+static inline struct domain_stats *stats_for_domain(int id)
+{
+    if (id < 0 || id >= STATS_MAX_DOMAINS)
+        id = STATS_MAX_DOMAINS - 1;
+    return &domain_stats[id];
+}
+
+/* Lock-free; callable from signal context. */
+static inline void stats_count(struct domain_stats *d, enum stats_counter c)
+{
+    atomic_store_explicit(&d->used, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->counter[c], 1, memory_order_relaxed);
+}
+#define STAT_INC(d, name) stats_count((d), STAT_##name)
+
+static inline void stats_max(_Atomic uint64_t *slot, uint64_t v)
+{
+    uint64_t old = atomic_load_explicit(slot, memory_order_relaxed);
+    while (v > old && !atomic_compare_exchange_weak_explicit(slot, &old, v,
+                                                              memory_order_relaxed,
+                                                              memory_order_relaxed))
+        ;
+}
+
+static inline uint64_t stats_tsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Start-of-run calibration point for the TSC (constructor). */
+void stats_start(void);
+
+/* Records one request-to-stub latency, in TSC ticks. Hook context. */
+void stats_record_latency(struct domain_stats *d, uint64_t ticks);
+
+/* Prints the report to the configured destination. At-exit context. */
 void stats_report(void);
 
 #endif

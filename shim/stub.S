@@ -64,6 +64,10 @@ ocpreempt_stub_entry:
         /* Copy the hand-off record into the frame (initial-exec TLS). */
         movq    stub_handoff@GOTTPOFF(%rip), %rcx
         addq    %fs:0, %rcx
+        rdtsc                           /* latency stats: request to here */
+        shlq    $32, %rdx
+        orq     %rdx, %rax
+        movq    %rax, HANDOFF_ENTRY_TSC(%rcx)
         movq    HANDOFF_ORIG_RETADDR(%rcx), %rax
         movq    %rax, STUB_SAVED_ORIG(%rsp)
         .cfi_offset rip, STUB_SAVED_ORIG - STUB_FRAME_SIZE

@@ -40,6 +40,7 @@
 #define HANDOFF_CLOSURE      32
 #define HANDOFF_KIND         40
 #define HANDOFF_UNHANDLED    48
+#define HANDOFF_ENTRY_TSC    56
 
 #ifndef __ASSEMBLER__
 #include <stddef.h>
@@ -53,6 +54,9 @@ struct stub_handoff {
     uintptr_t closure;        /* the yield closure (a static, never-moving block) */
     uint64_t kind;            /* enum safepoint_kind, for the stub's own bookkeeping */
     uintptr_t unhandled_stack;/* written by the stub: stack that got Effect.Unhandled */
+    uint64_t entry_tsc;       /* written by the stub: TSC at its entry (latency stats) */
+    uint64_t request_tsc;     /* C only: TSC of the request this injection served */
+    int domain;               /* C only: domain id, for folding the latency */
 };
 
 _Static_assert(offsetof(struct stub_handoff, orig_retaddr) == HANDOFF_ORIG_RETADDR, "abi");
@@ -62,6 +66,7 @@ _Static_assert(offsetof(struct stub_handoff, alloc_bytes) == HANDOFF_ALLOC_BYTES
 _Static_assert(offsetof(struct stub_handoff, closure) == HANDOFF_CLOSURE, "abi");
 _Static_assert(offsetof(struct stub_handoff, kind) == HANDOFF_KIND, "abi");
 _Static_assert(offsetof(struct stub_handoff, unhandled_stack) == HANDOFF_UNHANDLED, "abi");
+_Static_assert(offsetof(struct stub_handoff, entry_tsc) == HANDOFF_ENTRY_TSC, "abi");
 _Static_assert(STUB_RAW_SLOTS == STUB_GC_SLOTS + 13 * 8, "abi");
 _Static_assert(STUB_XMM_SLOTS == STUB_RAW_SLOTS + 13 * 8, "abi");
 _Static_assert(STUB_SAVED_ORIG == STUB_XMM_SLOTS + 16 * 8, "abi");

@@ -31,7 +31,8 @@ struct thread_record {
     uint64_t stack_cpu_start_ns;
 
     _Atomic int want;              /* a preemption is requested for this thread */
-    _Atomic uint64_t request_ns;   /* CLOCK_MONOTONIC time of the (first) request */
+    _Atomic uint64_t request_tsc;  /* TSC at the (first) request, for latency stats */
+    _Atomic int preempted;         /* set by the hook at injection: a new run starts */
 
     timer_t timer;                 /* owner-private: signal path's CPU-time timer */
     int has_timer;

@@ -1,30 +1,30 @@
-/* trace: see trace.h. One tab-separated line per preemption (docs/trace.md), written with
- * write(2) under O_APPEND so lines from several domains never interleave mid-line. */
+/* trace: see trace.h. One tab-separated line per preemption, written with write(2) on an
+ * O_APPEND descriptor so lines from several domains never interleave mid-line. */
 #include "trace.h"
 
-#include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
 #include "log.h"
 #include "runtime.h"
 #include "shim_state.h"
+#include "stats.h"
+#include "thread_registry.h"
 
 static int trace_fd = -1;
-static uint64_t start_ns;
-static _Atomic unsigned long latency_count, latency_max, latency_sum;
+static uint64_t start_ns, start_tsc;
 
 int trace_open(char *why, size_t why_len)
 {
     start_ns = monotonic_ns();
+    start_tsc = stats_tsc();
     if (!shim_config.trace_path[0])
         return 0;
-    trace_fd = open(shim_config.trace_path,
-                    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+    char err[256];
+    trace_fd = log_open_output(shim_config.trace_path, err, sizeof err);
     if (trace_fd < 0) {
-        snprintf(why, why_len, "OCPREEMPT_TRACE=%s: cannot open it for appending",
-                 shim_config.trace_path);
+        snprintf(why, why_len, "OCPREEMPT_TRACE: %s", err);
         return -1;
     }
     static const char header[] = "# ocpreempt-trace v1\n";
@@ -32,29 +32,33 @@ int trace_open(char *why, size_t why_len)
     return 0;
 }
 
-static void record_latency(uint64_t ns)
+static uint64_t ticks_to_ns(uint64_t ticks, uint64_t now_ns, uint64_t now_tsc)
 {
-    atomic_fetch_add_explicit(&latency_count, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&latency_sum, ns, memory_order_relaxed);
-    unsigned long old = atomic_load_explicit(&latency_max, memory_order_relaxed);
-    while (ns > old && !atomic_compare_exchange_weak(&latency_max, &old, ns))
-        ;
+    uint64_t dns = now_ns - start_ns, dt = now_tsc - start_tsc;
+    return dt ? (uint64_t)((double)ticks * (double)dns / (double)dt) : 0;
 }
 
-void trace_preemption(struct thread_record *t, const struct safepoint *site)
+static int format_site(char *buf, size_t len, const struct safepoint *site)
 {
-    uint64_t now = monotonic_ns();
-    uint64_t requested = atomic_load_explicit(&t->request_ns, memory_order_relaxed);
-    uint64_t latency = requested && now > requested ? now - requested : 0;
-    record_latency(latency);
+    struct source_location loc;
+    if (debuginfo_decode(site->debuginfo, &loc) == 0)
+        return snprintf(buf, len, "%s %s:%d", loc.function, loc.file, loc.line);
+    return snprintf(buf, len, "%s+%#lx", site_table_function_name(site->retaddr),
+                    (unsigned long)(site->retaddr - ocaml_rt.bias));
+}
+
+void trace_preemption(int domain, const struct safepoint *site, uint64_t request_tsc)
+{
     if (trace_fd < 0)
         return;
-    char line[512];
-    int n = snprintf(line, sizeof line, "%llu\t%d\t%s\t%llu\t%s+%#lx\n",
-                     (unsigned long long)(now - start_ns), (int)t->tid,
-                     site->kind == SITE_ALLOC ? "alloc" : "poll",
-                     (unsigned long long)latency, site_table_function_name(site->retaddr),
-                     (unsigned long)(site->retaddr - ocaml_rt.bias));
+    uint64_t now = monotonic_ns(), tsc = stats_tsc();
+    uint64_t latency = request_tsc && tsc > request_tsc ? ticks_to_ns(tsc - request_tsc, now, tsc) : 0;
+    char where[256], line[512];
+    format_site(where, sizeof where, site);
+    int n = snprintf(line, sizeof line, "%llu\t%d\t%s\t%llu\t%s\n",
+                     (unsigned long long)(now - start_ns), domain,
+                     site->kind == SITE_ALLOC ? "alloc" : "poll", (unsigned long long)latency,
+                     where);
     if (n > 0)
         log_write_all(trace_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
@@ -64,11 +68,4 @@ void trace_close(void)
     if (trace_fd >= 0)
         close(trace_fd);
     trace_fd = -1;
-}
-
-void trace_latency(unsigned long *count, unsigned long *max_ns, unsigned long *sum_ns)
-{
-    *count = atomic_load(&latency_count);
-    *max_ns = atomic_load(&latency_max);
-    *sum_ns = atomic_load(&latency_sum);
 }

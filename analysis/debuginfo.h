@@ -1,0 +1,24 @@
+/* debuginfo: decoding the source location a frame descriptor carries (OCaml 5.3's packed
+ * debuginfo words, runtime/backtrace_nat.c: caml_debuginfo_location).
+ *
+ * A descriptor with the debug flag has, per allocation (or one for a poll/call), a 32-bit
+ * offset relative to its own address to two info words; those point (relative again) at a
+ * name record holding the function's name and, relative to it, the file name. Pure function
+ * over memory the caller guarantees is readable (the running process's own tables).
+ */
+#ifndef OCPREEMPT_DEBUGINFO_H
+#define OCPREEMPT_DEBUGINFO_H
+
+#include <stdint.h>
+
+struct source_location {
+    const char *file;        /* points into the table: valid while it is mapped */
+    const char *function;    /* OCaml definition name, e.g. "Main.hog" */
+    int line;
+};
+
+/* `slot` is the address of one debug_info entry of a descriptor. 0, or -1 if the entry is
+ * zero or the words are implausible. */
+int debuginfo_decode(const uint32_t *slot, struct source_location *out);
+
+#endif
