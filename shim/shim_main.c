@@ -26,6 +26,7 @@
 #include "stats.h"
 #include "thread_registry.h"
 #include "trace.h"
+#include "yield_report.h"
 #include "yield_target.h"
 
 struct ocpreempt_config shim_config;
@@ -39,9 +40,29 @@ void shim_disable(const char *why)
         log_error("disabled: %s", why ? why : "(no reason given)");
 }
 
-static const char *default_yield(void)
+/* The yield to call: OCPREEMPT_YIELD, else one detected without doubt (a well-known
+ * scheduler's, else the program's only toplevel `yield`). NULL with `why` set otherwise. */
+static const char *choose_yield(char *why, size_t why_len)
 {
-    return shim_config.yield[0] ? shim_config.yield : NULL;
+    if (shim_config.yield[0])
+        return shim_config.yield;
+    static struct yield_report found;      /* large: keep it off the stack */
+    yield_report_fill(self_image, NULL, &found);
+    const struct yield_match *pool = found.known_count ? found.known : found.toplevel;
+    size_t count = found.known_count ? found.known_count : found.toplevel_count;
+    if (count == 1)
+        return pool[0].path;
+    if (count == 0) {
+        snprintf(why, why_len, "no yield function found (no known scheduler, no toplevel "
+                               "`yield`); set OCPREEMPT_YIELD=Module.fn");
+        return NULL;
+    }
+    size_t n = (size_t)snprintf(why, why_len, "several yield functions (");
+    for (size_t i = 0; i < count && n < why_len; i++)
+        n += (size_t)snprintf(why + n, why_len - n, "%s%s", i ? ", " : "", pool[i].path);
+    if (n < why_len)
+        snprintf(why + n, why_len - n, "); choose one with OCPREEMPT_YIELD=Module.fn");
+    return NULL;
 }
 
 /* Is this an OCaml 5.3 native executable we can bind to? 1 not ours (inert), 0 bound,
@@ -69,12 +90,9 @@ static int identify(char *why, size_t why_len)
 /* Everything that depends on the configuration. 0, or -1 with why set. */
 static int prepare(char *why, size_t why_len)
 {
-    const char *yield = default_yield();
-    if (!yield) {
-        snprintf(why, why_len, "no yield function: set OCPREEMPT_YIELD=Module.fn "
-                               "(`ocpreempt probe PROGRAM` lists candidates)");
+    const char *yield = choose_yield(why, why_len);
+    if (!yield)
         return -1;
-    }
     if (yield_target_prepare(self_image, yield, why, why_len) != 0 ||
         site_table_build(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
         return -1;

@@ -1,4 +1,5 @@
-/* yield_report: which yield function would ocpreempt call in this program?
+/* yield_report: which yield function would ocpreempt call in this program? Shared by the
+ * probe (which reports it) and the shim (which auto-detects with it).
  *
  * With a requested path (--yield M.fn): its candidates, or near matches when there are
  * none. Without: the well-known schedulers' yields present (ocaml_known_yields) and plain
@@ -6,8 +7,8 @@
  * static closure is a field of its module block; Thread.yield (systhreads, not a fiber
  * yield) and Stdlib modules are never proposed.
  */
-#ifndef OCPREEMPT_PROBE_YIELD_REPORT_H
-#define OCPREEMPT_PROBE_YIELD_REPORT_H
+#ifndef OCPREEMPT_YIELD_REPORT_H
+#define OCPREEMPT_YIELD_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
