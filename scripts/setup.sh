@@ -49,10 +49,13 @@ step "OCaml toolchains (cached in ${OCPREEMPT_CACHE:-$HOME/.cache/ocpreempt})"
 "$root/scripts/setup-ocaml.sh" 5.3.0 5.1.4
 
 step "Build (CMake, $build)"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.cmake.log" 2>&1 ||
-    { echo "cmake configure failed; see $build.cmake.log" >&2; tail -n 20 "$build.cmake.log" >&2; exit 1; }
-cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1 ||
-    { echo "build failed; see $build.build.log" >&2; grep -m 20 -E "error|Error" "$build.build.log" >&2; exit 1; }
+mkdir -p "$build"
+configure_log=$build/setup-configure.log
+build_log=$build/setup-build.log
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$configure_log" 2>&1 ||
+    { echo "cmake configure failed; see $configure_log" >&2; tail -n 20 "$configure_log" >&2; exit 1; }
+cmake --build "$build" -j"$(nproc)" >"$build_log" 2>&1 ||
+    { echo "build failed; see $build_log" >&2; grep -m 20 -E "error|Error" "$build_log" >&2; exit 1; }
 echo "built: $build/shim/libocpreempt.so, $build/probe/ocpreempt-probe"
 
 [ $run_demo -eq 1 ] || exit 0
