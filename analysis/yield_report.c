@@ -196,3 +196,37 @@ size_t yield_report_resolved(const struct yield_report *r)
         n += r->known[i].count;
     return n;
 }
+
+static void list_paths(const struct yield_match *m, size_t n, char *buf, size_t len)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", m[i].path);
+}
+
+const char *yield_report_choice(const struct yield_report *r, char *why, size_t why_len)
+{
+    if (r->requested) {
+        if (r->error[0] != '\0')
+            snprintf(why, why_len, "%s", r->error);
+        else if (r->request.count == 0)
+            snprintf(why, why_len, "yield function %s not found", r->request.path);
+        else
+            return r->request.path;
+        return NULL;
+    }
+    const struct yield_match *pool = r->known_count ? r->known : r->toplevel;
+    size_t count = r->known_count ? r->known_count : r->toplevel_count;
+    if (count == 1)
+        return pool[0].path;
+    if (count == 0) {
+        snprintf(why, why_len, "no yield function found (no known scheduler, no toplevel "
+                               "`yield`); name one with OCPREEMPT_YIELD / --yield Module.fn");
+        return NULL;
+    }
+    char paths[512];
+    list_paths(pool, count, paths, sizeof paths);
+    snprintf(why, why_len, "several yield functions (%s); choose one with OCPREEMPT_YIELD / "
+                           "--yield Module.fn", paths);
+    return NULL;
+}

@@ -45,4 +45,10 @@ void yield_report_fill(const struct elf_image *img, const char *requested,
 /* Candidates a report's verdict may rely on: resolved request, or detected schedulers. */
 size_t yield_report_resolved(const struct yield_report *r);
 
+/* The yield ocpreempt will call, the one rule shared by the probe's verdict and the shim:
+ * the requested path if it was found; else the only well-known scheduler's yield present;
+ * else the program's only toplevel `yield`. NULL when there is no such single choice, with
+ * a one-line reason in `why`. */
+const char *yield_report_choice(const struct yield_report *r, char *why, size_t why_len);
+
 #endif

@@ -87,14 +87,9 @@ static void analyse_yield(struct probe_report *r, const struct elf_image *img,
 {
     r->yield_attempted = true;
     yield_report_fill(img, requested, &r->yield);
-    const struct yield_report *y = &r->yield;
-    if (y->requested && y->error[0] != '\0')
-        add_reason(r, "%s", y->error);
-    else if (y->requested && y->request.count == 0)
-        add_reason(r, "yield function %s not found", y->request.path);
-    else if (!y->requested && y->known_count == 0)
-        add_reason(r, "no known scheduler's yield found%s; name one with --yield Module.fn",
-                   y->toplevel_count ? " (toplevel yield functions listed above)" : "");
+    char why[ANALYSIS_ERR_LEN * 2];
+    if (yield_report_choice(&r->yield, why, sizeof why) == NULL)
+        add_reason(r, "%s", why);
 }
 
 static void analyse_native5(struct probe_report *r, const struct elf_image *img,

@@ -40,29 +40,13 @@ void shim_disable(const char *why)
         log_error("disabled: %s", why ? why : "(no reason given)");
 }
 
-/* The yield to call: OCPREEMPT_YIELD, else one detected without doubt (a well-known
- * scheduler's, else the program's only toplevel `yield`). NULL with `why` set otherwise. */
+/* The yield to call: OCPREEMPT_YIELD, else one detected without doubt; the rule is
+ * yield_report_choice, the same the probe's verdict uses. NULL with `why` set otherwise. */
 static const char *choose_yield(char *why, size_t why_len)
 {
-    if (shim_config.yield[0])
-        return shim_config.yield;
     static struct yield_report found;      /* large: keep it off the stack */
-    yield_report_fill(self_image, NULL, &found);
-    const struct yield_match *pool = found.known_count ? found.known : found.toplevel;
-    size_t count = found.known_count ? found.known_count : found.toplevel_count;
-    if (count == 1)
-        return pool[0].path;
-    if (count == 0) {
-        snprintf(why, why_len, "no yield function found (no known scheduler, no toplevel "
-                               "`yield`); set OCPREEMPT_YIELD=Module.fn");
-        return NULL;
-    }
-    size_t n = (size_t)snprintf(why, why_len, "several yield functions (");
-    for (size_t i = 0; i < count && n < why_len; i++)
-        n += (size_t)snprintf(why + n, why_len - n, "%s%s", i ? ", " : "", pool[i].path);
-    if (n < why_len)
-        snprintf(why + n, why_len - n, "); choose one with OCPREEMPT_YIELD=Module.fn");
-    return NULL;
+    yield_report_fill(self_image, shim_config.yield[0] ? shim_config.yield : NULL, &found);
+    return yield_report_choice(&found, why, why_len);
 }
 
 /* Is this an OCaml 5.3 native executable we can bind to? 1 not ours (inert), 0 bound,

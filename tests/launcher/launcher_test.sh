@@ -12,12 +12,18 @@ source "${BASH_SOURCE[0]%/*}/testlib.sh"
 quantum_line="OCPREEMPT_QUANTUM=5xs is not a duration; use e.g. 10ms, 500us (minimum 100us)"
 hint="(try 'ocpreempt --help')"
 
+# The fake probe echoes its arguments; FAKE_PROBE_VERDICT=supported|unsupported makes it
+# end like the real one (strict mode asks it for a verdict) and exit 0 or 1.
 make_fake_probe() {
     cat >"$1" <<'EOF'
 #!/bin/sh
 printf 'probe:'
 printf ' [%s]' "$@"
 echo
+case ${FAKE_PROBE_VERDICT-} in
+    supported) echo "verdict: supported"; exit 0 ;;
+    unsupported) echo "verdict: unsupported: fake reason"; exit 1 ;;
+esac
 exit 5
 EOF
     chmod +x "$1"
@@ -179,6 +185,16 @@ case_strict_bad_env() {
     expect_no_file marker "strict: the program must not run"
 }
 
+case_strict_unsupported_program() {
+    setup
+    FAKE_PROBE_VERDICT=unsupported run_cmd "$launcher" run --strict -- "${marker_program[@]}"
+    expect_error 2 "ocpreempt: sh cannot be preempted (unsupported: fake reason); strict mode, not starting it" "--strict, the probe says unsupported"
+    expect_no_file marker "strict: an unsupported program must not run"
+    FAKE_PROBE_VERDICT=supported run_cmd "$launcher" run --strict -- "${marker_program[@]}"
+    expect_eq "$status" 0 "--strict, the probe says supported"
+    expect_file marker "strict: a supported program runs"
+}
+
 case_strict_env_variable() {
     setup
     OCPREEMPT_STRICT=1 OCPREEMPT_QUANTUM=5xs run_cmd "$launcher" run -- "${marker_program[@]}"
@@ -270,7 +286,7 @@ case_env_only_ocpreempt() {
 
 case_options_to_env() {
     setup
-    run_cmd "$launcher" run --quantum 2ms --yield Sched.yield --request signal \
+    FAKE_PROBE_VERDICT=supported run_cmd "$launcher" run --quantum 2ms --yield Sched.yield --request signal \
         --signal USR2 --stats=s.json --json --trace=t.tsv --deny +Mylib --log info \
         --strict -- env
     expect_eq "$status" 0 "status"
