@@ -28,7 +28,8 @@ struct runtime_layout {
         size_t size;
     } domain_state;
     struct {                        /* struct stack_info */
-        size_t sp, exception_ptr, handler, size;   /* size = sizeof: Stack_base = info + size */
+        size_t sp, exception_ptr, handler, id, size;  /* size = sizeof: Stack_base = info + size;
+                                                         id: the fiber's unique id (int64) */
     } stack_info;
     struct {                        /* struct stack_handler */
         size_t handle_value, handle_exn, handle_effect, parent, size;

@@ -35,6 +35,7 @@
 /* Stub globals (stub_abi.h). */
 uint64_t stub_exn_handler_offset;
 uint64_t stub_current_stack_offset;
+uint64_t stub_stack_id_offset;
 uintptr_t stub_caml_call_gc;
 const uintptr_t *stub_unhandled_exn;
 __thread struct stub_handoff stub_handoff __attribute__((tls_model("initial-exec")));
@@ -48,13 +49,14 @@ static void preempt_interrupt_hook(void);
 
 enum verdict {
     PREEMPT,
-    SKIP_NOT_SAFEPOINT, SKIP_MAIN_FIBER, SKIP_DENIED, SKIP_BAD_SHAPE, SKIP_MUTEX,
+    SKIP_NOT_SAFEPOINT, SKIP_MAIN_FIBER, SKIP_DENIED, SKIP_BAD_SHAPE, SKIP_IN_YIELD, SKIP_MUTEX,
     SKIP_UNHANDLED, SKIP_HEAP_FULL, SKIP_MEMPROF, SKIP_NO_STACK, SKIP_NOT_READY,
 };
 
 static const enum stats_counter verdict_counter[] = {
     [SKIP_NOT_SAFEPOINT] = STAT_skip_not_safepoint, [SKIP_MAIN_FIBER] = STAT_skip_main_fiber,
     [SKIP_DENIED] = STAT_skip_denied,               [SKIP_BAD_SHAPE] = STAT_skip_bad_shape,
+    [SKIP_IN_YIELD] = STAT_skip_in_yield,
     [SKIP_MUTEX] = STAT_skip_mutex,                 [SKIP_UNHANDLED] = STAT_skip_unhandled,
     [SKIP_HEAP_FULL] = STAT_skip_heap_full,         [SKIP_MEMPROF] = STAT_skip_memprof,
     [SKIP_NO_STACK] = STAT_skip_no_stack,           [SKIP_NOT_READY] = STAT_skip_not_ready,
@@ -108,15 +110,19 @@ static enum verdict decide(struct thread_record *t, void *ds, const struct safep
     *site_out = site;
     if (!site)
         return SKIP_NOT_SAFEPOINT;
-    if (is_main_fiber(stack))
+    if (is_main_fiber(stack)) {
+        atomic_store_explicit(&t->main_stack, (void *)stack, memory_order_relaxed);
         return SKIP_MAIN_FIBER;
+    }
     if (site->refusal == SITE_DENIED)
         return SKIP_DENIED;
     if (site->refusal == SITE_BAD_SHAPE)
         return SKIP_BAD_SHAPE;
+    if (site->refusal == SITE_IN_YIELD)
+        return SKIP_IN_YIELD;
     if (t->ocaml_mutexes_held > 0)
         return SKIP_MUTEX;
-    if (t->unhandled_stack == stack)
+    if (t->unhandled_fiber && t->unhandled_fiber == STACK_FIELD(stack, id) + 1)
         return SKIP_UNHANDLED;
     if (!site_table_ensure_registered())
         return SKIP_NOT_READY;
@@ -159,9 +165,9 @@ static void collect_stub_reports(struct thread_record *t)
             stats_record_latency(st, stub_handoff.entry_tsc - stub_handoff.request_tsc);
         stub_handoff.entry_tsc = 0;
     }
-    if (stub_handoff.unhandled_stack) {
-        t->unhandled_stack = stub_handoff.unhandled_stack;
-        stub_handoff.unhandled_stack = 0;
+    if (stub_handoff.unhandled_fiber) {
+        t->unhandled_fiber = stub_handoff.unhandled_fiber;
+        stub_handoff.unhandled_fiber = 0;
         STAT_INC(st, unhandled);
     }
 }
@@ -205,6 +211,7 @@ void hijack_install_hook(void)
 {
     stub_exn_handler_offset = ocaml_rt.layout.domain_state.exn_handler;
     stub_current_stack_offset = ocaml_rt.layout.domain_state.current_stack;
+    stub_stack_id_offset = ocaml_rt.layout.stack_info.id;
     stub_caml_call_gc = ocaml_rt.caml_call_gc;
     atomic_store(&previous_hook, *ocaml_rt.external_interrupt_hook);
     *ocaml_rt.external_interrupt_hook = preempt_interrupt_hook;

@@ -55,7 +55,8 @@ void request_check_thread(struct thread_record *t, uint64_t cpu_ns, uint64_t now
     uint64_t run = cpu_ns - t->stack_cpu_start_ns;
     struct domain_stats *st = stats_for_domain(*(volatile int *)DS(ds, id));
     stats_max(&st->longest_run_ns, run);
-    if (run < shim_config.quantum_ns)
+    if (run < shim_config.quantum_ns ||
+        stack == atomic_load_explicit(&t->main_stack, memory_order_relaxed))
         return;
     if (!atomic_exchange(&t->want, 1))
         atomic_store_explicit(&t->request_tsc, stats_tsc(), memory_order_relaxed);

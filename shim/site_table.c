@@ -16,6 +16,7 @@
 #include "runtime.h"
 #include "shim_state.h"
 #include "stub_abi.h"
+#include "yield_target.h"
 
 static struct safepoint *sites;
 static size_t site_count;
@@ -93,10 +94,14 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     s->live_mask = frame_descr_live_regs(d);
     s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
     s->shape = (uint8_t)classify_in_memory(s->retaddr, ctx->targets);
+    const char *function = site_table_function_name(s->retaddr);
     if (s->shape == SHAPE_UNRECOGNISED) {
         s->refusal = SITE_BAD_SHAPE;
         counts.bad_shape++;
-    } else if (function_is_denied(site_table_function_name(s->retaddr))) {
+    } else if (yield_target_is_own_code(function)) {
+        s->refusal = SITE_IN_YIELD;
+        counts.in_yield++;
+    } else if (function_is_denied(function)) {
         s->refusal = SITE_DENIED;
         counts.denied++;
     }

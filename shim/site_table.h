@@ -26,6 +26,7 @@ enum site_refusal {
     SITE_OK,
     SITE_DENIED,          /* in a module of the deny-list */
     SITE_BAD_SHAPE,       /* code around it is not what the stub can resume */
+    SITE_IN_YIELD,        /* inside the yield function itself */
 };
 
 struct safepoint {
@@ -40,10 +41,10 @@ struct safepoint {
 };
 
 struct site_table_counts {
-    unsigned long poll, alloc, denied, bad_shape;
+    unsigned long poll, alloc, denied, bad_shape, in_yield;
 };
 
-/* Builds the table. 0, or -1 with a one-line reason. */
+/* Builds the table (after yield_target_prepare). 0, or -1 with a one-line reason. */
 int site_table_build(const struct elf_image *img, char *why, size_t why_len);
 
 /* The safe point whose return address is retaddr, or NULL. Any context. */

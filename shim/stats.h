@@ -28,6 +28,7 @@
     X(skip_not_safepoint)  /* interrupt taken outside an OCaml poll/alloc point */    \
     X(skip_denied)         /* site in a deny-listed module */                         \
     X(skip_bad_shape)      /* site code not in the shape the stub resumes */          \
+    X(skip_in_yield)       /* site inside the yield function itself */                \
     X(skip_mutex)          /* thread holds an OCaml Mutex.t */                        \
     X(skip_unhandled)      /* fiber whose yield was unhandled before */               \
     X(skip_heap_full)      /* allocation would need a GC first */                     \

@@ -152,7 +152,10 @@ ocpreempt_stub_yield_ret:
         movq    stub_handoff@GOTTPOFF(%rip), %rcx
         addq    %fs:0, %rcx
         movq    stub_current_stack_offset(%rip), %rax
-        movq    (%r14, %rax), %rax
+        movq    (%r14, %rax), %rax              /* this fiber's stack_info */
+        movq    stub_stack_id_offset(%rip), %rdx
+        movq    (%rax, %rdx), %rax              /* its id */
+        incq    %rax
         movq    %rax, HANDOFF_UNHANDLED(%rcx)
         jmp     .Lstub_resume
 .Lstub_reraise:

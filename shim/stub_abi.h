@@ -53,7 +53,8 @@ struct stub_handoff {
     uint64_t alloc_bytes;     /* allocation to give back now and redo on resume; 0 = poll */
     uintptr_t closure;        /* the yield closure (a static, never-moving block) */
     uint64_t kind;            /* enum safepoint_kind, for the stub's own bookkeeping */
-    uintptr_t unhandled_stack;/* written by the stub: stack that got Effect.Unhandled */
+    uint64_t unhandled_fiber; /* written by the stub: 1 + id of the fiber whose yield was
+                                 unhandled (ids, unlike stacks, are never reused) */
     uint64_t entry_tsc;       /* written by the stub: TSC at its entry (latency stats) */
     uint64_t request_tsc;     /* C only: TSC of the request this injection served */
     int domain;               /* C only: domain id, for folding the latency */
@@ -65,7 +66,7 @@ _Static_assert(offsetof(struct stub_handoff, live_mask) == HANDOFF_LIVE_MASK, "a
 _Static_assert(offsetof(struct stub_handoff, alloc_bytes) == HANDOFF_ALLOC_BYTES, "abi");
 _Static_assert(offsetof(struct stub_handoff, closure) == HANDOFF_CLOSURE, "abi");
 _Static_assert(offsetof(struct stub_handoff, kind) == HANDOFF_KIND, "abi");
-_Static_assert(offsetof(struct stub_handoff, unhandled_stack) == HANDOFF_UNHANDLED, "abi");
+_Static_assert(offsetof(struct stub_handoff, unhandled_fiber) == HANDOFF_UNHANDLED, "abi");
 _Static_assert(offsetof(struct stub_handoff, entry_tsc) == HANDOFF_ENTRY_TSC, "abi");
 _Static_assert(STUB_RAW_SLOTS == STUB_GC_SLOTS + 13 * 8, "abi");
 _Static_assert(STUB_XMM_SLOTS == STUB_RAW_SLOTS + 13 * 8, "abi");
@@ -80,6 +81,7 @@ extern char ocpreempt_stub_yield_ret[];  /* return address of the stub's call to
 /* Read by stub.S (hidden globals, set once before the first hijack). */
 extern uint64_t stub_exn_handler_offset;      /* offsetof(caml_domain_state, exn_handler) */
 extern uint64_t stub_current_stack_offset;    /* offsetof(caml_domain_state, current_stack) */
+extern uint64_t stub_stack_id_offset;         /* offsetof(struct stack_info, id) */
 extern uintptr_t stub_caml_call_gc;           /* run-time address of caml_call_gc */
 extern const uintptr_t *stub_unhandled_exn;   /* caml_named_value("Effect.Unhandled") */
 extern __thread struct stub_handoff stub_handoff;

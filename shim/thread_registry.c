@@ -51,7 +51,8 @@ struct thread_record *thread_register_self(void)
         r->stack_cpu_start_ns = 0;
         atomic_store(&r->want, 0);
         r->ocaml_mutexes_held = 0;
-        r->unhandled_stack = 0;
+        r->unhandled_fiber = 0;
+        atomic_store(&r->main_stack, NULL);
         r->has_timer = 0;
         self_record = r;
         atomic_store_explicit(&r->in_use, 1, memory_order_release);   /* now visible */

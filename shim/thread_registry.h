@@ -9,7 +9,7 @@
  *    stack_cpu_start_ns;
  *  - request flag `want` and `request_ns`: written by the requester, consumed and cleared by
  *    the owner's interrupt hook (atomics);
- *  - owner-private: ocaml_mutexes_held, unhandled_stack.
+ *  - owner-private: ocaml_mutexes_held, unhandled_fiber.
  */
 #ifndef OCPREEMPT_THREAD_REGISTRY_H
 #define OCPREEMPT_THREAD_REGISTRY_H
@@ -33,12 +33,15 @@ struct thread_record {
     _Atomic int want;              /* a preemption is requested for this thread */
     _Atomic uint64_t request_tsc;  /* TSC at the (first) request, for latency stats */
     _Atomic int preempted;         /* set by the hook at injection: a new run starts */
+    _Atomic(void *) main_stack;    /* set by the hook: the thread's main fiber, which is
+                                      never preempted, so the sampler stops asking */
 
     timer_t timer;                 /* owner-private: signal path's CPU-time timer */
     int has_timer;
 
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
-    uintptr_t unhandled_stack;     /* owner-private: stack the yield was unhandled on */
+    uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was
+                                      unhandled; 0 none */
 };
 
 extern struct thread_record thread_registry[THREAD_REGISTRY_MAX];

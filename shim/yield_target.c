@@ -91,4 +91,12 @@ uintptr_t yield_target_closure(void)
     return *match;
 }
 
+bool yield_target_is_own_code(const char *symbol)
+{
+    for (size_t i = 0; i < candidate_count; i++)
+        if (strcmp(candidates[i].code_symbol, symbol) == 0)
+            return true;
+    return false;
+}
+
 const char *yield_target_name(void) { return target_name; }

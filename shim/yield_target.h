@@ -9,6 +9,7 @@
 #ifndef OCPREEMPT_YIELD_TARGET_H
 #define OCPREEMPT_YIELD_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,11 @@ int yield_target_prepare(const struct elf_image *img, const char *path, char *wh
 
 /* The yield closure, or 0 while the defining module is not initialised yet. Hook context. */
 uintptr_t yield_target_closure(void);
+
+/* Is `symbol` the code of one of the candidates? Their own safe points are never
+ * preemption sites: `perform` allocates the continuation in the yield function itself,
+ * and preempting there would nest a yield inside the yield. */
+bool yield_target_is_own_code(const char *symbol);
 
 /* The resolved name, for messages. */
 const char *yield_target_name(void);
