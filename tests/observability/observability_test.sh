@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# observability_test.sh CASE: the shim's stats, trace and plot on obs_hog_sites, a program
+# whose hogs sit at lines marked HOG-LOOP (a poll site) and ALLOC-LOOP (an allocation
+# site), run on two domains. Each case fails with a message naming what disagreed.
+#
+# Environment (set by CMake): T_SHIM T_PROGRAM T_SOURCE T_PLOT T_WORK.
+set -euo pipefail
+case=${1:?case}
+rm -rf "$T_WORK" && mkdir -p "$T_WORK" && cd "$T_WORK"
+
+fail() { printf 'FAIL %s: %s\n' "$case" "$*" >&2; exit 1; }
+
+marker_line() { grep -n "$1" "$T_SOURCE" | head -n 1 | cut -d: -f1; }
+hog_line=$(marker_line 'HOG-LOOP')
+alloc_line=$(marker_line 'ALLOC-LOOP')
+
+# run_shim ENV... : runs the program preempted at 1 ms, stdout to out.txt, stderr err.txt.
+run_shim() {
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms "$@" "$T_PROGRAM" >out.txt 2>err.txt ||
+        { cat err.txt >&2; fail "program exited with $?"; }
+    grep -qx 'hog_sites: done' out.txt || fail "program output: $(cat out.txt)"
+}
+
+stat() {   # stat KEY: a value from the parseable stats line in err.txt
+    grep -m1 '^ocpreempt: stats:' err.txt | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+case_hog_site_lines() {
+    run_shim OCPREEMPT_STATS=1
+    grep -q "top hog sites" err.txt || fail "no hog-site report: $(cat err.txt)"
+    grep -Eq "^ocpreempt: +[0-9]+ +poll +.* hog_sites\.ml:$hog_line\$" err.txt ||
+        fail "the poll hog at hog_sites.ml:$hog_line is not reported: $(grep -A10 'top hog' err.txt)"
+    grep -Eq "^ocpreempt: +[0-9]+ +alloc +Hog_sites\.alloc_hog +hog_sites\.ml:$alloc_line\$" err.txt ||
+        fail "the allocation hog at hog_sites.ml:$alloc_line is not reported: $(grep -A10 'top hog' err.txt)"
+}
+
+case_per_domain() {
+    run_shim OCPREEMPT_STATS=1
+    local total d0 d1
+    total=$(stat preemptions)
+    d0=$(sed -n 's/^ocpreempt: domain 0: .*preemptions \([0-9]*\) .*/\1/p' err.txt)
+    d1=$(sed -n 's/^ocpreempt: domain 1: .*preemptions \([0-9]*\) .*/\1/p' err.txt)
+    [[ -n $d0 && -n $d1 ]] || fail "expected lines for domains 0 and 1: $(cat err.txt)"
+    ((d0 > 0 && d1 > 0)) || fail "each domain has a hog and must be preempted: d0=$d0 d1=$d1"
+    ((d0 + d1 == total)) || fail "per-domain preemptions $d0 + $d1 != total $total"
+}
+
+case_json_report() {
+    run_shim OCPREEMPT_STATS="$T_WORK/stats.json" OCPREEMPT_STATS_FORMAT=json
+    [[ ! -s err.txt ]] || fail "stats went to a file, stderr must stay empty: $(cat err.txt)"
+    python3 - "$T_WORK/stats.json" "$hog_line" "$alloc_line" <<'PY' || fail "JSON report"
+import json, sys
+report = json.load(open(sys.argv[1]))["ocpreempt_stats"]
+hog, alloc = int(sys.argv[2]), int(sys.argv[3])
+for key in ("requests", "preemptions", "preempt_poll", "preempt_alloc", "skip_denied",
+            "latency_p50_ns", "latency_p99_ns", "latency_max_ns", "longest_run_ns",
+            "domains", "hog_sites"):
+    assert key in report, f"missing key {key}"
+assert report["preemptions"] == report["preempt_poll"] + report["preempt_alloc"], report
+assert sum(d["preemptions"] for d in report["domains"]) == report["preemptions"]
+assert {d["domain"] for d in report["domains"]} >= {0, 1}, report["domains"]
+locations = {(s["kind"], s["location"]) for s in report["hog_sites"]}
+assert ("poll", f"hog_sites.ml:{hog}") in locations, locations
+assert ("alloc", f"hog_sites.ml:{alloc}") in locations, locations
+assert len(report["hog_sites"]) <= 10
+counts = [s["count"] for s in report["hog_sites"]]
+assert counts == sorted(counts, reverse=True), counts
+PY
+}
+
+case_trace_matches_stats() {
+    run_shim OCPREEMPT_STATS=1 OCPREEMPT_TRACE="$T_WORK/run.trace"
+    local preemptions lines
+    preemptions=$(stat preemptions)
+    [[ $(head -n 1 run.trace) == '# ocpreempt-trace v1' ]] || fail "trace header"
+    lines=$(tail -n +2 run.trace | wc -l)
+    ((lines == preemptions)) || fail "trace has $lines records, stats say $preemptions"
+    awk -F'\t' 'NR > 1 && (NF != 5 || $1 !~ /^[0-9]+$/ || $2 !~ /^[01]$/ ||
+                  ($3 != "poll" && $3 != "alloc") || $4 !~ /^[0-9]+$/) { bad = NR }
+                END { exit bad ? 1 : 0 }' run.trace || fail "malformed trace record"
+    grep -q "hog_sites.ml:$alloc_line" run.trace || fail "trace does not name the alloc hog"
+}
+
+case_plot_from_trace() {
+    run_shim OCPREEMPT_TRACE="$T_WORK/run.trace"
+    command -v gnuplot >/dev/null || { echo "gnuplot missing"; exit 77; }
+    "$T_PLOT" run.trace -o plot.png >/dev/null || fail "ocpreempt-plot failed"
+    [[ $(head -c 8 plot.png | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
+        fail "plot.png is not a PNG"
+}
+
+case_latency_figures() {
+    run_shim OCPREEMPT_STATS=1
+    local p50 p99 max samples preemptions longest
+    p50=$(stat latency_p50_ns); p99=$(stat latency_p99_ns); max=$(stat latency_max_ns)
+    samples=$(stat latency_samples); preemptions=$(stat preemptions)
+    longest=$(stat longest_run_ns)
+    # One sample per preemption, but each thread's last is still pending at exit.
+    ((samples >= preemptions - 2 && samples <= preemptions)) ||
+        fail "latency samples $samples for $preemptions preemptions"
+    # Buckets are 1 us wide: p99 (a bucket floor) may not exceed max by a bucket.
+    ((p50 <= p99 && p99 <= max + 1000)) || fail "p50 $p50 <= p99 $p99 <= max $max violated"
+    ((longest >= 1000000)) || fail "longest run $longest ns: a 1 ms quantum was not reached"
+}
+
+case_stats_off_silent() {
+    run_shim
+    [[ ! -s err.txt ]] || fail "without OCPREEMPT_STATS stderr must be empty: $(cat err.txt)"
+}
+
+"case_$case"
+echo "ok $case"
