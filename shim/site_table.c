@@ -276,9 +276,12 @@ bool site_table_ensure_registered(void)
         return true;
     if (state == 1 || !atomic_compare_exchange_strong(&registration, &state, 1))
         return false;
+    /* A stop-the-world: other domains may run a minor GC meanwhile. That moves no fiber
+       stack and leaves this caml_call_gc frame as it was, and the caller checks the
+       allocation room only after this, so injecting right away is safe. */
     ocaml_rt.register_frametable(shadow_frametable);
     atomic_store_explicit(&registration, 2, memory_order_release);
-    return false;          /* registered just now: preempt from the next request on */
+    return true;
 }
 
 void site_table_counts(struct site_table_counts *out) { *out = counts; }

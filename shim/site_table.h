@@ -51,8 +51,9 @@ int site_table_build(const struct elf_image *img, char *why, size_t why_len);
 const struct safepoint *site_table_find(uintptr_t retaddr);
 
 /* Registers the shadow + stub descriptors with the runtime once. Must run in OCaml context
- * with the domain lock held (the interrupt hook). Returns true once they are registered;
- * false if another domain is doing it right now (try again at the next request). */
+ * with the domain lock held (the interrupt hook). Returns true once they are registered
+ * (by this call or an earlier one); false if another domain is doing it right now (try
+ * again at the next request). */
 bool site_table_ensure_registered(void);
 
 void site_table_counts(struct site_table_counts *out);

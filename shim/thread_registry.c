@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "hijack.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "signal_timer.h"
@@ -140,6 +141,9 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
         return EAGAIN;
     if (!shim_active())
         return real(thread, attr, start, arg);
+    /* Thread and Domain initialisation replace the interrupt hook before they create
+       threads: re-chain it here (the monitor also checks; signal mode has no monitor). */
+    hijack_reinstall_hook_if_replaced();
     struct start_trampoline *t = malloc(sizeof *t);
     if (!t)
         return real(thread, attr, start, arg);     /* unregistered: never preempted */

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "ocaml_names.h"
 #include "runtime.h"
+#include "shim_state.h"
 
 #define MAX_CANDIDATES 16
 #define CLOSURE_TAG 247
@@ -77,8 +78,11 @@ uintptr_t yield_target_closure(void)
         if (!f)
             continue;
         if (match && candidates[i].code_addr != match_code) {
-            log_error("OCPREEMPT_YIELD=%s is ambiguous: %s and another toplevel function",
-                      target_name, candidates[i].code_symbol);
+            char why[OCAML_SYMBOL_MAX * 2];
+            snprintf(why, sizeof why, "yield %.200s is ambiguous: %.200s and another toplevel "
+                     "function of that name; name the module exactly", target_name,
+                     candidates[i].code_symbol);
+            shim_disable(why);
             return 0;
         }
         match = f;
