@@ -70,12 +70,6 @@ const struct runtime_layout *runtime_layout_builtin(const char *version)
 static const char *const fiber_c_anchors[] = {
     "caml_try_realloc_stack", "caml_alloc_main_stack", "caml_free_stack", NULL};
 
-struct wanted_field {
-    const char *name;
-    size_t *slot;
-    bool optional;
-};
-
 static bool die_is_named(Dwarf_Die *die, const char *name)
 {
     const char *n = dwarf_diename(die);
@@ -180,23 +174,71 @@ static int member_offset(Dwarf_Die *member, size_t *out, struct analysis_error *
     return 0;
 }
 
-static int read_struct(Dwarf_Die *st, const char *what, struct wanted_field *fields,
-                       size_t *size_slot, struct analysis_error *err)
+#define FIELD(owner, strct, member, optional) \
+    {owner, #member, offsetof(struct runtime_layout, strct.member), optional}
+
+const struct layout_field runtime_layout_fields[] = {
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_limit, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_ptr, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_start, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_end, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, current_stack, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, exn_handler, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, action_pending, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, id, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, requested_external_interrupt, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, memprof_young_trigger, true),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, size, false),
+    FIELD(LAYOUT_STACK_INFO, stack_info, sp, false),
+    FIELD(LAYOUT_STACK_INFO, stack_info, exception_ptr, false),
+    FIELD(LAYOUT_STACK_INFO, stack_info, handler, false),
+    FIELD(LAYOUT_STACK_INFO, stack_info, id, false),
+    FIELD(LAYOUT_STACK_INFO, stack_info, size, false),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_value, false),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_exn, false),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_effect, false),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, parent, false),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, size, false),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, stack, false),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, sp, false),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, prev, false),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, size, false),
+    {LAYOUT_STRUCT_COUNT, NULL, 0, false},
+};
+
+const char *const runtime_layout_struct_names[LAYOUT_STRUCT_COUNT] = {
+    "caml_domain_state", "stack_info", "stack_handler", "c_stack_link",
+};
+
+static size_t *layout_slot(struct runtime_layout *l, const struct layout_field *f)
 {
+    return (size_t *)((char *)l + f->offset);
+}
+
+/* `size` is the struct's sizeof, not a member (struct stack_info has a member `size`). */
+static bool is_sizeof_entry(const struct layout_field *f) { return strcmp(f->name, "size") == 0; }
+
+/* Reads the members of one struct that the field table names for `owner`. */
+static int read_struct(Dwarf_Die *st, enum layout_struct owner, struct runtime_layout *out,
+                       struct analysis_error *err)
+{
+    const char *what = runtime_layout_struct_names[owner];
     int bytes = dwarf_bytesize(st);
     if (bytes <= 0) {
         analysis_error_set(err, "DWARF: %s has no size: %s", what, dwarf_errmsg(-1));
         return -1;
     }
-    *size_slot = (size_t)bytes;
-    for (struct wanted_field *f = fields; f->name != NULL; f++)
-        *f->slot = ABSENT;
+    const struct layout_field *f;
+    for (f = runtime_layout_fields; f->name != NULL; f++)
+        if (f->owner == owner)
+            *layout_slot(out, f) = is_sizeof_entry(f) ? (size_t)bytes : ABSENT;
     Dwarf_Die child;
     int r = dwarf_child(st, &child);
     while (r == 0) {
         if (dwarf_tag(&child) == DW_TAG_member) {
-            for (struct wanted_field *f = fields; f->name != NULL; f++)
-                if (die_is_named(&child, f->name) && member_offset(&child, f->slot, err) != 0)
+            for (f = runtime_layout_fields; f->name != NULL; f++)
+                if (f->owner == owner && !is_sizeof_entry(f) && die_is_named(&child, f->name) &&
+                    member_offset(&child, layout_slot(out, f), err) != 0)
                     return -1;
         }
         r = dwarf_siblingof(&child, &child);
@@ -205,8 +247,8 @@ static int read_struct(Dwarf_Die *st, const char *what, struct wanted_field *fie
         analysis_error_set(err, "DWARF: cannot read members of %s: %s", what, dwarf_errmsg(-1));
         return -1;
     }
-    for (struct wanted_field *f = fields; f->name != NULL; f++) {
-        if (*f->slot == ABSENT && !f->optional) {
+    for (f = runtime_layout_fields; f->name != NULL; f++) {
+        if (f->owner == owner && *layout_slot(out, f) == ABSENT && !f->optional) {
             analysis_error_set(err, "DWARF: %s has no field %s", what, f->name);
             return -1;
         }
@@ -217,44 +259,13 @@ static int read_struct(Dwarf_Die *st, const char *what, struct wanted_field *fie
 static int read_layout(struct cu_structs *s, struct runtime_layout *out,
                        struct analysis_error *err)
 {
-    struct wanted_field domain_fields[] = {
-        {"young_limit", &out->domain_state.young_limit, false},
-        {"young_ptr", &out->domain_state.young_ptr, false},
-        {"young_start", &out->domain_state.young_start, false},
-        {"young_end", &out->domain_state.young_end, false},
-        {"current_stack", &out->domain_state.current_stack, false},
-        {"exn_handler", &out->domain_state.exn_handler, false},
-        {"action_pending", &out->domain_state.action_pending, false},
-        {"requested_external_interrupt", &out->domain_state.requested_external_interrupt, false},
-        {"memprof_young_trigger", &out->domain_state.memprof_young_trigger, true},
-        {"id", &out->domain_state.id, false},
-        {NULL, NULL, false}};
-    struct wanted_field stack_fields[] = {
-        {"sp", &out->stack_info.sp, false},
-        {"exception_ptr", &out->stack_info.exception_ptr, false},
-        {"handler", &out->stack_info.handler, false},
-        {"id", &out->stack_info.id, false},
-        {NULL, NULL, false}};
-    struct wanted_field handler_fields[] = {
-        {"handle_value", &out->stack_handler.handle_value, false},
-        {"handle_exn", &out->stack_handler.handle_exn, false},
-        {"handle_effect", &out->stack_handler.handle_effect, false},
-        {"parent", &out->stack_handler.parent, false},
-        {NULL, NULL, false}};
-    struct wanted_field link_fields[] = {
-        {"stack", &out->c_stack_link.stack, false},
-        {"sp", &out->c_stack_link.sp, false},
-        {"prev", &out->c_stack_link.prev, false},
-        {NULL, NULL, false}};
-    if (read_struct(&s->domain_state, "caml_domain_state", domain_fields,
-                    &out->domain_state.size, err) != 0 ||
-        read_struct(&s->stack_info, "struct stack_info", stack_fields,
-                    &out->stack_info.size, err) != 0 ||
-        read_struct(&s->stack_handler, "struct stack_handler", handler_fields,
-                    &out->stack_handler.size, err) != 0 ||
-        read_struct(&s->c_stack_link, "struct c_stack_link", link_fields,
-                    &out->c_stack_link.size, err) != 0)
-        return -1;
+    Dwarf_Die *dies[LAYOUT_STRUCT_COUNT] = {
+        [LAYOUT_DOMAIN_STATE] = &s->domain_state, [LAYOUT_STACK_INFO] = &s->stack_info,
+        [LAYOUT_STACK_HANDLER] = &s->stack_handler, [LAYOUT_C_STACK_LINK] = &s->c_stack_link,
+    };
+    for (int owner = 0; owner < LAYOUT_STRUCT_COUNT; owner++)
+        if (read_struct(dies[owner], (enum layout_struct)owner, out, err) != 0)
+            return -1;
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #ifndef OCPREEMPT_RUNTIME_LAYOUT_H
 #define OCPREEMPT_RUNTIME_LAYOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "elf_image.h"
 #include "ocaml_binary.h"
@@ -38,6 +39,28 @@ struct runtime_layout {
         size_t stack, sp, prev, size;
     } c_stack_link;
 };
+
+/* Every field above, once: the DWARF reader, the probe's text and JSON reports walk this
+ * table, so a field added here is read and reported everywhere. Grouped by struct, in
+ * order; the name list ends with NULL. `size` entries are the structs' sizeof. */
+enum layout_struct {
+    LAYOUT_DOMAIN_STATE, LAYOUT_STACK_INFO, LAYOUT_STACK_HANDLER, LAYOUT_C_STACK_LINK,
+    LAYOUT_STRUCT_COUNT,
+};
+struct layout_field {
+    enum layout_struct owner;
+    const char *name;             /* the C member name, or "size" */
+    size_t offset;                /* of the slot within struct runtime_layout */
+    bool optional;                /* may be absent (reads as (size_t)-1) */
+};
+extern const struct layout_field runtime_layout_fields[];
+extern const char *const runtime_layout_struct_names[LAYOUT_STRUCT_COUNT]; /* DWARF names */
+
+static inline size_t runtime_layout_get(const struct runtime_layout *l,
+                                        const struct layout_field *f)
+{
+    return *(const size_t *)((const char *)l + f->offset);
+}
 
 /* Fills *out from DWARF if the image has it, else from the built-in table matching
  * info->version. Returns 0, or -1 with err set (no DWARF and no table for the version, or

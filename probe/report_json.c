@@ -50,38 +50,16 @@ static void write_layout(struct json_writer *w, const struct probe_report *r)
     json_string(w, "source", l->source == LAYOUT_FROM_DWARF ? "dwarf" : "builtin");
     json_string(w, "builtin_version", l->source == LAYOUT_BUILTIN ? l->builtin_name : NULL);
     json_null(w, "error");
-    json_begin_object(w, "domain_state");
-    write_offset(w, "young_limit", l->domain_state.young_limit);
-    write_offset(w, "young_ptr", l->domain_state.young_ptr);
-    write_offset(w, "young_start", l->domain_state.young_start);
-    write_offset(w, "young_end", l->domain_state.young_end);
-    write_offset(w, "current_stack", l->domain_state.current_stack);
-    write_offset(w, "exn_handler", l->domain_state.exn_handler);
-    write_offset(w, "action_pending", l->domain_state.action_pending);
-    write_offset(w, "requested_external_interrupt", l->domain_state.requested_external_interrupt);
-    write_offset(w, "memprof_young_trigger", l->domain_state.memprof_young_trigger);
-    write_offset(w, "id", l->domain_state.id);
-    write_offset(w, "size", l->domain_state.size);
-    json_end_object(w);
-    json_begin_object(w, "stack_info");
-    write_offset(w, "sp", l->stack_info.sp);
-    write_offset(w, "exception_ptr", l->stack_info.exception_ptr);
-    write_offset(w, "handler", l->stack_info.handler);
-    write_offset(w, "size", l->stack_info.size);
-    json_end_object(w);
-    json_begin_object(w, "stack_handler");
-    write_offset(w, "handle_value", l->stack_handler.handle_value);
-    write_offset(w, "handle_exn", l->stack_handler.handle_exn);
-    write_offset(w, "handle_effect", l->stack_handler.handle_effect);
-    write_offset(w, "parent", l->stack_handler.parent);
-    write_offset(w, "size", l->stack_handler.size);
-    json_end_object(w);
-    json_begin_object(w, "c_stack_link");
-    write_offset(w, "stack", l->c_stack_link.stack);
-    write_offset(w, "sp", l->c_stack_link.sp);
-    write_offset(w, "prev", l->c_stack_link.prev);
-    write_offset(w, "size", l->c_stack_link.size);
-    json_end_object(w);
+    static const char *const json_keys[LAYOUT_STRUCT_COUNT] = {
+        "domain_state", "stack_info", "stack_handler", "c_stack_link",
+    };
+    for (int owner = 0; owner < LAYOUT_STRUCT_COUNT; owner++) {
+        json_begin_object(w, json_keys[owner]);
+        for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++)
+            if ((int)f->owner == owner)
+                write_offset(w, f->name, runtime_layout_get(l, f));
+        json_end_object(w);
+    }
     json_end_object(w);
 }
 

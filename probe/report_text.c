@@ -69,6 +69,36 @@ static void print_binary(const struct probe_report *r)
     kv("DWARF", "%s", yes_no(r->has_dwarf));
 }
 
+/* One struct of the layout, LAYOUT_FIELDS_PER_LINE "name offset" pairs a line. */
+#define LAYOUT_FIELDS_PER_LINE 4
+static void print_layout_struct(const struct runtime_layout *l, enum layout_struct owner)
+{
+    char line[256];
+    size_t used = 0;
+    int on_line = 0;
+    const char *label = runtime_layout_struct_names[owner];
+    for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++) {
+        if (f->owner != owner)
+            continue;
+        size_t v = runtime_layout_get(l, f);
+        char value[32];
+        if (v == (size_t)-1)
+            snprintf(value, sizeof value, "absent");
+        else
+            snprintf(value, sizeof value, "%zu", v);
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s%s %s",
+                                 on_line ? ", " : "", f->name, value);
+        if (++on_line == LAYOUT_FIELDS_PER_LINE) {
+            kv(label, "%s", line);
+            label = "";
+            used = 0;
+            on_line = 0;
+        }
+    }
+    if (on_line)
+        kv(label, "%s", line);
+}
+
 static void print_layout(const struct probe_report *r)
 {
     if (!r->layout_attempted)
@@ -84,26 +114,8 @@ static void print_layout(const struct probe_report *r)
     else
         printf("\nRuntime layout (built-in table for OCaml %s: no runtime DWARF)\n",
                l->builtin_name);
-    char trigger[32];
-    if (l->domain_state.memprof_young_trigger == (size_t)-1)
-        snprintf(trigger, sizeof trigger, "absent");
-    else
-        snprintf(trigger, sizeof trigger, "%zu", l->domain_state.memprof_young_trigger);
-    kv("caml_domain_state", "young_limit %zu, young_ptr %zu, young_start %zu, young_end %zu",
-       l->domain_state.young_limit, l->domain_state.young_ptr, l->domain_state.young_start,
-       l->domain_state.young_end);
-    kv("", "current_stack %zu, exn_handler %zu, action_pending %zu, id %zu",
-       l->domain_state.current_stack, l->domain_state.exn_handler,
-       l->domain_state.action_pending, l->domain_state.id);
-    kv("", "requested_external_interrupt %zu, memprof_young_trigger %s, size %zu",
-       l->domain_state.requested_external_interrupt, trigger, l->domain_state.size);
-    kv("stack_info", "sp %zu, exception_ptr %zu, handler %zu, size %zu", l->stack_info.sp,
-       l->stack_info.exception_ptr, l->stack_info.handler, l->stack_info.size);
-    kv("stack_handler", "handle_value %zu, handle_exn %zu, handle_effect %zu, parent %zu, "
-       "size %zu", l->stack_handler.handle_value, l->stack_handler.handle_exn,
-       l->stack_handler.handle_effect, l->stack_handler.parent, l->stack_handler.size);
-    kv("c_stack_link", "stack %zu, sp %zu, prev %zu, size %zu", l->c_stack_link.stack,
-       l->c_stack_link.sp, l->c_stack_link.prev, l->c_stack_link.size);
+    for (int owner = 0; owner < LAYOUT_STRUCT_COUNT; owner++)
+        print_layout_struct(l, (enum layout_struct)owner);
 }
 
 static void print_shapes(const char *key, size_t total, const size_t shapes[CENSUS_SHAPES])
