@@ -144,19 +144,18 @@ int frametable_each(const uint8_t *table, size_t avail, frame_descr_visit visit,
     return 0;
 }
 
+static int add_descriptor_size(const struct frame_descr_view *d, void *total)
+{
+    *(size_t *)total += d->size;
+    return 0;
+}
+
 long frametable_length(const uint8_t *table, size_t avail)
 {
-    uint64_t count;
-    if (table_count(table, avail, &count) != 0)
+    size_t total = 8;                                  /* the count word */
+    if (frametable_each(table, avail, add_descriptor_size, &total) != 0)
         return -1;
-    size_t off = 8;
-    for (uint64_t i = 0; i < count; i++) {
-        struct frame_descr_view d;
-        if (frame_descr_decode(table + off, avail - off, &d) != 0)
-            return -1;
-        off += d.size;
-    }
-    return (long)off;
+    return (long)total;
 }
 
 const char *safepoint_kind_name(enum safepoint_kind k)

@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime.h"
@@ -19,16 +20,24 @@
 
 typedef int (*mutex_fn)(pthread_mutex_t *);
 
-static mutex_fn real_fn(const char *name, mutex_fn *cache)
-{
-    if (!*cache)
-        *cache = (mutex_fn)dlsym(RTLD_NEXT, name);
-    return *cache;
-}
+/* The OCaml primitives whose pthread calls move the count, by return address. */
+struct code_range { const uintptr_t *start, *end; };
+static const struct code_range lock_callers[] = {
+    { &ocaml_rt.ml_mutex_lock, &ocaml_rt.ml_mutex_lock_end },
+    { &ocaml_rt.ml_mutex_trylock, &ocaml_rt.ml_mutex_trylock_end },
+    { NULL, NULL },
+};
+static const struct code_range unlock_callers[] = {
+    { &ocaml_rt.ml_mutex_unlock, &ocaml_rt.ml_mutex_unlock_end },
+    { NULL, NULL },
+};
 
-static int called_from(uintptr_t ra, uintptr_t start, uintptr_t end)
+static bool called_from(uintptr_t ra, const struct code_range *ranges)
 {
-    return ra >= start && ra < end;
+    for (const struct code_range *r = ranges; r->start; r++)
+        if (ra >= *r->start && ra < *r->end)
+            return true;
+    return false;
 }
 
 static void adjust_held(int delta)
@@ -41,42 +50,37 @@ static void adjust_held(int delta)
         t->ocaml_mutexes_held = 0;
 }
 
+/* Calls the real `name` and, when it succeeded and was called from one of `callers`,
+ * moves this thread's count by `delta`. */
+static int counted_call(const char *name, mutex_fn *real, pthread_mutex_t *m, uintptr_t ra,
+                        const struct code_range *callers, int delta)
+{
+    if (!*real)
+        *real = (mutex_fn)dlsym(RTLD_NEXT, name);
+    if (!*real)
+        return EINVAL;
+    int rc = (*real)(m);
+    if (rc == 0 && shim_active() && called_from(ra, callers))
+        adjust_held(delta);
+    return rc;
+}
+
+#define RETURN_ADDRESS() ((uintptr_t)__builtin_return_address(0))
+
 __attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t *m)
 {
     static mutex_fn real;
-    uintptr_t ra = (uintptr_t)__builtin_return_address(0);
-    if (!real_fn("pthread_mutex_lock", &real))
-        return EINVAL;
-    int rc = real(m);
-    if (rc == 0 && shim_active() &&
-        called_from(ra, ocaml_rt.ml_mutex_lock, ocaml_rt.ml_mutex_lock_end))
-        adjust_held(+1);
-    return rc;
+    return counted_call("pthread_mutex_lock", &real, m, RETURN_ADDRESS(), lock_callers, +1);
 }
 
 __attribute__((visibility("default"))) int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     static mutex_fn real;
-    uintptr_t ra = (uintptr_t)__builtin_return_address(0);
-    if (!real_fn("pthread_mutex_trylock", &real))
-        return EINVAL;
-    int rc = real(m);
-    if (rc == 0 && shim_active() &&
-        (called_from(ra, ocaml_rt.ml_mutex_lock, ocaml_rt.ml_mutex_lock_end) ||
-         called_from(ra, ocaml_rt.ml_mutex_trylock, ocaml_rt.ml_mutex_trylock_end)))
-        adjust_held(+1);
-    return rc;
+    return counted_call("pthread_mutex_trylock", &real, m, RETURN_ADDRESS(), lock_callers, +1);
 }
 
 __attribute__((visibility("default"))) int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     static mutex_fn real;
-    uintptr_t ra = (uintptr_t)__builtin_return_address(0);
-    if (!real_fn("pthread_mutex_unlock", &real))
-        return EINVAL;
-    int rc = real(m);
-    if (rc == 0 && shim_active() &&
-        called_from(ra, ocaml_rt.ml_mutex_unlock, ocaml_rt.ml_mutex_unlock_end))
-        adjust_held(-1);
-    return rc;
+    return counted_call("pthread_mutex_unlock", &real, m, RETURN_ADDRESS(), unlock_callers, -1);
 }
