@@ -53,7 +53,6 @@
         .p2align 4
 ocpreempt_stub_entry:
         .cfi_startproc
-        .cfi_signal_frame
         /* CFA = the interrupted frame's %rsp; the real return address is in SAVED_ORIG. */
         .cfi_def_cfa rsp, 0
         leaq    -STUB_FRAME_SIZE(%rsp), %rsp
