@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,8 +20,26 @@
 
 static uint64_t period_ns;
 
+/* Exit handshake (seq_cst): the exiting thread sets `stopping`, then waits until no sample
+ * is in flight; a sample announces itself in `sampling` and re-checks `stopping` first. So
+ * after monitor_stop() returns the monitor touches no domain state again, even while the
+ * runtime tears them down. */
+static _Atomic int stopping, sampling;
+
+void monitor_stop(void)
+{
+    atomic_store(&stopping, 1);
+    while (atomic_load(&sampling))
+        sched_yield();
+}
+
 static void sample_all_threads(void)
 {
+    atomic_store(&sampling, 1);
+    if (atomic_load(&stopping)) {
+        atomic_store(&sampling, 0);
+        return;
+    }
     uint64_t now = monotonic_ns();
     for (int i = 0; i < THREAD_REGISTRY_MAX; i++) {
         struct thread_record *t = &thread_registry[i];
@@ -28,6 +47,7 @@ static void sample_all_threads(void)
             continue;
         request_check_thread(t, thread_cpu_ns(t->cpu_clock), now);
     }
+    atomic_store(&sampling, 0);
 }
 
 static void advance(struct timespec *deadline)
@@ -41,7 +61,7 @@ static void *monitor_main(void *unused)
 {
     struct timespec deadline;
     clock_gettime(CLOCK_MONOTONIC, &deadline);
-    while (shim_active()) {
+    while (shim_active() && !atomic_load(&stopping)) {
         advance(&deadline);
         int rc;
         do
@@ -105,4 +125,10 @@ int request_start(char *why, size_t why_len)
     if (shim_config.request == REQUEST_SIGNAL)
         return signal_timer_start(why, why_len);
     return monitor_start(why, why_len);
+}
+
+void request_stop(void)
+{
+    atomic_store(&shim_enabled, false);      /* signal handlers: shim_active() is false */
+    monitor_stop();
 }

@@ -17,6 +17,10 @@
 int request_start(char *why, size_t why_len);
 int monitor_start(char *why, size_t why_len);
 
+/* At exit: no request is issued after this returns (the monitor stops sampling; signal
+ * handlers see the shim inactive). */
+void request_stop(void);
+
 /* One sample of thread t taken at cpu_ns of its CPU time: if the same fiber has been
  * current for a whole quantum of CPU time, flag t and poison its domain's young_limit.
  * Async-signal-safe. */

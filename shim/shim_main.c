@@ -85,6 +85,7 @@ static int prepare(char *why, size_t why_len)
 
 static void at_exit_report(void)
 {
+    request_stop();
     stats_report();
     trace_close();
 }
