@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# bench_smoke: scripts/bench --quick into a temporary directory, then checks that the
+# report has every table and target row and that the plot is a PNG.
+#   smoke_test.sh SCRIPTS_BENCH BUILD_DIR
+# Exit 0 pass, 1 fail, 77 skipped (no gnuplot, or the benchmark programs are not built).
+set -u -o pipefail
+bench=$1
+build=$2
+command -v "${GNUPLOT:-gnuplot}" >/dev/null || { echo "SKIP: gnuplot not found"; exit 77; }
+[[ -x $build/bench/bench_fib ]] || { echo "SKIP: $build/bench/bench_fib not built"; exit 77; }
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/bench-smoke.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bench" --quick --no-build --build "$build" --out "$out" >"$out/stdout.txt" 2>"$out/stderr.txt" ||
+    { cat "$out/stderr.txt"; fail "scripts/bench --quick exited with status $?"; }
+
+report=$out/BENCHMARKS.md
+[[ -s $report ]] || fail "no $report"
+[[ -s $out/raw.json ]] || fail "no raw.json"
+[[ $(head -c 8 "$out/latency.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
+    fail "latency.png is missing or not a PNG"
+grep -q '](latency.png)' "$report" || fail "the report does not show the plot"
+
+for section in '## Machine' '## Targets' '## Overhead' '## Preemption latency' \
+               '## Fairness: hog and ticker' '## Fairness: request stream' \
+               '## Cost per preemption' '## Start-up' '## Notes'; do
+    grep -qxF "$section" "$report" || fail "no section '$section'"
+done
+for field in '- git commit:' '- CPUs (nproc):' '- kernel:' '- date:'; do
+    grep -qF -- "$field" "$report" || fail "machine description lacks '$field'"
+done
+# Target rows: 15, each marked met or missed.
+for row in 'overhead at 10ms' 'overhead at 1ms' 'overhead at 100us' \
+           'latency p99, mutator-bound' 'latency p99, gc workload' \
+           'short-request p99 at 10ms' 'CPU per preemption at 100us' 'load-time analysis'; do
+    grep -E "^\| $row" "$report" | grep -qE '\| (met|\*\*missed\*\*) \|$' ||
+        fail "no target row '$row' marked met/missed"
+done
+n=$(grep -cE '\| (met|\*\*missed\*\*) \|$' "$report")
+(( n == 15 )) || fail "expected 15 target rows, found $n"
+# Detail rows: every workload x configuration, every request-stream configuration.
+for w in int alloc float gc; do
+    for c in 'no shim' disabled 'cooperative 100us' 'monitor 10ms' 'monitor 1ms' 'monitor 100us' \
+             'signal 10ms' 'signal 1ms' 'signal 100us'; do
+        grep -qE "^\| $w \| $c \|" "$report" || fail "no overhead row '$w / $c'"
+    done
+done
+for c in 'no shim' 'monitor 10ms' 'signal 100us' systhreads cooperative; do
+    grep -qE "^\| $c \| [0-9]" "$report" || fail "no request-stream/ticker row '$c'"
+done
+grep -qE '^\| voluntary `yield \(\)`, tight loop \| [0-9]' "$report" || fail "no yield cost row"
+grep -qE '^\| small program: start to main \| active \| [0-9]' "$report" || fail "no start-up row"
+# The same target table on stdout.
+grep -q '^| overhead at 10ms' "$out/stdout.txt" || fail "no table on stdout"
+echo "PASS: $(grep -c '^|' "$report") table rows, $n targets"
