@@ -203,7 +203,8 @@ static void preempt_interrupt_hook(void)
     trace_preemption(domain, site, requested);
     stub_handoff.request_tsc = requested;
     stub_handoff.domain = domain;
-    atomic_store_explicit(&t->preempted, 1, memory_order_relaxed);
+    t->preempted_cpu_ns = thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+    atomic_store_explicit(&t->preempted, 1, memory_order_release);
     inject(ds, site, closure);
 }
 

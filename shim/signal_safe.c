@@ -44,10 +44,15 @@ void request_check_thread(struct thread_record *t, uint64_t cpu_ns, uint64_t now
         return;
     }
     void *stack = *(void *volatile *)DS(ds, current_stack);
-    /* A run ends when the sampler sees another fiber, or when we preempted this one (the
-       fibers that ran in between may have been too brief to be sampled). */
-    if (stack != t->last_stack ||
-        atomic_exchange_explicit(&t->preempted, 0, memory_order_relaxed)) {
+    /* A run ends when we preempted this fiber (the fibers that ran in between may have been
+       too brief to be sampled): the next one starts at the preemption's CPU time, known
+       exactly. A run also ends when the sampler sees another fiber; that one's start is
+       only known to lie within the last period, and the sample time is used, so that a
+       fiber is never preempted before it has run a whole quantum. */
+    if (atomic_exchange_explicit(&t->preempted, 0, memory_order_acquire)) {
+        t->last_stack = stack;
+        t->stack_cpu_start_ns = t->preempted_cpu_ns;
+    } else if (stack != t->last_stack) {
         t->last_stack = stack;
         t->stack_cpu_start_ns = cpu_ns;
         return;

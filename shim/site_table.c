@@ -49,11 +49,17 @@ static bool function_is_denied(const char *fn_symbol)
     return false;
 }
 
-const char *site_table_function_name(uintptr_t addr)
+const char *site_table_function_name(uintptr_t addr, uintptr_t *offset)
 {
     struct elf_symbol sym;
-    if (site_image && elf_image_symbol_at(site_image, addr - ocaml_rt.bias, &sym) == 0)
+    uintptr_t link = addr - ocaml_rt.bias;
+    if (site_image && elf_image_symbol_at(site_image, link, &sym) == 0) {
+        if (offset)
+            *offset = link - sym.value;
         return sym.name;
+    }
+    if (offset)
+        *offset = link;
     return "?";
 }
 
@@ -94,7 +100,7 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     s->live_mask = frame_descr_live_regs(d);
     s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
     s->shape = (uint8_t)classify_in_memory(s->retaddr, ctx->targets);
-    const char *function = site_table_function_name(s->retaddr);
+    const char *function = site_table_function_name(s->retaddr, NULL);
     if (s->shape == SHAPE_UNRECOGNISED) {
         s->refusal = SITE_BAD_SHAPE;
         counts.bad_shape++;
@@ -314,7 +320,7 @@ static void describe_site(struct source_lines *lines, const struct safepoint *s,
     struct source_location loc;
     out->count = count;
     out->kind = s->kind;
-    out->function = site_table_function_name(s->retaddr);
+    out->function = site_table_function_name(s->retaddr, NULL);
     if (debuginfo_decode(s->debuginfo, &loc) == 0) {
         out->function = loc.function;
         snprintf(out->location, sizeof out->location, "%s:%d", loc.file, loc.line);

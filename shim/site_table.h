@@ -70,7 +70,8 @@ struct site_report {
 };
 size_t site_table_top(struct site_report *out, size_t max);
 
-/* Name of the function containing a run-time address, for stats ("?" if unknown). */
-const char *site_table_function_name(uintptr_t addr);
+/* Name of the function containing a run-time address ("?" if unknown) and, if `offset` is
+ * not NULL, the address's offset inside it. */
+const char *site_table_function_name(uintptr_t addr, uintptr_t *offset);
 
 #endif

@@ -36,13 +36,26 @@ static double ticks_per_us(void)
     return dns ? (double)dt * 1000.0 / (double)dns : 0.0;
 }
 
+static size_t latency_bucket(uint64_t us)
+{
+    if (us < LATENCY_LINEAR_US)
+        return (size_t)us;
+    size_t log2 = 63 - (size_t)__builtin_clzll(us);            /* >= 10 */
+    size_t b = LATENCY_LINEAR_US + (log2 - 10);
+    return b < LATENCY_BUCKETS ? b : LATENCY_BUCKETS - 1;
+}
+
+/* The smallest latency a bucket holds, in microseconds. */
+static uint64_t bucket_floor_us(size_t b)
+{
+    return b < LATENCY_LINEAR_US ? b : (uint64_t)1 << (b - LATENCY_LINEAR_US + 10);
+}
+
 void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 {
     double per_us = ticks_per_us();
     uint64_t us = per_us > 0 ? (uint64_t)((double)ticks / per_us) : 0;
-    if (us >= LATENCY_BUCKETS)
-        us = LATENCY_BUCKETS - 1;
-    atomic_fetch_add_explicit(&d->latency[us], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->latency[latency_bucket(us)], 1, memory_order_relaxed);
     stats_max(&d->latency_max_ticks, ticks);
 }
 
@@ -62,9 +75,9 @@ static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
     for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
         seen += hist[i];
         if (seen > rank)
-            return i;
+            return bucket_floor_us(i);
     }
-    return LATENCY_BUCKETS - 1;
+    return bucket_floor_us(LATENCY_BUCKETS - 1);
 }
 
 static void summarise(const struct domain_stats *const *ds, size_t n, double per_us,

@@ -16,7 +16,10 @@
 #include <stdint.h>
 
 #define STATS_MAX_DOMAINS 128
-#define LATENCY_BUCKETS 4096         /* 1 us each; the last one collects everything above */
+/* Latency histogram: 1 us buckets below 1024 us, then one bucket per power of two.
+ * Reported percentiles are bucket floors: exact to 1 us below 1 ms, within 2x above. */
+#define LATENCY_LINEAR_US 1024
+#define LATENCY_BUCKETS (LATENCY_LINEAR_US + 40)
 
 #define STATS_COUNTERS(X)                                                             \
     X(requests)            /* a fiber was found overdue and its domain interrupted */ \
@@ -48,7 +51,7 @@ struct domain_stats {
     _Atomic unsigned long counter[STATS_COUNTER_COUNT];
     _Atomic uint64_t longest_run_ns;
     _Atomic uint64_t latency_max_ticks;
-    _Atomic uint32_t latency[LATENCY_BUCKETS];   /* request to stub entry, microseconds */
+    _Atomic uint32_t latency[LATENCY_BUCKETS];   /* request to stub entry (see above) */
     _Atomic int used;
 };
 

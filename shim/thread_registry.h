@@ -32,7 +32,8 @@ struct thread_record {
 
     _Atomic int want;              /* a preemption is requested for this thread */
     _Atomic uint64_t request_tsc;  /* TSC at the (first) request, for latency stats */
-    _Atomic int preempted;         /* set by the hook at injection: a new run starts */
+    _Atomic int preempted;         /* set by the hook at injection: a new run starts, */
+    uint64_t preempted_cpu_ns;     /* at this CPU time (written before `preempted`) */
     _Atomic(void *) main_stack;    /* set by the hook: the thread's main fiber, which is
                                       never preempted, so the sampler stops asking */
 

@@ -43,8 +43,9 @@ static int format_site(char *buf, size_t len, const struct safepoint *site)
     struct source_location loc;
     if (debuginfo_decode(site->debuginfo, &loc) == 0)
         return snprintf(buf, len, "%s %s:%d", loc.function, loc.file, loc.line);
-    return snprintf(buf, len, "%s+%#lx", site_table_function_name(site->retaddr),
-                    (unsigned long)(site->retaddr - ocaml_rt.bias));
+    uintptr_t offset;
+    const char *function = site_table_function_name(site->retaddr, &offset);
+    return snprintf(buf, len, "%s+%#lx", function, (unsigned long)offset);
 }
 
 void trace_preemption(int domain, const struct safepoint *site, uint64_t request_tsc)
