@@ -32,21 +32,79 @@ static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F
 
 /* ---- deny-list ---------------------------------------------------------------------- */
 
-/* A function symbol `caml<Unit>.<fn>_<n>` is denied when <Unit> starts with a listed
- * prefix, as a plain string prefix (docs/configuration.md): `Eio` covers `Eio__Fiber` and
- * `Eio_linux` alike. Over-matching only forgoes preemption; under-matching would land a
- * preemption inside a scheduler. */
-static bool function_is_denied(const char *fn_symbol)
+/* A compilation unit is denied when its name starts with a listed prefix, as a plain
+ * string prefix (docs/configuration.md): `Eio` covers `Eio__Fiber` and `Eio_linux` alike.
+ * Over-matching only forgoes preemption; under-matching would land a preemption inside a
+ * scheduler. */
+static bool unit_is_denied(const char *unit, size_t len)
 {
-    if (strncmp(fn_symbol, "caml", 4) != 0)
-        return false;
-    const char *unit = fn_symbol + 4;
     for (size_t i = 0; i < shim_config.deny_count; i++) {
         size_t n = strlen(shim_config.deny[i]);
-        if (n > 0 && strncmp(unit, shim_config.deny[i], n) == 0)
+        if (n > 0 && n <= len && strncmp(unit, shim_config.deny[i], n) == 0)
             return true;
     }
     return false;
+}
+
+/* ---- which unit each frame table belongs to -------------------------------------------- */
+
+/* Every module's frame table has a symbol `caml<Unit>.frametable` (`__frametable` in older
+ * naming): one pass over the symbols names them all, so the deny-list is decided once per
+ * module instead of looking up the function of every site. */
+struct unit_table {
+    uint64_t link_addr;
+    const char *unit;            /* points into the symbol name: not NUL-terminated */
+    size_t unit_len;
+};
+static struct unit_table *unit_tables;
+static size_t unit_table_count, unit_table_capacity;
+
+static bool frametable_unit(const char *name, const char **unit, size_t *len)
+{
+    static const char *const suffixes[] = { ".frametable", "__frametable" };
+    size_t n = strlen(name);
+    if (strncmp(name, "caml", 4) != 0)
+        return false;
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > 4 + k && strcmp(name + n - k, suffixes[i]) == 0) {
+            *unit = name + 4;
+            *len = n - 4 - k;
+            return true;
+        }
+    }
+    return false;
+}
+
+static int collect_unit_table(const struct elf_symbol *sym, void *unused)
+{
+    const char *unit;
+    size_t len;
+    if (!frametable_unit(sym->name, &unit, &len))
+        return 0;
+    if (unit_table_count == unit_table_capacity) {
+        size_t cap = unit_table_capacity ? unit_table_capacity * 2 : 256;
+        struct unit_table *grown = realloc(unit_tables, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        unit_tables = grown;
+        unit_table_capacity = cap;
+    }
+    unit_tables[unit_table_count++] = (struct unit_table){ sym->value, unit, len };
+    return 0;
+}
+
+static int compare_unit_tables(const void *a, const void *b)
+{
+    uint64_t x = ((const struct unit_table *)a)->link_addr;
+    uint64_t y = ((const struct unit_table *)b)->link_addr;
+    return x < y ? -1 : x > y;
+}
+
+static const struct unit_table *unit_of_table(const void *table)
+{
+    struct unit_table key = { (uintptr_t)table - ocaml_rt.bias, NULL, 0 };
+    return bsearch(&key, unit_tables, unit_table_count, sizeof key, compare_unit_tables);
 }
 
 const char *site_table_function_name(uintptr_t addr, uintptr_t *offset)
@@ -68,6 +126,7 @@ const char *site_table_function_name(uintptr_t addr, uintptr_t *offset)
 struct collect_ctx {
     const struct elf_image *img;
     const struct site_targets *targets;
+    bool table_denied;            /* the unit of the table being walked is deny-listed */
     size_t capacity;
     int failed;
 };
@@ -100,14 +159,13 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     s->live_mask = frame_descr_live_regs(d);
     s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
     s->shape = (uint8_t)classify_in_memory(s->retaddr, ctx->targets);
-    const char *function = site_table_function_name(s->retaddr, NULL);
     if (s->shape == SHAPE_UNRECOGNISED) {
         s->refusal = SITE_BAD_SHAPE;
         counts.bad_shape++;
-    } else if (yield_target_is_own_code(function)) {
+    } else if (yield_target_contains(s->retaddr)) {
         s->refusal = SITE_IN_YIELD;
         counts.in_yield++;
-    } else if (function_is_denied(function)) {
+    } else if (ctx->table_denied) {
         s->refusal = SITE_DENIED;
         counts.denied++;
     }
@@ -139,8 +197,17 @@ static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
         snprintf(why, why_len, "caml_call_gc/caml_allocN not found");
         return -1;
     }
-    struct collect_ctx ctx = { img, &targets, 0, 0 };
+    if (elf_image_each_symbol(img, collect_unit_table, NULL) != 0) {
+        snprintf(why, why_len, "out of memory naming the frame tables");
+        return -1;
+    }
+    qsort(unit_tables, unit_table_count, sizeof *unit_tables, compare_unit_tables);
+    struct collect_ctx ctx = { img, &targets, false, 0, 0 };
     for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable; *t; t++) {
+        const struct unit_table *unit = unit_of_table(*t);
+        /* A table we cannot name is treated as denied: preemption must not land in code
+           we cannot vouch for. */
+        ctx.table_denied = !unit || unit_is_denied(unit->unit, unit->unit_len);
         if (frametable_each(*t, SIZE_MAX / 2, collect_site, &ctx) < 0) {
             snprintf(why, why_len, "malformed frame table at %p", (const void *)*t);
             return -1;

@@ -16,6 +16,7 @@
 #define CLOSURE_TAG 247
 
 static struct yield_candidate candidates[MAX_CANDIDATES];
+static uint64_t candidate_size[MAX_CANDIDATES];      /* code bytes, from the symbol */
 static size_t candidate_count;
 static char target_name[OCAML_SYMBOL_MAX];
 static _Atomic(const uintptr_t *) resolved_field;
@@ -37,6 +38,11 @@ int yield_target_prepare(const struct elf_image *img, const char *path, char *wh
         return -1;
     }
     candidate_count = found < MAX_CANDIDATES ? found : MAX_CANDIDATES;
+    for (size_t i = 0; i < candidate_count; i++) {
+        struct elf_symbol sym;
+        candidate_size[i] = elf_image_symbol(img, candidates[i].code_symbol, &sym) == 0
+                                ? sym.size : 1;
+    }
     for (size_t i = 0; i < candidate_count; i++)
         if (candidates[i].module_block == 0) {
             snprintf(why, why_len, "OCPREEMPT_YIELD=%s: module block %s not found", path,
@@ -95,11 +101,13 @@ uintptr_t yield_target_closure(void)
     return *match;
 }
 
-bool yield_target_is_own_code(const char *symbol)
+bool yield_target_contains(uintptr_t addr)
 {
-    for (size_t i = 0; i < candidate_count; i++)
-        if (strcmp(candidates[i].code_symbol, symbol) == 0)
+    for (size_t i = 0; i < candidate_count; i++) {
+        uintptr_t start = ocaml_rt.bias + candidates[i].code_addr;
+        if (addr >= start && addr < start + candidate_size[i])
             return true;
+    }
     return false;
 }
 

@@ -22,10 +22,10 @@ int yield_target_prepare(const struct elf_image *img, const char *path, char *wh
 /* The yield closure, or 0 while the defining module is not initialised yet. Hook context. */
 uintptr_t yield_target_closure(void);
 
-/* Is `symbol` the code of one of the candidates? Their own safe points are never
- * preemption sites: `perform` allocates the continuation in the yield function itself,
- * and preempting there would nest a yield inside the yield. */
-bool yield_target_is_own_code(const char *symbol);
+/* Is the run-time address `addr` in the code of one of the candidates? Their own safe
+ * points are never preemption sites: `perform` allocates the continuation in the yield
+ * function itself, and preempting there would nest a yield inside the yield. */
+bool yield_target_contains(uintptr_t addr);
 
 /* The resolved name, for messages. */
 const char *yield_target_name(void);
