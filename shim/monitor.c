@@ -41,7 +41,8 @@ static void sample_all_threads(void)
         return;
     }
     uint64_t now = monotonic_ns();
-    for (int i = 0; i < THREAD_REGISTRY_MAX; i++) {
+    int extent = atomic_load_explicit(&thread_registry_extent, memory_order_acquire);
+    for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
         if (atomic_load_explicit(&t->in_use, memory_order_acquire) != 1)
             continue;

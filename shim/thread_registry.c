@@ -16,6 +16,7 @@
 #include "signal_timer.h"
 
 struct thread_record thread_registry[THREAD_REGISTRY_MAX];
+_Atomic int thread_registry_extent;
 static __thread struct thread_record *self_record;
 
 struct thread_record *thread_self(void) { return self_record; }
@@ -56,6 +57,10 @@ struct thread_record *thread_register_self(void)
         atomic_store(&r->main_stack, NULL);
         r->has_timer = 0;
         self_record = r;
+        int extent = atomic_load(&thread_registry_extent);
+        while (extent < i + 1 &&
+               !atomic_compare_exchange_weak(&thread_registry_extent, &extent, i + 1))
+            ;
         atomic_store_explicit(&r->in_use, 1, memory_order_release);   /* now visible */
         if (shim_config.request == REQUEST_SIGNAL && shim_active())
             signal_timer_thread_start(r);     /* failure: this thread is never preempted */

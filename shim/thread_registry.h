@@ -47,6 +47,11 @@ struct thread_record {
 
 extern struct thread_record thread_registry[THREAD_REGISTRY_MAX];
 
+/* 1 + the highest slot ever used: samplers scan only [0, thread_registry_extent). It only
+ * grows and is raised right after a registration, so a new thread is seen by the next
+ * sample at the latest; threads registered earlier are never missed. */
+extern _Atomic int thread_registry_extent;
+
 /* The calling thread's record, or NULL if it is not registered. */
 struct thread_record *thread_self(void);
 
