@@ -12,7 +12,7 @@ let () =
   Tcommon.main "denied_code" @@ fun () ->
   let scale = Tcommon.scale () in
   let denied_iters = 6_000_000 in
-  let kpoll = { Kernels.kname = "poll"; run = Kernels.poll_kernel; iters = 20_000 } in
+  let kpoll = Kernels.std_poll in
   let seeds = Kernels.seeds in
   let rpoll = Kernels.references kpoll seeds in
   let denied_ref = Array.map (fun s -> Denied_work.long_loop s denied_iters) seeds in

@@ -26,9 +26,9 @@ let () =
   (* the scale multiplies the number of fibers: with the shim each fiber only lives
      until its 3rd preemption, so more fibers is what makes a longer run *)
   let nfibers = 6 * scale and rounds = 30 in
-  let kpoll = { Kernels.kname = "poll"; run = Kernels.poll_kernel; iters = 20_000 } in
-  let kalloc = { Kernels.kname = "alloc"; run = Kernels.alloc_kernel; iters = 10_000 } in
-  let kfloat = { Kernels.kname = "float"; run = Kernels.float_kernel; iters = 30_000 } in
+  let kpoll = Kernels.std_poll in
+  let kalloc = Kernels.std_alloc in
+  let kfloat = Kernels.std_float in
   let seeds = Kernels.seeds in
   let rpoll = Kernels.references kpoll seeds
   and ralloc = Kernels.references kalloc seeds

@@ -192,6 +192,11 @@ type kernel = { kname : string; run : int -> int -> int; iters : int }
    the main fiber, before [Sched.run]. *)
 let references (k : kernel) (seeds : int array) = Array.map (fun s -> k.run s k.iters) seeds
 
+(* The standard sizes several programs share (a few ms per call each). *)
+let std_poll = { kname = "poll"; run = poll_kernel; iters = 20_000 }
+let std_alloc = { kname = "alloc"; run = alloc_kernel; iters = 10_000 }
+let std_float = { kname = "float"; run = float_kernel; iters = 30_000 }
+
 (* Runs kernel [k] on seed number [j] and compares with the main fiber's result. *)
 let checked (k : kernel) (seeds : int array) (refs : int array) j =
   Tcommon.fake_yield ();

@@ -18,8 +18,8 @@ let () =
   let n = 100 * scale in
   let count = Atomic.make 0 in
   Sys.set_signal Sys.sigurg (Sys.Signal_handle (fun _ -> Atomic.incr count));
-  let kpoll = { Kernels.kname = "poll"; run = Kernels.poll_kernel; iters = 20_000 } in
-  let kalloc = { Kernels.kname = "alloc"; run = Kernels.alloc_kernel; iters = 10_000 } in
+  let kpoll = Kernels.std_poll in
+  let kalloc = Kernels.std_alloc in
   let seeds = Kernels.seeds in
   let rpoll = Kernels.references kpoll seeds and ralloc = Kernels.references kalloc seeds in
   let pid = Unix.getpid () in

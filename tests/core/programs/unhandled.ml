@@ -17,8 +17,8 @@ type _ Effect.t += Log : int -> unit Effect.t
 let () =
   Tcommon.main "unhandled" @@ fun () ->
   let scale = Tcommon.scale () in
-  let kpoll = { Kernels.kname = "poll"; run = Kernels.poll_kernel; iters = 20_000 } in
-  let kalloc = { Kernels.kname = "alloc"; run = Kernels.alloc_kernel; iters = 10_000 } in
+  let kpoll = Kernels.std_poll in
+  let kalloc = Kernels.std_alloc in
   let seeds = Kernels.seeds in
   let rpoll = Kernels.references kpoll seeds and ralloc = Kernels.references kalloc seeds in
   let rounds = 80 * scale in

@@ -10,9 +10,9 @@
 let () =
   Tcommon.main "yield_count" @@ fun () ->
   let scale = Tcommon.scale () in
-  let kpoll = { Kernels.kname = "poll"; run = Kernels.poll_kernel; iters = 20_000 } in
-  let kalloc = { Kernels.kname = "alloc"; run = Kernels.alloc_kernel; iters = 10_000 } in
-  let kfloat = { Kernels.kname = "float"; run = Kernels.float_kernel; iters = 30_000 } in
+  let kpoll = Kernels.std_poll in
+  let kalloc = Kernels.std_alloc in
+  let kfloat = Kernels.std_float in
   let seeds = Kernels.seeds in
   let rpoll = Kernels.references kpoll seeds
   and ralloc = Kernels.references kalloc seeds
