@@ -70,11 +70,6 @@ void request_check_thread(struct thread_record *t, uint64_t cpu_ns, uint64_t now
     STAT_INC(st, requests);
 }
 
-static uint64_t timespec_ns(const struct timespec *ts)
-{
-    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
-}
-
 /* Our timer's expiry: sample the interrupted thread itself. */
 static void timer_tick(void)
 {

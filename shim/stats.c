@@ -28,6 +28,8 @@ void stats_start(void)
     start_ns = monotonic_ns();
 }
 
+uint64_t stats_start_ns(void) { return start_ns; }
+
 /* TSC ticks per microsecond, measured over the run so far (invariant TSC assumed). */
 static double ticks_per_us(void)
 {
@@ -51,10 +53,15 @@ static uint64_t bucket_floor_us(size_t b)
     return b < LATENCY_LINEAR_US ? b : (uint64_t)1 << (b - LATENCY_LINEAR_US + 10);
 }
 
-void stats_record_latency(struct domain_stats *d, uint64_t ticks)
+uint64_t stats_ticks_to_ns(uint64_t ticks)
 {
     double per_us = ticks_per_us();
-    uint64_t us = per_us > 0 ? (uint64_t)((double)ticks / per_us) : 0;
+    return per_us > 0 ? (uint64_t)((double)ticks * 1000.0 / per_us) : 0;
+}
+
+void stats_record_latency(struct domain_stats *d, uint64_t ticks)
+{
+    uint64_t us = stats_ticks_to_ns(ticks) / 1000;
     atomic_fetch_add_explicit(&d->latency[latency_bucket(us)], 1, memory_order_relaxed);
     stats_max(&d->latency_max_ticks, ticks);
 }
@@ -80,8 +87,7 @@ static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
     return bucket_floor_us(LATENCY_BUCKETS - 1);
 }
 
-static void summarise(const struct domain_stats *const *ds, size_t n, double per_us,
-                      struct summary *out)
+static void summarise(const struct domain_stats *const *ds, size_t n, struct summary *out)
 {
     static uint64_t hist[LATENCY_BUCKETS];
     memset(out, 0, sizeof *out);
@@ -102,7 +108,7 @@ static void summarise(const struct domain_stats *const *ds, size_t n, double per
             out->samples += v;
         }
     }
-    out->latency_max_ns = per_us > 0 ? (uint64_t)((double)max_ticks * 1000.0 / per_us) : 0;
+    out->latency_max_ns = stats_ticks_to_ns(max_ticks);
     out->p50_us = percentile(hist, out->samples, 0.50);
     out->p99_us = percentile(hist, out->samples, 0.99);
 }
@@ -228,18 +234,17 @@ void stats_report(void)
     static struct summary per_domain[STATS_MAX_DOMAINS];
     static int ids[STATS_MAX_DOMAINS];
     const struct domain_stats *all[STATS_MAX_DOMAINS];
-    double per_us = ticks_per_us();
     size_t n = 0;
     for (int i = 0; i < STATS_MAX_DOMAINS; i++) {
         all[i] = &domain_stats[i];
         if (!atomic_load(&domain_stats[i].used))
             continue;
         const struct domain_stats *one = &domain_stats[i];
-        summarise(&one, 1, per_us, &per_domain[n]);
+        summarise(&one, 1, &per_domain[n]);
         ids[n++] = i;
     }
     struct summary total;
-    summarise(all, STATS_MAX_DOMAINS, per_us, &total);
+    summarise(all, STATS_MAX_DOMAINS, &total);
     struct site_report top[TOP_SITES];
     size_t ntop = site_table_top(top, TOP_SITES);
 

@@ -91,6 +91,11 @@ static inline uint64_t stats_tsc(void)
 /* Start-of-run calibration point for the TSC (constructor). */
 void stats_start(void);
 
+/* TSC ticks to nanoseconds, calibrated over the run so far; and the run's start time
+ * (CLOCK_MONOTONIC ns). Not for signal context. */
+uint64_t stats_ticks_to_ns(uint64_t ticks);
+uint64_t stats_start_ns(void);
+
 /* Records one request-to-stub latency, in TSC ticks. Hook context. */
 void stats_record_latency(struct domain_stats *d, uint64_t ticks);
 

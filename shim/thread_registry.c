@@ -25,7 +25,7 @@ uint64_t monotonic_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return timespec_ns(&ts);
 }
 
 uint64_t thread_cpu_ns(clockid_t clock)
@@ -33,7 +33,7 @@ uint64_t thread_cpu_ns(clockid_t clock)
     struct timespec ts;
     if (clock_gettime(clock, &ts) != 0)
         return 0;
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return timespec_ns(&ts);
 }
 
 struct thread_record *thread_register_self(void)

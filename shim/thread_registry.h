@@ -60,6 +60,11 @@ struct thread_record *thread_register_self(void);
 void thread_unregister_self(void);
 void thread_registry_after_fork(void);   /* in the child, before anything else */
 
+static inline uint64_t timespec_ns(const struct timespec *ts)
+{
+    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
 uint64_t monotonic_ns(void);
 uint64_t thread_cpu_ns(clockid_t clock);
 

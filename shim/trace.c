@@ -13,12 +13,9 @@
 #include "thread_registry.h"
 
 static int trace_fd = -1;
-static uint64_t start_ns, start_tsc;
 
 int trace_open(char *why, size_t why_len)
 {
-    start_ns = monotonic_ns();
-    start_tsc = stats_tsc();
     if (!shim_config.trace_path[0])
         return 0;
     char err[256];
@@ -30,12 +27,6 @@ int trace_open(char *why, size_t why_len)
     static const char header[] = "# ocpreempt-trace v1\n";
     log_write_all(trace_fd, header, sizeof header - 1);
     return 0;
-}
-
-static uint64_t ticks_to_ns(uint64_t ticks, uint64_t now_ns, uint64_t now_tsc)
-{
-    uint64_t dns = now_ns - start_ns, dt = now_tsc - start_tsc;
-    return dt ? (uint64_t)((double)ticks * (double)dns / (double)dt) : 0;
 }
 
 static int format_site(char *buf, size_t len, const struct safepoint *site)
@@ -53,11 +44,11 @@ void trace_preemption(int domain, const struct safepoint *site, uint64_t request
     if (trace_fd < 0)
         return;
     uint64_t now = monotonic_ns(), tsc = stats_tsc();
-    uint64_t latency = request_tsc && tsc > request_tsc ? ticks_to_ns(tsc - request_tsc, now, tsc) : 0;
+    uint64_t latency = request_tsc && tsc > request_tsc ? stats_ticks_to_ns(tsc - request_tsc) : 0;
     char where[256], line[512];
     format_site(where, sizeof where, site);
     int n = snprintf(line, sizeof line, "%llu\t%d\t%s\t%llu\t%s\n",
-                     (unsigned long long)(now - start_ns), domain,
+                     (unsigned long long)(now - stats_start_ns()), domain,
                      site->kind == SITE_ALLOC ? "alloc" : "poll", (unsigned long long)latency,
                      where);
     if (n > 0)
