@@ -15,7 +15,6 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +43,25 @@ static const char *const reserved_names[] = {
     "OCPREEMPT_CACHE",    /* scripts/setup-ocaml.sh and CMake: the OCaml toolchain cache */
 };
 
+/* Variables of the retired signal request path (docs/design.md, "Why there is no signal
+ * mode"). Not options: never listed, never printed; set, they get one line that says
+ * what happened and what to do. `accepted` is the one value still meaning what the shim
+ * does (NULL: none). */
+static const struct retired_variable {
+    const char *name;
+    const char *accepted;
+    const char *problem;
+} retired_variables[] = {
+    { "OCPREEMPT_REQUEST", "monitor",
+      "asks for a request path that no longer exists: the monitor is the only one (signal "
+      "mode was removed: its CPU-time timers fire only on the kernel's scheduler tick); "
+      "unset OCPREEMPT_REQUEST" },
+    { "OCPREEMPT_SIGNAL", NULL,
+      "sets the signal of the removed signal mode: the monitor sends no signal; unset "
+      "OCPREEMPT_SIGNAL" },
+};
+#define RETIRED_COUNT (sizeof retired_variables / sizeof retired_variables[0])
+
 /* ---- small helpers --------------------------------------------------------------- */
 
 /* snprintf that reports truncation as -1, so formatters can say "did not fit". */
@@ -71,24 +89,6 @@ static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 static bool is_ident_char(char c)
 {
     return is_upper(c) || is_lower(c) || is_digit(c) || c == '_' || c == '\'';
-}
-
-/* Parses a whole string of decimal digits (no sign, no spaces). 0 or -1 (also overflow). */
-static int parse_decimal(const char *s, uint64_t *out)
-{
-    uint64_t n = 0;
-    if (!is_digit(*s))
-        return -1;
-    for (; is_digit(*s); s++) {
-        uint64_t d = (uint64_t)(*s - '0');
-        if (n > (UINT64_MAX - d) / 10)
-            return -1;
-        n = n * 10 + d;
-    }
-    if (*s != '\0')
-        return -1;
-    *out = n;
-    return 0;
 }
 
 /* ---- durations -------------------------------------------------------------------- */
@@ -135,121 +135,6 @@ static int format_duration(uint64_t ns, char *buf, size_t len)
         }
     }
     return -1;   /* unreachable: 1ns divides everything */
-}
-
-/* ---- signals ---------------------------------------------------------------------- */
-
-/* Names without "SIG". Numbers come from <signal.h>, so they are right on every arch. */
-static const struct signal_name {
-    const char *name;
-    int number;
-} signal_names[] = {
-    { "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT },   { "ILL", SIGILL },
-    { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "IOT", SIGIOT },     { "BUS", SIGBUS },
-    { "FPE", SIGFPE },   { "KILL", SIGKILL },   { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
-    { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },   { "TERM", SIGTERM },
-#ifdef SIGSTKFLT
-    { "STKFLT", SIGSTKFLT },
-#endif
-    { "CHLD", SIGCHLD }, { "CONT", SIGCONT },   { "STOP", SIGSTOP },   { "TSTP", SIGTSTP },
-    { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },   { "URG", SIGURG },     { "XCPU", SIGXCPU },
-    { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
-    { "IO", SIGIO },     { "POLL", SIGPOLL },   { "PWR", SIGPWR },     { "SYS", SIGSYS },
-};
-#define SIGNAL_NAME_COUNT (sizeof signal_names / sizeof signal_names[0])
-
-/* Signals that must never be the preemption signal: the kernel will not let us handle
- * KILL/STOP; SEGV/BUS/FPE/ILL/ABRT/TRAP report real faults (the OCaml runtime uses SEGV
- * for stack overflow) and CHLD is the program's own process management. */
-static const int refused_signals[] = {
-    SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGCHLD,
-};
-
-static bool is_refused_signal(int sig)
-{
-    for (size_t i = 0; i < sizeof refused_signals / sizeof refused_signals[0]; i++)
-        if (refused_signals[i] == sig)
-            return true;
-    return false;
-}
-
-/* "RTMIN", "RTMIN+3", "RTMAX", "RTMAX-2" (already without "SIG"). 0 or -1. */
-static int parse_realtime_signal(const char *s, int *sig)
-{
-    uint64_t offset = 0;
-    int base;
-    char sign;
-    if (strncasecmp(s, "RTMIN", 5) == 0) {
-        base = SIGRTMIN;
-        sign = '+';
-    } else if (strncasecmp(s, "RTMAX", 5) == 0) {
-        base = SIGRTMAX;
-        sign = '-';
-    } else {
-        return -1;
-    }
-    s += 5;
-    if (*s != '\0') {
-        if (*s != sign || parse_decimal(s + 1, &offset) != 0 || offset > 64)
-            return -1;
-    }
-    *sig = sign == '+' ? base + (int)offset : base - (int)offset;
-    return 0;
-}
-
-/* Any accepted spelling to a number; range and refusal are checked by the caller.
- * Returns 0, or -1 when `s` is not a signal spelling at all. */
-static int parse_signal_spelling(const char *s, int *sig)
-{
-    uint64_t n;
-    if (is_digit(*s)) {
-        if (parse_decimal(s, &n) != 0 || n > INT_MAX)
-            return -1;
-        *sig = (int)n;
-        return 0;
-    }
-    if (strncasecmp(s, "SIG", 3) == 0)
-        s += 3;
-    for (size_t i = 0; i < SIGNAL_NAME_COUNT; i++) {
-        if (strcasecmp(s, signal_names[i].name) == 0) {
-            *sig = signal_names[i].number;
-            return 0;
-        }
-    }
-    return parse_realtime_signal(s, sig);
-}
-
-static const char *parse_signal(const char *value, struct ocpreempt_config *cfg)
-{
-    int sig;
-    if (parse_signal_spelling(value, &sig) != 0)
-        return "is not a signal name or number";
-    if (sig < 1 || sig > SIGRTMAX)
-        return "is out of range";
-    /* glibc keeps the first real-time signals (32, 33) for threads and setxid. */
-    if (sig >= 32 && sig < SIGRTMIN)
-        return "is reserved by the C library";
-    if (is_refused_signal(sig))
-        return "is a signal ocpreempt must not use";
-    cfg->signal = sig;
-    return NULL;
-}
-
-static int format_signal(const struct ocpreempt_config *cfg, char *buf, size_t len)
-{
-    int n;
-    for (size_t i = 0; i < SIGNAL_NAME_COUNT; i++) {
-        /* IOT and POLL are aliases of ABRT and IO: the first name in the table wins. */
-        if (signal_names[i].number == cfg->signal)
-            return snprintf(buf, len, "SIG%s", signal_names[i].name) < (int)len ? 0 : -1;
-    }
-    if (cfg->signal == SIGRTMIN)
-        n = snprintf(buf, len, "SIGRTMIN");
-    else if (cfg->signal > SIGRTMIN)
-        n = snprintf(buf, len, "SIGRTMIN+%d", cfg->signal - SIGRTMIN);
-    else
-        n = snprintf(buf, len, "%d", cfg->signal);
-    return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
 /* ---- OCaml names ------------------------------------------------------------------ */
@@ -391,24 +276,9 @@ static int format_deny(const struct ocpreempt_config *cfg, char *buf, size_t len
 
 /* ---- keywords, booleans, paths ---------------------------------------------------- */
 
-static const char *const request_words[] = { "monitor", "signal", NULL };
 static const char *const log_words[] = { "quiet", "warn", "info", "debug", NULL };
 static const char *const stats_format_words[] = { "text", "json", NULL };
 static const char *const bool_words[] = { "0", "1", NULL };
-
-static const char *parse_request(const char *value, struct ocpreempt_config *cfg)
-{
-    int i = keyword_index(value, request_words);
-    if (i < 0)
-        return "is not a request mode";
-    cfg->request = (enum request_mode)i;
-    return NULL;
-}
-
-static int format_request(const struct ocpreempt_config *cfg, char *buf, size_t len)
-{
-    return put(buf, len, request_words[cfg->request]);
-}
 
 static const char *parse_log(const char *value, struct ocpreempt_config *cfg)
 {
@@ -530,19 +400,11 @@ static const struct option options[] = {
     { { "OCPREEMPT_QUANTUM", "10ms", "use e.g. 10ms, 500us (minimum 100us)",
         "how long a fiber runs before it is asked to yield" },
       parse_quantum, format_quantum },
-    { { "OCPREEMPT_REQUEST", "monitor", "use monitor or signal",
-        "how a preemption is requested: a monitor thread, or a timer signal" },
-      parse_request, format_request },
     { { "OCPREEMPT_YIELD", "",
         "use a dotted OCaml path such as Sched.yield or Mylib.Sched.yield, "
         "or leave empty to auto-detect",
         "the OCaml function called to yield the running fiber" },
       parse_yield, format_yield },
-    { { "OCPREEMPT_SIGNAL", "SIGURG",
-        "use a signal name or number such as SIGURG, URG, SIGUSR2, SIGRTMIN+2, 23 "
-        "(not SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGCHLD)",
-        "the signal used to interrupt a running domain" },
-      parse_signal, format_signal },
     { { "OCPREEMPT_STATS", "0", "use 0 (off), 1 (stderr) or a file path",
         "print preemption statistics at exit" },
       parse_stats, format_stats },
@@ -622,6 +484,37 @@ static const struct option *find_option(const char *name, size_t n)
         if (strlen(options[i].doc.name) == n && memcmp(options[i].doc.name, name, n) == 0)
             return &options[i];
     return NULL;
+}
+
+static const struct retired_variable *find_retired(const char *name, size_t n)
+{
+    for (size_t i = 0; i < RETIRED_COUNT; i++)
+        if (strlen(retired_variables[i].name) == n &&
+            memcmp(retired_variables[i].name, name, n) == 0)
+            return &retired_variables[i];
+    return NULL;
+}
+
+/* 0 when the retired variable's value is empty or still accepted, else -1 with the line. */
+static int check_retired(const struct retired_variable *r, const char *value, char *err,
+                         size_t errlen)
+{
+    char shown[VALUE_SHOWN_MAX + 4];
+    if (value == NULL || value[0] == '\0' || (r->accepted && strcmp(value, r->accepted) == 0))
+        return 0;
+    sanitize(value, SIZE_MAX, shown);
+    if (errlen > 0)
+        snprintf(err, errlen, "%s=%s %s", r->name, shown, r->problem);
+    return -1;
+}
+
+static int check_retired_variables(char *err, size_t errlen)
+{
+    for (size_t i = 0; i < RETIRED_COUNT; i++)
+        if (check_retired(&retired_variables[i], getenv(retired_variables[i].name), err,
+                          errlen) != 0)
+            return -1;
+    return 0;
 }
 
 static bool is_reserved_name(const char *name, size_t n)
@@ -718,7 +611,7 @@ static int check_unknown_variables(char *err, size_t errlen)
             continue;
         eq = strchr(*e, '=');
         n = eq ? (size_t)(eq - *e) : strlen(*e);
-        if (find_option(*e, n) != NULL || is_reserved_name(*e, n))
+        if (find_option(*e, n) != NULL || is_reserved_name(*e, n) || find_retired(*e, n))
             continue;
         unknown_variable(err, errlen, *e, n);
         return -1;
@@ -756,7 +649,7 @@ int config_load(struct ocpreempt_config *cfg, char *err, size_t errlen)
             return -1;
         }
     }
-    if (check_unknown_variables(err, errlen) != 0) {
+    if (check_retired_variables(err, errlen) != 0 || check_unknown_variables(err, errlen) != 0) {
         cfg->enabled = false;
         return -1;
     }
@@ -773,6 +666,9 @@ int config_check_value(const char *name, const char *value, char *err, size_t er
     if (errlen > 0)
         err[0] = '\0';
     if (opt == NULL) {
+        const struct retired_variable *retired = find_retired(name, n);
+        if (retired)
+            return check_retired(retired, value, err, errlen);
         if (strncmp(name, ENV_PREFIX, ENV_PREFIX_LEN) == 0 && is_reserved_name(name, n))
             return 0;
         if (strncmp(name, ENV_PREFIX, ENV_PREFIX_LEN) == 0)

@@ -7,6 +7,9 @@
  *    forms, and config_load() returns -1 (the caller disables the shim: fail open);
  *  - an OCPREEMPT_* variable that is neither in the table nor reserved for the tools
  *    (OCPREEMPT_LIB, OCPREEMPT_CACHE) is a typo: also one line, also -1;
+ *  - a retired variable (OCPREEMPT_REQUEST, OCPREEMPT_SIGNAL: the signal request path was
+ *    removed) gets one line saying so and what to do, also -1; OCPREEMPT_REQUEST=monitor,
+ *    which asks for what the shim does anyway, is accepted;
  *  - an empty value means the same as an unset variable (the default);
  *  - nothing here allocates (no malloc, no stdio streams), so config_load() is safe in a
  *    constructor that runs before the program's allocator is set up.
@@ -20,7 +23,6 @@
 #include <stdint.h>
 #include <limits.h>
 
-enum request_mode { REQUEST_MONITOR, REQUEST_SIGNAL };
 /* Ordered: a message is printed when its level is <= the configured one. LOG_WARN (the
  * default) prints only errors and warnings, i.e. the shim is silent unless something is
  * wrong; LOG_QUIET prints nothing at all. */
@@ -37,9 +39,7 @@ enum stats_format { STATS_TEXT, STATS_JSON };
 
 struct ocpreempt_config {
     uint64_t quantum_ns;              /* OCPREEMPT_QUANTUM: 10ms default, 100us..10s */
-    enum request_mode request;        /* OCPREEMPT_REQUEST: monitor|signal */
     char yield[CONFIG_NAME_MAX];      /* OCPREEMPT_YIELD: Module.fn; "" = auto-detect */
-    int signal;                       /* OCPREEMPT_SIGNAL: SIGURG default */
     bool stats;                       /* OCPREEMPT_STATS: 0 = off, 1 = stderr, else PATH */
     char stats_path[PATH_MAX];        /*   "" = stderr */
     enum stats_format stats_format;   /* OCPREEMPT_STATS_FORMAT: text|json */

@@ -1,6 +1,6 @@
-/* monitor: the signal-free request path. One thread wakes every quantum/2 (absolute
- * deadlines, so the period does not drift) and samples each registered thread's current
- * fiber and CPU clock (request.c decides). Sampling at half the quantum bounds a fiber's
+/* monitor: the request path. One thread wakes every quantum/2 (absolute deadlines, so
+ * the period does not drift) and looks at each registered thread's current fiber and CPU
+ * clock (overdue.c decides what a look means). Sampling at half the quantum bounds a fiber's
  * uninterrupted run by about one quantum plus one period.
  *
  * After fork() only the forking thread survives: the child starts a new monitor. */
@@ -16,7 +16,6 @@
 #include "hijack.h"
 #include "request.h"
 #include "shim_state.h"
-#include "signal_timer.h"
 
 static uint64_t period_ns;
 
@@ -26,7 +25,7 @@ static uint64_t period_ns;
  * runtime tears them down. */
 static _Atomic int stopping, sampling;
 
-void monitor_stop(void)
+static void monitor_stop(void)
 {
     atomic_store(&stopping, 1);
     while (atomic_load(&sampling))
@@ -40,13 +39,12 @@ static void sample_all_threads(void)
         atomic_store(&sampling, 0);
         return;
     }
-    uint64_t now = monotonic_ns();
     int extent = atomic_load_explicit(&thread_registry_extent, memory_order_acquire);
     for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
         if (atomic_load_explicit(&t->in_use, memory_order_acquire) != 1)
             continue;
-        request_check_thread(t, thread_cpu_ns(t->cpu_clock), now);
+        request_check_thread(t, thread_cpu_ns(t->cpu_clock));
     }
     atomic_store(&sampling, 0);
 }
@@ -93,43 +91,28 @@ static int spawn_monitor(void)
     return rc;
 }
 
-/* POSIX timers and threads do not survive fork(): re-arm the child's request path. */
+/* Threads do not survive fork(): the child starts its own monitor. */
 static void restart_in_child(void)
 {
     thread_registry_after_fork();
-    if (!shim_active())
-        return;
-    if (shim_config.request == REQUEST_SIGNAL) {
-        struct thread_record *self = thread_self();
-        if (self) {
-            self->has_timer = 0;
-            signal_timer_thread_start(self);
-        }
-    } else {
+    if (shim_active())
         spawn_monitor();
-    }
 }
 
-int monitor_start(char *why, size_t why_len)
+int request_start(char *why, size_t why_len)
 {
     period_ns = shim_config.quantum_ns / 2;
-    if (spawn_monitor() != 0) {
-        snprintf(why, why_len, "cannot start the monitor thread: %s", strerror(errno));
+    pthread_atfork(NULL, NULL, restart_in_child);
+    int rc = spawn_monitor();
+    if (rc != 0) {
+        snprintf(why, why_len, "cannot start the monitor thread: %s", strerror(rc));
         return -1;
     }
     return 0;
 }
 
-int request_start(char *why, size_t why_len)
-{
-    pthread_atfork(NULL, NULL, restart_in_child);
-    if (shim_config.request == REQUEST_SIGNAL)
-        return signal_timer_start(why, why_len);
-    return monitor_start(why, why_len);
-}
-
 void request_stop(void)
 {
-    atomic_store(&shim_enabled, false);      /* signal handlers: shim_active() is false */
+    atomic_store(&shim_enabled, false);
     monitor_stop();
 }

@@ -127,9 +127,8 @@ __attribute__((constructor)) static void ocpreempt_init(void)
     }
     struct site_table_counts c;
     site_table_counts(&c);
-    log_info("active: yield %s, quantum %lluus, %s requests; %lu poll + %lu allocation "
-             "sites (%lu denied, %lu unrecognised)",
+    log_info("active: yield %s, quantum %lluus; %lu poll + %lu allocation sites "
+             "(%lu denied, %lu unrecognised)",
              yield_target_name(), (unsigned long long)(shim_config.quantum_ns / 1000),
-             shim_config.request == REQUEST_SIGNAL ? "signal" : "monitor", c.poll, c.alloc,
-             c.denied, c.bad_shape);
+             c.poll, c.alloc, c.denied, c.bad_shape);
 }

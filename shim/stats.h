@@ -1,8 +1,8 @@
 /* stats: what the shim did, per domain, printed once at exit when OCPREEMPT_STATS is set.
  *
- * Storage is static (no allocation anywhere, so signal context may count). Counters are
+ * Storage is static (no allocation anywhere, so any thread may count without locks). Counters are
  * relaxed atomics indexed by domain id (ids past STATS_MAX_DOMAINS share the last slot).
- * Writers: the sampler (signal handler or monitor: requests, longest run), the interrupt
+ * Writers: the sampler (the monitor: requests, longest run), the interrupt
  * hook (everything else). The report runs at exit, after OCaml's own at_exit.
  *
  * Contract the tests parse: the first line is `ocpreempt: stats: key=value ...` with the
@@ -64,7 +64,7 @@ static inline struct domain_stats *stats_for_domain(int id)
     return &domain_stats[id];
 }
 
-/* Lock-free; callable from signal context. */
+/* Lock-free. */
 static inline void stats_count(struct domain_stats *d, enum stats_counter c)
 {
     atomic_store_explicit(&d->used, 1, memory_order_relaxed);

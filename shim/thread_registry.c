@@ -13,7 +13,6 @@
 #include "hijack.h"
 #include "runtime.h"
 #include "shim_state.h"
-#include "signal_timer.h"
 
 struct thread_record thread_registry[THREAD_REGISTRY_MAX];
 _Atomic int thread_registry_extent;
@@ -55,15 +54,12 @@ struct thread_record *thread_register_self(void)
         r->ocaml_mutexes_held = 0;
         r->unhandled_fiber = 0;
         atomic_store(&r->main_stack, NULL);
-        r->has_timer = 0;
         self_record = r;
         int extent = atomic_load(&thread_registry_extent);
         while (extent < i + 1 &&
                !atomic_compare_exchange_weak(&thread_registry_extent, &extent, i + 1))
             ;
         atomic_store_explicit(&r->in_use, 1, memory_order_release);   /* now visible */
-        if (shim_config.request == REQUEST_SIGNAL && shim_active())
-            signal_timer_thread_start(r);     /* failure: this thread is never preempted */
         return r;
     }
     return NULL;
@@ -74,7 +70,6 @@ void thread_unregister_self(void)
     struct thread_record *r = self_record;
     if (!r)
         return;
-    signal_timer_thread_stop(r);
     self_record = NULL;
     r->caml_state_slot = NULL;
     atomic_store_explicit(&r->in_use, 0, memory_order_release);
@@ -147,7 +142,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     if (!shim_active())
         return real(thread, attr, start, arg);
     /* Thread and Domain initialisation replace the interrupt hook before they create
-       threads: re-chain it here (the monitor also checks; signal mode has no monitor). */
+       threads: re-chain it here (the monitor also checks, a period later). */
     hijack_reinstall_hook_if_replaced();
     struct start_trampoline *t = malloc(sizeof *t);
     if (!t)

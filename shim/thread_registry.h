@@ -1,14 +1,13 @@
 /* thread_registry: every thread that may run OCaml code, and its preemption state.
  *
- * A fixed array of records (no allocation after start-up, so the monitor thread, the hook
- * and a signal handler may all touch it). A thread registers itself: the main thread from
+ * A fixed array of records (no allocation after start-up, so the monitor thread and the
+ * hook may both touch it). A thread registers itself: the main thread from
  * the constructor, others from the pthread_create wrapper before the user's start routine.
  * Ownership of fields:
  *  - set once by the owning thread at registration: tid, cpu_clock, caml_state_slot;
- *  - sampler-private (monitor thread, or the owner's signal handler): last_stack,
- *    stack_cpu_start_ns;
- *  - request flag `want` and `request_ns`: written by the requester, consumed and cleared by
- *    the owner's interrupt hook (atomics);
+ *  - monitor-private: last_stack, stack_cpu_start_ns;
+ *  - request flag `want` and `request_tsc`: written by the requester, consumed and cleared
+ *    by the owner's interrupt hook (atomics);
  *  - owner-private: ocaml_mutexes_held, unhandled_fiber.
  */
 #ifndef OCPREEMPT_THREAD_REGISTRY_H
@@ -27,7 +26,7 @@ struct thread_record {
     clockid_t cpu_clock;
     void **caml_state_slot;        /* this thread's `caml_state`; *slot NULL: no domain */
 
-    void *last_stack;              /* sampler-private */
+    void *last_stack;              /* monitor-private */
     uint64_t stack_cpu_start_ns;
 
     _Atomic int want;              /* a preemption is requested for this thread */
@@ -36,9 +35,6 @@ struct thread_record {
     uint64_t preempted_cpu_ns;     /* at this CPU time (written before `preempted`) */
     _Atomic(void *) main_stack;    /* set by the hook: the thread's main fiber, which is
                                       never preempted, so the sampler stops asking */
-
-    timer_t timer;                 /* owner-private: signal path's CPU-time timer */
-    int has_timer;
 
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
     uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was

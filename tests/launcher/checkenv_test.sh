@@ -22,9 +22,7 @@ case_print_defaults() {
     expect_eq "$out" "\
 OCPREEMPT_LOG=warn
 OCPREEMPT_QUANTUM=10ms
-OCPREEMPT_REQUEST=monitor
 OCPREEMPT_YIELD=
-OCPREEMPT_SIGNAL=SIGURG
 OCPREEMPT_STATS=0
 OCPREEMPT_STATS_FORMAT=text
 OCPREEMPT_TRACE=
@@ -38,17 +36,15 @@ Domainslib,Saturn,Lwt" "the effective defaults"
 }
 
 case_print_environment() {
-    OCPREEMPT_LOG=debug OCPREEMPT_QUANTUM=1500us OCPREEMPT_REQUEST=signal \
-    OCPREEMPT_YIELD=Sched.yield OCPREEMPT_SIGNAL=rtmin+1 OCPREEMPT_STATS=/tmp/s \
+    OCPREEMPT_LOG=debug OCPREEMPT_QUANTUM=1500us OCPREEMPT_REQUEST=monitor \
+    OCPREEMPT_YIELD=Sched.yield OCPREEMPT_STATS=/tmp/s \
     OCPREEMPT_STATS_FORMAT=json OCPREEMPT_TRACE=/tmp/t OCPREEMPT_STRICT=1 \
     OCPREEMPT_DISABLE=1 OCPREEMPT_DENY=A,B run_cmd "$checkenv" --print
     expect_eq "$status" 0 "status"
     expect_eq "$out" "\
 OCPREEMPT_LOG=debug
 OCPREEMPT_QUANTUM=1500us
-OCPREEMPT_REQUEST=signal
 OCPREEMPT_YIELD=Sched.yield
-OCPREEMPT_SIGNAL=SIGRTMIN+1
 OCPREEMPT_STATS=/tmp/s
 OCPREEMPT_STATS_FORMAT=json
 OCPREEMPT_TRACE=/tmp/t
@@ -65,8 +61,8 @@ OCPREEMPT_DENY=A,B" "values in their accepted (canonical) form"
 # One bad value per variable: exit 2, one line "ocpreempt: NAME=VALUE ...; ...", no stdout.
 case_bad_values() {
     local pair name value
-    for pair in OCPREEMPT_LOG=loud OCPREEMPT_QUANTUM=5xs OCPREEMPT_REQUEST=timer \
-                OCPREEMPT_YIELD=yield OCPREEMPT_SIGNAL=SIGSEGV OCPREEMPT_STATS_FORMAT=xml \
+    for pair in OCPREEMPT_LOG=loud OCPREEMPT_QUANTUM=5xs \
+                OCPREEMPT_YIELD=yield OCPREEMPT_STATS_FORMAT=xml \
                 OCPREEMPT_STRICT=yes OCPREEMPT_DISABLE=true OCPREEMPT_DENY=lower; do
         name=${pair%%=*}
         value=${pair#*=}
@@ -87,6 +83,17 @@ case_bad_values() {
     expect_error 2 "ocpreempt: OCPREEMPT_QUANTUM=5xs is not a duration; use e.g. 10ms, 500us (minimum 100us)" "quiet"
 }
 
+# The retired signal mode's variables: one line each, exit 2, saying what to do.
+case_retired_variables() {
+    OCPREEMPT_REQUEST=signal run_cmd "$checkenv"
+    expect_error 2 "ocpreempt: OCPREEMPT_REQUEST=signal asks for a request path that no longer exists: the monitor is the only one (signal mode was removed: its CPU-time timers fire only on the kernel's scheduler tick); unset OCPREEMPT_REQUEST" "signal mode"
+    OCPREEMPT_SIGNAL=USR2 run_cmd "$checkenv"
+    expect_error 2 "ocpreempt: OCPREEMPT_SIGNAL=USR2 sets the signal of the removed signal mode: the monitor sends no signal; unset OCPREEMPT_SIGNAL" "signal"
+    OCPREEMPT_REQUEST=monitor run_cmd "$checkenv" --print
+    expect_eq "$status" 0 "monitor is what happens anyway"
+    expect_eq "$(grep -c 'REQUEST\|SIGNAL' <<<"$out")" 0 "not printed"
+}
+
 case_unknown_variable() {
     OCPREEMPT_QUATNUM=2ms run_cmd "$checkenv"
     expect_error 2 "ocpreempt: OCPREEMPT_QUATNUM is not a known variable; did you mean OCPREEMPT_QUANTUM?" "typo"
@@ -95,10 +102,10 @@ case_unknown_variable() {
 case_value_mode() {
     run_cmd "$checkenv" --value OCPREEMPT_QUANTUM 2ms
     expect_eq "$status:$out$err" "0:" "good value"
-    OCPREEMPT_QUANTUM=5xs run_cmd "$checkenv" --value OCPREEMPT_SIGNAL USR1
+    OCPREEMPT_QUANTUM=5xs run_cmd "$checkenv" --value OCPREEMPT_STATS_FORMAT json
     expect_eq "$status:$out$err" "0:" "the environment does not matter"
-    run_cmd "$checkenv" --value OCPREEMPT_SIGNAL KILL
-    expect_error 2 "ocpreempt: OCPREEMPT_SIGNAL=KILL is a signal ocpreempt must not use; use a signal name or number such as SIGURG, URG, SIGUSR2, SIGRTMIN+2, 23 (not SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGCHLD)" "bad value"
+    run_cmd "$checkenv" --value OCPREEMPT_STATS_FORMAT xml
+    expect_error 2 "ocpreempt: OCPREEMPT_STATS_FORMAT=xml is not a stats format; use text or json" "bad value"
     run_cmd "$checkenv" --value OCPREEMPT_NOPE 1
     expect_eq "$status" 2 "unknown name"
     run_cmd "$checkenv" --value OCPREEMPT_QUANTUM
@@ -108,7 +115,7 @@ case_value_mode() {
 case_list() {
     run_cmd "$checkenv" --list
     expect_eq "$status" 0 "status"
-    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_REQUEST OCPREEMPT_YIELD OCPREEMPT_SIGNAL OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY " "names in table order"
+    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_YIELD OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY " "names in table order"
     expect_eq "$(awk -F '\t' 'NF != 4' <<<"$out")" "" "four tab-separated fields per line"
     expect_eq "$(grep '^OCPREEMPT_QUANTUM' <<<"$out" | cut -f2)" "10ms" "a default"
 }

@@ -65,7 +65,7 @@ case_help() {
     expect_eq "$status" 0 "--help status"
     expect_eq "$err" "" "--help stderr"
     local word
-    for word in --quantum --yield --request --signal --stats --stats=FILE --json --trace \
+    for word in --quantum --yield --stats --stats=FILE --json --trace \
                 --deny --log --strict "ocpreempt probe" "Exit status" 126 127 OCPREEMPT_LIB; do
         expect_contains "$out" "$word" "--help documents $word"
     done
@@ -86,7 +86,9 @@ case_help_lists_all_variables() {
     while IFS=$'\t' read -r name _; do
         expect_match "$out" "(^|[[:space:]])$name([[:space:]]|$)" "--help lists $name"
     done < <("$T_CHECKENV" --list)
-    [[ $("$T_CHECKENV" --list | wc -l) -ge 11 ]] || fail "checkenv --list is too short"
+    [[ $("$T_CHECKENV" --list | wc -l) -ge 9 ]] || fail "checkenv --list is too short"
+    expect_eq "$(grep -c -- '--request\|--signal\|OCPREEMPT_REQUEST\|OCPREEMPT_SIGNAL' <<<"$out")" 0 \
+        "--help does not offer the removed signal mode"
 }
 
 case_docs_list_all_variables() {
@@ -162,13 +164,23 @@ case_bad_option_values() {
     run_cmd "$launcher" run --quantum 50us -- "${marker_program[@]}"
     expect_error 2 "ocpreempt: run: --quantum: OCPREEMPT_QUANTUM=50us is below the minimum 100us; use e.g. 10ms, 500us (minimum 100us)" "--quantum 50us"
     local option value name
-    for option in "--signal KILL" "--request timer" "--log verbose" "--yield yield" \
-                  "--deny lower"; do
+    for option in "--log verbose" "--yield yield" "--deny lower"; do
         read -r name value <<<"$option"
         run_cmd "$launcher" run "$name" "$value" -- "${marker_program[@]}"
         expect_eq "$status" 2 "$option status"
         expect_match "$err" "^ocpreempt: run: $name: OCPREEMPT_[A-Z_]+=$value [^;]+; use .+$" "$option line"
         expect_one_line "$work/stderr" "$option"
+    done
+    expect_no_file marker "the program must not run"
+}
+
+# The retired signal mode's options: one line saying so and what to do; nothing runs.
+case_removed_options() {
+    setup
+    local option
+    for option in "--request signal" "--request=monitor" "--signal USR2" "--signal=URG"; do
+        run_cmd "$launcher" run $option -- "${marker_program[@]}"
+        expect_error 2 "ocpreempt: run: ${option%%[ =]*} was removed with signal mode: the monitor is the only request path and sends no signal; drop the option $hint" "$option"
     done
     expect_no_file marker "the program must not run"
 }
@@ -286,16 +298,14 @@ case_env_only_ocpreempt() {
 
 case_options_to_env() {
     setup
-    FAKE_PROBE_VERDICT=supported run_cmd "$launcher" run --quantum 2ms --yield Sched.yield --request signal \
-        --signal USR2 --stats=s.json --json --trace=t.tsv --deny +Mylib --log info \
+    FAKE_PROBE_VERDICT=supported run_cmd "$launcher" run --quantum 2ms --yield Sched.yield \
+        --stats=s.json --json --trace=t.tsv --deny +Mylib --log info \
         --strict -- env
     expect_eq "$status" 0 "status"
     expect_eq "$(grep -E '^OCPREEMPT_' <<<"$out" | sort)" "\
 OCPREEMPT_DENY=+Mylib
 OCPREEMPT_LOG=info
 OCPREEMPT_QUANTUM=2ms
-OCPREEMPT_REQUEST=signal
-OCPREEMPT_SIGNAL=USR2
 OCPREEMPT_STATS=$work/s.json
 OCPREEMPT_STATS_FORMAT=json
 OCPREEMPT_STRICT=1

@@ -108,5 +108,21 @@ case_stats_off_silent() {
     [[ ! -s err.txt ]] || fail "without OCPREEMPT_STATS stderr must be empty: $(cat err.txt)"
 }
 
+# The retired signal mode: asking for it leaves the shim off (no stats although asked for),
+# the program runs as without the shim, and stderr holds exactly the one line that says
+# what happened and what to do.
+case_retired_signal_mode() {
+    local setting
+    for setting in OCPREEMPT_REQUEST=signal OCPREEMPT_SIGNAL=SIGURG; do
+        run_shim OCPREEMPT_STATS=1 "$setting"
+        [[ $(wc -l <err.txt) == 1 ]] || fail "$setting: want one line, got: $(cat err.txt)"
+        grep -q '^ocpreempt: stats:' err.txt && fail "$setting: the shim must stay off"
+        grep -Eq "^ocpreempt: $setting .*(removed|no longer exists).*; unset ${setting%%=*} \(preemption disabled\)\$" err.txt ||
+            fail "$setting: line does not say the mode was removed and to unset it: $(cat err.txt)"
+    done
+    run_shim OCPREEMPT_STATS=1 OCPREEMPT_REQUEST=monitor
+    grep -q '^ocpreempt: stats:' err.txt || fail "OCPREEMPT_REQUEST=monitor must keep the shim on"
+}
+
 "case_$case"
 echo "ok $case"

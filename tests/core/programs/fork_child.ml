@@ -1,7 +1,6 @@
 (* fork_child: is a forked child still preempted?
-   fork() keeps only the calling thread: the shim's monitor thread (or, in signal mode,
-   the per-thread timer) is gone in the child and must be re-created there, and the
-   parent's other threads must be forgotten. The parent first runs a short hog/ticker
+   fork() keeps only the calling thread: the shim's monitor thread is gone in the child
+   and must be re-created there, and the parent's other threads must be forgotten. The parent first runs a short hog/ticker
    (so the shim is in full swing when it forks), then forks; the child runs a hog beside
    a ticker and reports its worst gap through a pipe, then leaves with Unix._exit (no
    at_exit: only the parent prints the shim's stats). Without the shim, or with a child

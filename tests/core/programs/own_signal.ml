@@ -1,6 +1,7 @@
 (* own_signal: the program's own SIGURG handler keeps working under the shim.
 
-   SIGURG is the shim's default request signal (OCPREEMPT_SIGNAL). The program
+   SIGURG was the request signal of the retired signal mode, and is the one Go uses
+   for preemption: the shim must neither swallow it nor send it. The program
    installs its own SIGURG handler with Sys.set_signal (it counts calls), then a
    signaller fiber sends SIGURG to the process N times (N = 100 x scale) while compute
    fibers run checked kernels. After each Unix.kill the signaller spins (at a poll

@@ -7,7 +7,6 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,9 +80,7 @@ static void defaults(int argc, char **argv)
     char buf[8192];
     config_defaults(&cfg);
     CHECK_EQ(cfg.quantum_ns, 10000000);
-    CHECK_EQ(cfg.request, REQUEST_MONITOR);
     CHECK_STR(cfg.yield, "");
-    CHECK_EQ(cfg.signal, SIGURG);
     CHECK(!cfg.stats);
     CHECK_STR(cfg.stats_path, "");
     CHECK_EQ(cfg.stats_format, STATS_TEXT);
@@ -109,7 +106,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 11);
+    CHECK_EQ(config_option_count(), 9);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -173,16 +170,54 @@ static void quantum_forms(int argc, char **argv)
     EXPECT_BAD("OCPREEMPT_QUANTUM", "99999999999999999999s", "is not a duration");
 }
 
-static void request_forms(int argc, char **argv)
+/* The retired signal request path: its variables are refused with one line that says the
+ * mode is gone and what to do; OCPREEMPT_REQUEST=monitor asks for what happens anyway. */
+#define REQUEST_GONE                                                                      \
+    "asks for a request path that no longer exists: the monitor is the only one (signal " \
+    "mode was removed: its CPU-time timers fire only on the kernel's scheduler tick); "  \
+    "unset OCPREEMPT_REQUEST"
+#define SIGNAL_GONE                                                                       \
+    "sets the signal of the removed signal mode: the monitor sends no signal; unset "    \
+    "OCPREEMPT_SIGNAL"
+
+static void retired_request(int argc, char **argv)
 {
+    struct ocpreempt_config expected;
+    config_defaults(&expected);
     EXPECT_OK("OCPREEMPT_REQUEST", "monitor");
-    CHECK_EQ(cfg.request, REQUEST_MONITOR);
-    EXPECT_OK("OCPREEMPT_REQUEST", "signal");
-    CHECK_EQ(cfg.request, REQUEST_SIGNAL);
+    CHECK(memcmp(&cfg, &expected, sizeof cfg) == 0);
+    EXPECT_OK("OCPREEMPT_REQUEST", "");
+    CHECK_EQ(load_with("OCPREEMPT_REQUEST", "signal"), -1);
+    CHECK_STR(err, "OCPREEMPT_REQUEST=signal " REQUEST_GONE);
+    CHECK(!cfg.enabled);
     CHECK_EQ(load_with("OCPREEMPT_REQUEST", "timer"), -1);
-    CHECK_STR(err, "OCPREEMPT_REQUEST=timer is not a request mode; use monitor or signal");
-    EXPECT_BAD("OCPREEMPT_REQUEST", "Monitor", "is not a request mode");
-    EXPECT_BAD("OCPREEMPT_REQUEST", "signal ", "is not a request mode");
+    CHECK_STR(err, "OCPREEMPT_REQUEST=timer " REQUEST_GONE);
+    CHECK_EQ(load_with("OCPREEMPT_REQUEST", "Monitor"), -1);
+    CHECK(!cfg.enabled);
+    /* Never listed as an option (--list, --print, --help read the table). */
+    for (size_t i = 0; i < config_option_count(); i++) {
+        CHECK(strcmp(config_option_doc(i)->name, "OCPREEMPT_REQUEST") != 0);
+        CHECK(strcmp(config_option_doc(i)->name, "OCPREEMPT_SIGNAL") != 0);
+    }
+    /* The launcher's per-value check says the same. */
+    CHECK_EQ(config_check_value("OCPREEMPT_REQUEST", "signal", err, sizeof err), -1);
+    CHECK_STR(err, "OCPREEMPT_REQUEST=signal " REQUEST_GONE);
+    CHECK_EQ(config_check_value("OCPREEMPT_REQUEST", "monitor", err, sizeof err), 0);
+}
+
+static void retired_signal(int argc, char **argv)
+{
+    static const char *const any[] = { "SIGURG", "USR2", "23", "KILL" };
+    for (size_t i = 0; i < sizeof any / sizeof any[0]; i++) {
+        char expected[CONFIG_ERR_MAX];
+        snprintf(expected, sizeof expected, "OCPREEMPT_SIGNAL=%s " SIGNAL_GONE, any[i]);
+        CHECK_EQ(load_with("OCPREEMPT_SIGNAL", any[i]), -1);
+        CHECK_STR(err, expected);
+        CHECK(!cfg.enabled);
+    }
+    EXPECT_OK("OCPREEMPT_SIGNAL", "");
+    CHECK_EQ(config_check_value("OCPREEMPT_SIGNAL", "USR2", err, sizeof err), -1);
+    CHECK_STR(err, "OCPREEMPT_SIGNAL=USR2 " SIGNAL_GONE);
 }
 
 static void yield_forms(int argc, char **argv)
@@ -217,68 +252,6 @@ static void yield_forms(int argc, char **argv)
     name[CONFIG_NAME_MAX] = '\0';
     CHECK_EQ(load_with("OCPREEMPT_YIELD", name), -1);
     CHECK(strstr(err, " is too long; use a dotted OCaml path") != NULL);
-}
-
-static void signal_forms(int argc, char **argv)
-{
-    /* Real-time signal numbers are known only at run time (glibc keeps a few). */
-    enum { FIXED, FROM_RTMIN, FROM_RTMAX };
-    static const struct { const char *text; int base; int offset; } good[] = {
-        { "SIGURG", FIXED, SIGURG }, { "URG", FIXED, SIGURG }, { "sigurg", FIXED, SIGURG },
-        { "urg", FIXED, SIGURG }, { "SIGUSR1", FIXED, SIGUSR1 }, { "USR2", FIXED, SIGUSR2 },
-        { "SIGPROF", FIXED, SIGPROF }, { "SIGALRM", FIXED, SIGALRM },
-        { "SIGVTALRM", FIXED, SIGVTALRM }, { "SIGPWR", FIXED, SIGPWR },
-        { "SIGRTMIN", FROM_RTMIN, 0 }, { "SIGRTMIN+2", FROM_RTMIN, 2 },
-        { "rtmin+1", FROM_RTMIN, 1 }, { "SIGRTMAX", FROM_RTMAX, 0 },
-        { "SIGRTMAX-1", FROM_RTMAX, 1 },
-    };
-    char number[16];
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        int expected = good[i].base == FIXED        ? good[i].offset
-                       : good[i].base == FROM_RTMIN ? SIGRTMIN + good[i].offset
-                                                    : SIGRTMAX - good[i].offset;
-        EXPECT_OK("OCPREEMPT_SIGNAL", good[i].text);
-        CHECK_EQ(cfg.signal, expected);
-    }
-    snprintf(number, sizeof number, "%d", SIGURG);
-    EXPECT_OK("OCPREEMPT_SIGNAL", number);
-    CHECK_EQ(cfg.signal, SIGURG);
-    snprintf(number, sizeof number, "%d", SIGRTMAX);
-    EXPECT_OK("OCPREEMPT_SIGNAL", number);
-    CHECK_EQ(cfg.signal, SIGRTMAX);
-}
-
-static void signal_refused(int argc, char **argv)
-{
-    static const char *const refused[] = {
-        "SIGKILL", "KILL", "SIGSTOP", "SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT",
-        "SIGIOT", "SIGTRAP", "SIGCHLD", "chld",
-    };
-    char number[16];
-    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
-        EXPECT_BAD("OCPREEMPT_SIGNAL", refused[i], "is a signal ocpreempt must not use");
-    CHECK_EQ(load_with("OCPREEMPT_SIGNAL", "SIGKILL"), -1);
-    CHECK_STR(err, "OCPREEMPT_SIGNAL=SIGKILL is a signal ocpreempt must not use; use a "
-                   "signal name or number such as SIGURG, URG, SIGUSR2, SIGRTMIN+2, 23 (not "
-                   "SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, "
-                   "SIGCHLD)");
-    snprintf(number, sizeof number, "%d", SIGKILL);
-    EXPECT_BAD("OCPREEMPT_SIGNAL", number, "is a signal ocpreempt must not use");
-    snprintf(number, sizeof number, "%d", SIGSEGV);
-    EXPECT_BAD("OCPREEMPT_SIGNAL", number, "is a signal ocpreempt must not use");
-    EXPECT_BAD("OCPREEMPT_SIGNAL", "0", "is out of range");
-    snprintf(number, sizeof number, "%d", SIGRTMAX + 1);
-    EXPECT_BAD("OCPREEMPT_SIGNAL", number, "is out of range");
-    EXPECT_BAD("OCPREEMPT_SIGNAL", "99999999999", "is not a signal name or number");
-    EXPECT_BAD("OCPREEMPT_SIGNAL", "SIGRTMAX+1", "is not a signal name or number");
-    EXPECT_BAD("OCPREEMPT_SIGNAL", "SIGRTMIN-1", "is not a signal name or number");
-    if (SIGRTMIN > 32)
-        EXPECT_BAD("OCPREEMPT_SIGNAL", "32", "is reserved by the C library");
-    static const char *const nonsense[] = {
-        "SIGFOO", "-1", "+23", "23x", "SIG", "SIG URG", "URG ", "SIGRTMIN+", "SIGRTMINX",
-    };
-    for (size_t i = 0; i < sizeof nonsense / sizeof nonsense[0]; i++)
-        EXPECT_BAD("OCPREEMPT_SIGNAL", nonsense[i], "is not a signal name or number");
 }
 
 static void stats_forms(int argc, char **argv)
@@ -440,15 +413,15 @@ static void unknown_variable(int argc, char **argv)
     CHECK_STR(err, "OCPREEMPT_QUANTUMM is not a known variable; did you mean "
                    "OCPREEMPT_QUANTUM?");
     CHECK(!cfg.enabled);
-    CHECK_EQ(load_with("OCPREEMPT_SIGNALS", "1"), -1);
-    CHECK_STR(err, "OCPREEMPT_SIGNALS is not a known variable; did you mean OCPREEMPT_SIGNAL?");
+    CHECK_EQ(load_with("OCPREEMPT_STAT", "1"), -1);
+    CHECK_STR(err, "OCPREEMPT_STAT is not a known variable; did you mean OCPREEMPT_STATS?");
     CHECK_EQ(load_with("OCPREEMPT_LOGS", "1"), -1);
     CHECK_STR(err, "OCPREEMPT_LOGS is not a known variable; did you mean OCPREEMPT_LOG?");
     CHECK_EQ(load_with("OCPREEMPT_TRACEFILE", "x"), -1);
     CHECK_STR(err, "OCPREEMPT_TRACEFILE is not a known variable; the variables are "
-                   "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_REQUEST, OCPREEMPT_YIELD, "
-                   "OCPREEMPT_SIGNAL, OCPREEMPT_STATS, OCPREEMPT_STATS_FORMAT, "
-                   "OCPREEMPT_TRACE, OCPREEMPT_STRICT, OCPREEMPT_DISABLE, OCPREEMPT_DENY");
+                   "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_YIELD, OCPREEMPT_STATS, "
+                   "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_STRICT, "
+                   "OCPREEMPT_DISABLE, OCPREEMPT_DENY");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
     CHECK(strncmp(err, "OCPREEMPT_X is not a known variable; the variables are ", 55) == 0);
@@ -472,17 +445,21 @@ static void one_line_messages(int argc, char **argv)
     char value[200];
     memset(value, 'x', sizeof value);
     value[sizeof value - 1] = '\0';
-    CHECK_EQ(load_with("OCPREEMPT_REQUEST", value), -1);
+    CHECK_EQ(load_with("OCPREEMPT_STATS_FORMAT", value), -1);
     char expected[CONFIG_ERR_MAX];
     snprintf(expected, sizeof expected,
-             "OCPREEMPT_REQUEST=%.80s... is not a request mode; use monitor or signal", value);
+             "OCPREEMPT_STATS_FORMAT=%.80s... is not a stats format; use text or json", value);
     CHECK_STR(err, expected);
     /* A cut never leaves half a UTF-8 character: "é" is 2 bytes, 79 + 2 > 80. */
     memset(value, 'x', 79);
     strcpy(value + 79, "\xc3\xa9tail");
-    CHECK_EQ(load_with("OCPREEMPT_REQUEST", value), -1);
+    CHECK_EQ(load_with("OCPREEMPT_STATS_FORMAT", value), -1);
     snprintf(expected, sizeof expected,
-             "OCPREEMPT_REQUEST=%.79s... is not a request mode; use monitor or signal", value);
+             "OCPREEMPT_STATS_FORMAT=%.79s... is not a stats format; use text or json", value);
+    CHECK_STR(err, expected);
+    /* The same for a retired variable's line. */
+    CHECK_EQ(load_with("OCPREEMPT_REQUEST", value), -1);
+    snprintf(expected, sizeof expected, "OCPREEMPT_REQUEST=%.79s... " REQUEST_GONE, value);
     CHECK_STR(err, expected);
     /* Every line fits CONFIG_ERR_MAX, and a small buffer is cut, not overrun. */
     char small[16];
@@ -514,14 +491,19 @@ static void error_keeps_log_level(int argc, char **argv)
 
 static void first_error_wins(int argc, char **argv)
 {
-    /* Table order: QUANTUM before SIGNAL; table variables before unknown ones. */
+    /* Table order: QUANTUM before STATS_FORMAT; table variables before retired ones, those
+       before unknown ones. */
     clear_env();
-    setenv("OCPREEMPT_SIGNAL", "KILL", 1);
+    setenv("OCPREEMPT_STATS_FORMAT", "xml", 1);
     setenv("OCPREEMPT_QUANTUM", "5xs", 1);
+    setenv("OCPREEMPT_SIGNAL", "KILL", 1);
     setenv("OCPREEMPT_BOGUS", "1", 1);
     CHECK_EQ(config_load(&cfg, err, sizeof err), -1);
     CHECK(strncmp(err, "OCPREEMPT_QUANTUM=5xs ", 22) == 0);
     unsetenv("OCPREEMPT_QUANTUM");
+    CHECK_EQ(config_load(&cfg, err, sizeof err), -1);
+    CHECK(strncmp(err, "OCPREEMPT_STATS_FORMAT=xml ", 27) == 0);
+    unsetenv("OCPREEMPT_STATS_FORMAT");
     CHECK_EQ(config_load(&cfg, err, sizeof err), -1);
     CHECK(strncmp(err, "OCPREEMPT_SIGNAL=KILL ", 22) == 0);
     unsetenv("OCPREEMPT_SIGNAL");
@@ -533,9 +515,8 @@ static void all_together(int argc, char **argv)
 {
     clear_env();
     setenv("OCPREEMPT_QUANTUM", "2ms", 1);
-    setenv("OCPREEMPT_REQUEST", "signal", 1);
+    setenv("OCPREEMPT_REQUEST", "monitor", 1);
     setenv("OCPREEMPT_YIELD", "Sched.yield", 1);
-    setenv("OCPREEMPT_SIGNAL", "USR2", 1);
     setenv("OCPREEMPT_STATS", "/tmp/s", 1);
     setenv("OCPREEMPT_STATS_FORMAT", "json", 1);
     setenv("OCPREEMPT_TRACE", "/tmp/t", 1);
@@ -546,9 +527,7 @@ static void all_together(int argc, char **argv)
     setenv("OCPREEMPT_LIB", "/x/libocpreempt.so", 1);
     CHECK_EQ(config_load(&cfg, err, sizeof err), 0);
     CHECK_EQ(cfg.quantum_ns, 2000000);
-    CHECK_EQ(cfg.request, REQUEST_SIGNAL);
     CHECK_STR(cfg.yield, "Sched.yield");
-    CHECK_EQ(cfg.signal, SIGUSR2);
     CHECK(cfg.stats);
     CHECK_STR(cfg.stats_path, "/tmp/s");
     CHECK_EQ(cfg.stats_format, STATS_JSON);
@@ -565,14 +544,13 @@ static void format_round_trip(int argc, char **argv)
     static const char *const settings[][2] = {
         { "OCPREEMPT_QUANTUM", "1500us" }, { "OCPREEMPT_QUANTUM", "100000ns" },
         { "OCPREEMPT_QUANTUM", "1000ms" }, { "OCPREEMPT_QUANTUM", "123457ns" },
-        { "OCPREEMPT_SIGNAL", "SIGRTMAX-3" }, { "OCPREEMPT_SIGNAL", "10" },
-        { "OCPREEMPT_SIGNAL", "poll" }, { "OCPREEMPT_STATS", "1" },
+        { "OCPREEMPT_STATS", "1" },
         { "OCPREEMPT_STATS", "/tmp/s" }, { "OCPREEMPT_DENY", "none" },
         { "OCPREEMPT_DENY", "+Mylib" }, { "OCPREEMPT_DISABLE", "1" },
         { "OCPREEMPT_YIELD", "A.b" }, { "OCPREEMPT_LOG", "debug" },
     };
     static const char *const formatted[] = {
-        "1500us", "100us", "1s", "123457ns", NULL, "SIGUSR1", "SIGIO", "1", "/tmp/s",
+        "1500us", "100us", "1s", "123457ns", "1", "/tmp/s",
         "none", NULL, "1", "A.b", "debug",
     };
     char buf[8192], name[64];
@@ -592,7 +570,7 @@ static void format_round_trip(int argc, char **argv)
     }
     /* Too small a buffer is an error, not a cut value. */
     config_defaults(&cfg);
-    CHECK_EQ(config_format_option(&cfg, 10, buf, 16), -1);
+    CHECK_EQ(config_format_option(&cfg, 8, buf, 16), -1);
     CHECK_EQ(config_format_option(&cfg, 99, buf, sizeof buf), -1);
 }
 
@@ -600,7 +578,7 @@ static void check_value(int argc, char **argv)
 {
     clear_env();
     /* Judged alone: a bad variable in the environment does not matter here. */
-    setenv("OCPREEMPT_SIGNAL", "KILL", 1);
+    setenv("OCPREEMPT_QUANTUM", "5xs", 1);
     CHECK_EQ(config_check_value("OCPREEMPT_QUANTUM", "2ms", err, sizeof err), 0);
     CHECK_STR(err, "");
     CHECK_EQ(config_check_value("OCPREEMPT_QUANTUM", "5xs", err, sizeof err), -1);
@@ -620,10 +598,9 @@ static const struct subtest tests[] = {
     { "table_docs", table_docs },
     { "duration_parse", duration_parse },
     { "quantum_forms", quantum_forms },
-    { "request_forms", request_forms },
+    { "retired_request", retired_request },
+    { "retired_signal", retired_signal },
     { "yield_forms", yield_forms },
-    { "signal_forms", signal_forms },
-    { "signal_refused", signal_refused },
     { "stats_forms", stats_forms },
     { "trace_forms", trace_forms },
     { "log_forms", log_forms },
