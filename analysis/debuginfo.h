@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include "elf_image.h"
+
 struct source_location {
     const char *file;        /* points into the table: valid while it is mapped */
     const char *function;    /* OCaml definition name, e.g. "Main.hog" */
@@ -20,5 +22,13 @@ struct source_location {
 /* `slot` is the address of one debug_info entry of a descriptor. 0, or -1 if the entry is
  * zero or the words are implausible. */
 int debuginfo_decode(const uint32_t *slot, struct source_location *out);
+
+/* The same decoding for a slot in the running executable `img` loaded at `bias`, with
+ * every offset checked first: each word and record must lie inside the image's loadable
+ * segments and both names must end (NUL) inside theirs. The offsets are file data; a
+ * corrupt one must not send a reader outside the mapping. 0, or -1 (then the site has no
+ * usable debuginfo). */
+int debuginfo_decode_in_image(const uint32_t *slot, uintptr_t bias, const struct elf_image *img,
+                              struct source_location *out);
 
 #endif

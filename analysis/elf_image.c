@@ -7,6 +7,10 @@
  *  - R_X86_64_RELATIVE addends are applied to reads only when the file does not already
  *    hold them (GNU ld writes the value in place, lld by default writes zero), and then
  *    from an array sorted by address so a read costs one binary search;
+ *  - addresses and sizes from the file are compared by subtraction after an ordering test,
+ *    never through a sum that could wrap (a relocation at 2^64 - 7 must not pass a bounds
+ *    check); relocations whose word lies outside every segment are ignored, as no loader
+ *    could apply them;
  *  - the name index is built once at open; the address index is built on the first
  *    elf_image_symbol_at() call (the probe needs it, the shim's start-up path does not).
  */
@@ -27,6 +31,7 @@
 
 struct load_segment {
     uint64_t vaddr, memsz, offset, filesz;
+    uint32_t flags;                     /* PF_X | PF_W | PF_R */
 };
 
 struct relative_reloc {
@@ -220,7 +225,7 @@ static int read_segments(struct elf_image *img, struct analysis_error *err)
             return -1;
         }
         img->segments[img->segment_count++] = (struct load_segment){
-            ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz};
+            ph.p_vaddr, ph.p_memsz, ph.p_offset, ph.p_filesz, ph.p_flags};
     }
     if (img->segment_count == 0) {
         analysis_error_set(err, "%s: no loadable segments", img->path);
@@ -297,16 +302,28 @@ static int compare_relocs(const void *a, const void *b)
     return x->where < y->where ? -1 : x->where > y->where;
 }
 
-static bool vaddr_to_file(const struct elf_image *img, uint64_t vaddr, uint64_t *offset)
+/* The segment whose first `extent(s)` bytes hold all of [vaddr, vaddr + len), or NULL.
+ * Written with subtractions only: vaddr and len come from the file and may be anything,
+ * so `vaddr + len` or `vaddr - s->vaddr + len` could wrap (issue 9 item 3). */
+static const struct load_segment *segment_holding(const struct elf_image *img, uint64_t vaddr,
+                                                  uint64_t len, bool file_backed)
 {
     for (size_t i = 0; i < img->segment_count; i++) {
         const struct load_segment *s = &img->segments[i];
-        if (vaddr >= s->vaddr && vaddr - s->vaddr + 8 <= s->filesz) {
-            *offset = s->offset + (vaddr - s->vaddr);
-            return true;
-        }
+        uint64_t extent = file_backed ? s->filesz : s->memsz;
+        if (vaddr >= s->vaddr && len <= extent && vaddr - s->vaddr <= extent - len)
+            return s;
     }
-    return false;
+    return NULL;
+}
+
+static bool vaddr_to_file(const struct elf_image *img, uint64_t vaddr, uint64_t *offset)
+{
+    const struct load_segment *s = segment_holding(img, vaddr, 8, true);
+    if (s == NULL)
+        return false;
+    *offset = vaddr - s->vaddr + s->offset;
+    return true;
 }
 
 /* Appends the RELATIVE relocations of one SHT_RELA section whose target word in the file
@@ -325,6 +342,9 @@ static int collect_relative_relocs(struct elf_image *img, Elf_Scn *scn, const GE
     size_t n = sh->sh_size / sizeof(Elf64_Rela);
     for (size_t i = 0; i < n; i++) {
         if (ELF64_R_TYPE(rela[i].r_info) != R_X86_64_RELATIVE)
+            continue;
+        /* A word outside every segment would fault the loader itself: not ours to apply. */
+        if (segment_holding(img, rela[i].r_offset, 8, false) == NULL)
             continue;
         uint64_t off, in_file;
         if (vaddr_to_file(img, rela[i].r_offset, &off)) {
@@ -699,13 +719,19 @@ int elf_image_read(const struct elf_image *img, uint64_t vaddr, void *buf, size_
 
 const uint8_t *elf_image_code(const struct elf_image *img, uint64_t vaddr, size_t len)
 {
-    for (size_t i = 0; i < img->segment_count; i++) {
-        const struct load_segment *s = &img->segments[i];
-        if (vaddr >= s->vaddr && vaddr - s->vaddr <= s->filesz &&
-            len <= s->filesz - (vaddr - s->vaddr))
-            return img->file + s->offset + (vaddr - s->vaddr);
-    }
-    return NULL;
+    const struct load_segment *s = segment_holding(img, vaddr, len, true);
+    return s ? img->file + s->offset + (vaddr - s->vaddr) : NULL;
+}
+
+bool elf_image_in_code(const struct elf_image *img, uint64_t vaddr, uint64_t len)
+{
+    const struct load_segment *s = segment_holding(img, vaddr, len, true);
+    return s != NULL && (s->flags & PF_X) != 0;
+}
+
+bool elf_image_in_segment(const struct elf_image *img, uint64_t vaddr, uint64_t len)
+{
+    return segment_holding(img, vaddr, len, false) != NULL;
 }
 
 int elf_image_segment_end(const struct elf_image *img, uint64_t vaddr, uint64_t *end)

@@ -72,6 +72,15 @@ struct Elf *elf_image_elf(const struct elf_image *img);
  * code, which has none. NULL if the range is not wholly file-backed in one segment. */
 const uint8_t *elf_image_code(const struct elf_image *img, uint64_t vaddr, size_t len);
 
+/* Is all of [vaddr, vaddr + len) file-backed bytes of one executable (PF_X) loadable
+ * segment? The test every code address read from the file passes before anything reads
+ * code there, in the probe (from the file) and in the shim (from memory): the rule is
+ * this one function, so both give the same verdict. Never wraps, whatever the inputs. */
+bool elf_image_in_code(const struct elf_image *img, uint64_t vaddr, uint64_t len);
+
+/* Is all of [vaddr, vaddr + len) inside one loadable segment (memsz, .bss included)? */
+bool elf_image_in_segment(const struct elf_image *img, uint64_t vaddr, uint64_t len);
+
 /* End (vaddr + memsz) of the loadable segment holding vaddr. 0, or -1 if none. */
 int elf_image_segment_end(const struct elf_image *img, uint64_t vaddr, uint64_t *end);
 

@@ -2,7 +2,7 @@
  *
  * A table's length is only known by decoding it, so we read a window (the table symbol's
  * size when it has one, else 64 KiB), decode, and grow the window up to the end of the
- * segment when the decoder runs out of bytes. Invariant: each window is a fresh, 8-byte
+ * segment (at most MAX_TABLE_BYTES) when the decoder runs out of bytes. Invariant: each window is a fresh, 8-byte
  * aligned heap copy, so the decoder's alignment rule holds whatever the file offset.
  */
 #include "frametable_image.h"
@@ -16,6 +16,10 @@
 
 #define MAX_MODULES (1u << 20)
 #define FIRST_WINDOW (64u << 10)
+/* One module's table is at most a few MiB (ocamlopt.opt's largest is under 1 MiB). The
+ * segment's memsz comes from the file and may claim terabytes of .bss: never copy more
+ * than this, whatever the segment or the table symbol's size says. */
+#define MAX_TABLE_BYTES (64u << 20)
 
 static int read_table_pointer(const struct elf_image *img, uint64_t array, size_t i,
                               uint64_t *out, struct analysis_error *err)
@@ -39,6 +43,8 @@ static int read_table(const struct elf_image *img, uint64_t addr, uint64_t hint,
         return -1;
     }
     uint64_t max = seg_end - addr;
+    if (max > MAX_TABLE_BYTES)
+        max = MAX_TABLE_BYTES;
     uint64_t window = hint >= 16 ? hint : FIRST_WINDOW;
     for (;;) {
         if (window > max)

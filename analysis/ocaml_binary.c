@@ -26,6 +26,8 @@
 #define STRING_TAG 252
 #define MAX_VERSION_WORDS 4          /* "5.3.0+some-suffix" fits in 31 bytes */
 #define VARIANT_SCAN_BYTES 96
+#define MAX_SYS_DATA_SCAN (64u << 10)  /* Stdlib__Sys's data is about 1 KiB; the bounds
+                                          come from the file, so the scan is capped */
 
 static bool has_symbol(const struct elf_image *img, const char *name)
 {
@@ -106,7 +108,13 @@ static bool version_from_sys_module(const struct elf_image *img, char *out, size
         if (elf_image_symbol(img, begin_names[n], &begin) != 0 ||
             elf_image_symbol(img, end_names[n], &end) != 0 || end.value <= begin.value)
             continue;
-        for (uint64_t at = begin.value & ~(uint64_t)7; at + 16 <= end.value; at += 8) {
+        /* Subtractions only: `at + 16` would wrap for symbols near 2^64. */
+        uint64_t first = begin.value & ~(uint64_t)7;
+        uint64_t span = end.value - first;
+        if (span > MAX_SYS_DATA_SCAN)
+            continue;
+        for (uint64_t off = 0; span >= 16 && off <= span - 16; off += 8) {
+            uint64_t at = first + off;
             char candidate[MAX_VERSION_WORDS * 8];
             if (read_string_block(img, at, candidate, sizeof candidate) &&
                 looks_like_version(candidate, strlen(candidate)) && strlen(candidate) < cap) {

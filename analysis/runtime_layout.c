@@ -8,13 +8,16 @@
  * Invariants: a struct or field missing from that CU is an error naming it, except
  * memprof_young_trigger, which OCaml < 5.2 lacks and which is then (size_t)-1; a binary
  * whose runtime has no DWARF (stripped, or runtime built without -g) falls back to the
- * built-in table for its exact version.
+ * built-in table for its exact version; a layout read from DWARF is used only after
+ * runtime_layout_check() (fields aligned, inside their struct, distinct, and equal to the
+ * built-in table where the release has one): the DWARF is file data like any other.
  */
 #include "runtime_layout.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "analysis_error.h"
 
@@ -312,13 +315,82 @@ int runtime_layout_from_dwarf(const struct elf_image *img, struct runtime_layout
     return rc;
 }
 
+/* ---- plausibility -------------------------------------------------------------------- */
+
+/* Every field the table names is one machine word (a pointer, uintnat or int64). */
+#define FIELD_BYTES 8u
+
+static size_t struct_size(const struct runtime_layout *l, enum layout_struct owner)
+{
+    for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++)
+        if (f->owner == owner && is_sizeof_entry(f))
+            return runtime_layout_get(l, f);
+    return 0;
+}
+
+/* One struct: each present field word-aligned, inside the struct, at its own offset. */
+static int check_struct(const struct runtime_layout *l, enum layout_struct owner,
+                        struct analysis_error *err)
+{
+    const char *what = runtime_layout_struct_names[owner];
+    size_t size = struct_size(l, owner);
+    for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++) {
+        if (f->owner != owner || is_sizeof_entry(f) || runtime_layout_get(l, f) == ABSENT)
+            continue;
+        size_t off = runtime_layout_get(l, f);
+        if (off % FIELD_BYTES != 0 || size < FIELD_BYTES || off > size - FIELD_BYTES) {
+            analysis_error_set(err, "implausible runtime layout: %s.%s at offset %zu is not "
+                               "an aligned word inside the %zu-byte struct", what, f->name,
+                               off, size);
+            return -1;
+        }
+        for (const struct layout_field *g = runtime_layout_fields; g != f; g++) {
+            if (g->owner == owner && !is_sizeof_entry(g) && runtime_layout_get(l, g) == off) {
+                analysis_error_set(err, "implausible runtime layout: %s.%s and %s.%s are both "
+                                   "at offset %zu", what, g->name, what, f->name, off);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* DWARF figures against the built-in table of the same release (the layout of a release
+ * is fixed: caml_domain_state comes from domain_state.tbl, one word per field). */
+static int check_against_builtin(const struct runtime_layout *l, const char *version,
+                                 struct analysis_error *err)
+{
+    const struct runtime_layout *table = runtime_layout_builtin(version);
+    if (table == NULL || l->source != LAYOUT_FROM_DWARF)
+        return 0;
+    for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++) {
+        size_t got = runtime_layout_get(l, f), want = runtime_layout_get(table, f);
+        if (got != want) {
+            analysis_error_set(err, "implausible runtime layout: DWARF puts %s.%s at %zd, "
+                               "OCaml %s has it at %zd", runtime_layout_struct_names[f->owner],
+                               f->name, (ssize_t)got, table->builtin_name, (ssize_t)want);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int runtime_layout_check(const struct runtime_layout *l, const char *version,
+                         struct analysis_error *err)
+{
+    for (int owner = 0; owner < LAYOUT_STRUCT_COUNT; owner++)
+        if (check_struct(l, (enum layout_struct)owner, err) != 0)
+            return -1;
+    return check_against_builtin(l, version, err);
+}
+
 int runtime_layout_read(const struct elf_image *img, const struct ocaml_binary_info *info,
                         struct runtime_layout *out, struct analysis_error *err)
 {
     struct analysis_error dwarf_err;
     int rc = runtime_layout_from_dwarf(img, out, &dwarf_err);
     if (rc == 0)
-        return 0;
+        return runtime_layout_check(out, info ? info->version : NULL, err);
     if (rc < 0) {
         *err = dwarf_err;
         return -1;

@@ -2,6 +2,7 @@
  *
  * Read from the binary's DWARF (the runtime is compiled with -g) when present, else from a
  * built-in table for the detected OCaml version. Invariants:
+ *  - a layout is returned only if it passed runtime_layout_check();
  *  - a field that cannot be found is an error (-1), never a guess;
  *  - `source` says where the figures came from, so the probe can report it;
  *  - every offset is in bytes from the start of the named struct.
@@ -67,6 +68,14 @@ static inline size_t runtime_layout_get(const struct runtime_layout *l,
  * a struct/field missing from DWARF). */
 int runtime_layout_read(const struct elf_image *img, const struct ocaml_binary_info *info,
                         struct runtime_layout *out, struct analysis_error *err);
+
+/* Plausibility of a layout before anything writes through it (issue 9 item 9): every
+ * present field an 8-byte-aligned word inside its struct's size, no two fields of a struct
+ * at the same offset, and, for a DWARF layout of a release with a built-in table, every
+ * figure equal to that table. 0, or -1 with a one-line reason naming the field.
+ * runtime_layout_read() applies it, so the probe and the shim refuse the same layouts. */
+int runtime_layout_check(const struct runtime_layout *l, const char *version,
+                         struct analysis_error *err);
 
 /* The built-in table for an OCaml version ("5.3.0", "5.1.0"), or NULL. A "+suffix"
  * (e.g. "5.3.0+fp") is ignored; any other version, including other patch releases, has

@@ -1,6 +1,7 @@
 /* site_shape: classification of the code around a safe point (see site_shape.h).
  *
- * Invariants: only the 7 bytes handed in are looked at; a target address of 0 in
+ * Invariants: site_shape_classify looks only at the 7 bytes handed in;
+ * site_shape_in_image reads code only after elf_image_in_code() vouched for the range; a target address of 0 in
  * `site_targets` means "absent" and never matches, so a binary lacking caml_allocN (say)
  * cannot turn a call to address 0 into a recognised site.
  */
@@ -43,6 +44,19 @@ enum site_shape site_shape_classify(const uint8_t code[7], uint64_t retaddr,
         is_target(target, t->alloc3) || is_target(target, t->allocN))
         return SHAPE_CALL_ALLOCN;
     return SHAPE_UNRECOGNISED;
+}
+
+int site_shape_in_image(const struct elf_image *img, uint64_t retaddr,
+                        const struct site_targets *t, enum site_shape *out)
+{
+    if (retaddr < SITE_CODE_BEFORE ||
+        !elf_image_in_code(img, retaddr - SITE_CODE_BEFORE, SITE_CODE_BEFORE + SITE_CODE_AFTER))
+        return -1;
+    const uint8_t *code = elf_image_code(img, retaddr - SITE_CODE_BEFORE, 7);
+    if (code == NULL)
+        return -1;
+    *out = site_shape_classify(code, retaddr, t);
+    return 0;
 }
 
 const char *site_shape_name(enum site_shape s)

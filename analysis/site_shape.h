@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "elf_image.h"
+
 enum site_shape {
     SHAPE_CALL_GC_THEN_JMP,     /* e8 <caml_call_gc> at retaddr-5, jmp (e9/eb) at retaddr */
     SHAPE_CALL_ALLOCN,          /* e8 <caml_alloc1|2|3|N> at retaddr-5 (-compact) */
@@ -24,6 +26,22 @@ struct site_targets {           /* link-time (file) or run-time addresses, consi
  * (code[0] is the byte at retaddr - 5). */
 enum site_shape site_shape_classify(const uint8_t code[7], uint64_t retaddr,
                                     const struct site_targets *t);
+
+/* Bytes around a return address that anyone reads: the 5-byte call before it and the
+ * up-to-5-byte jmp after it (classification here, the injector's resume and the naming of
+ * the body address in the shim). */
+#define SITE_CODE_BEFORE 5u
+#define SITE_CODE_AFTER 5u
+
+/* The one rule the probe and the shim share (issue 9 item 9): a safe point's return
+ * address comes from the frame table, i.e. from the file, so before any code is read
+ * there, [retaddr - SITE_CODE_BEFORE, retaddr + SITE_CODE_AFTER) must lie in an executable
+ * segment of `img`; the shape is then classified from the file's bytes (code carries no
+ * relocations, so they are the bytes the process runs). retaddr and t are link-time
+ * addresses. 0 with *out set, or -1 when the address is outside the code: a corrupt
+ * frame table, which both tools refuse. */
+int site_shape_in_image(const struct elf_image *img, uint64_t retaddr,
+                        const struct site_targets *t, enum site_shape *out);
 
 const char *site_shape_name(enum site_shape s);
 

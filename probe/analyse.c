@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "probe_report.h"
+#include "runtime_symbols.h"
 
 static void add_reason(struct probe_report *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -76,7 +77,11 @@ static void analyse_census(struct probe_report *r, const struct elf_image *img)
                  err.msg);
         return;
     }
-    if (census_safepoints(&r->census) == 0)
+    if (r->census.outside_code > 0)
+        add_reason(r, "corrupt frame table: %zu poll/allocation return address(es) outside "
+                   "the executable's code (first 0x%llx)", r->census.outside_code,
+                   (unsigned long long)r->census.first_outside);
+    else if (census_safepoints(&r->census) == 0)
         add_reason(r, "no poll or allocation sites in the frame tables");
     else if (census_recognised(&r->census) == 0)
         add_reason(r, "no poll or allocation site has a recognised code shape");
@@ -92,9 +97,19 @@ static void analyse_yield(struct probe_report *r, const struct elf_image *img,
         add_reason(r, "%s", why);
 }
 
+/* The runtime functions and data the shim would call or write must lie where the
+ * executable's segments say (the shim applies the same check before binding them). */
+static void analyse_runtime_symbols(struct probe_report *r, const struct elf_image *img)
+{
+    struct analysis_error err = {{0}};
+    if (runtime_symbols_check(img, &err) != 0)
+        add_reason(r, "%s", err.msg);
+}
+
 static void analyse_native5(struct probe_report *r, const struct elf_image *img,
                             const char *requested)
 {
+    analyse_runtime_symbols(r, img);
     analyse_layout(r, img);
     analyse_census(r, img);
     analyse_yield(r, img, requested);

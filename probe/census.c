@@ -1,8 +1,9 @@
 /* census: walks the frame tables and classifies every safe point (see census.h).
  *
- * The code-shape check reads the 5 bytes before and 2 after each poll/alloc return address
- * straight from the file (code carries no relocations), and resolves call targets against
- * the link-time addresses of caml_call_gc and caml_alloc{1,2,3,N}.
+ * The code-shape check is site_shape_in_image, the rule the shim applies too: it checks the
+ * return address lies in the executable's code, then reads the bytes around it straight
+ * from the file (code carries no relocations), and resolves call targets against the
+ * link-time addresses of caml_call_gc and caml_alloc{1,2,3,N}.
  */
 #include "census.h"
 
@@ -44,9 +45,15 @@ static void keep_example(struct census_walk *w, const struct frame_descr_view *d
 
 static void count_safepoint(struct census_walk *w, const struct frame_descr_view *d)
 {
-    const uint8_t *code = d->retaddr >= 5 ? elf_image_code(w->img, d->retaddr - 5, 7) : NULL;
-    enum site_shape shape = code ? site_shape_classify(code, d->retaddr, &w->targets)
-                                 : SHAPE_UNRECOGNISED;
+    enum site_shape shape;
+    const uint8_t *code = NULL;
+    if (site_shape_in_image(w->img, d->retaddr, &w->targets, &shape) == 0) {
+        code = elf_image_code(w->img, d->retaddr - SITE_CODE_BEFORE, 7);
+    } else {
+        shape = SHAPE_UNRECOGNISED;
+        if (w->out->outside_code++ == 0)
+            w->out->first_outside = d->retaddr;
+    }
     size_t *shapes = d->kind == SITE_POLL ? w->out->poll_shapes : w->out->alloc_shapes;
     shapes[shape]++;
     if (shape == SHAPE_UNRECOGNISED)

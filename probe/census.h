@@ -1,7 +1,9 @@
 /* census: counts of the frame tables of one image, by safe-point kind and code shape.
  *
  * Invariants: every descriptor of every module table is counted exactly once; a poll or
- * allocation site whose code bytes cannot be read counts as unrecognised; at most
+ * allocation site whose return address is outside the executable segments counts as
+ * unrecognised and in `outside_code` (a corrupt table: the verdict refuses it, as the shim
+ * does, by the shared rule site_shape_in_image); at most
  * CENSUS_EXAMPLES unrecognised sites are kept, in table order.
  */
 #ifndef OCPREEMPT_PROBE_CENSUS_H
@@ -32,6 +34,8 @@ struct census {
     size_t alloc_shapes[CENSUS_SHAPES];
     struct census_site examples[CENSUS_EXAMPLES];
     size_t example_count;
+    size_t outside_code;                  /* poll/alloc return addresses outside the code */
+    uint64_t first_outside;               /* the first of them (link-time) */
 };
 
 /* Walks caml_frametable of img. 0, or -1 with err set. */

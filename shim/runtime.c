@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "runtime_symbols.h"
+
 struct ocaml_runtime ocaml_rt;
 
 static int main_program_bias(struct dl_phdr_info *info, size_t size, void *out)
@@ -100,6 +102,12 @@ int runtime_bind(const struct elf_image *img, char *why, size_t why_len)
     }
     if (runtime_layout_read(img, &ocaml_rt.info, &ocaml_rt.layout, &err) != 0) {
         snprintf(why, why_len, "runtime layout unknown: %s", err.msg);
+        return -1;
+    }
+    /* Symbol values come from the file: check them before calling or writing through any
+       (the probe refuses by the same rule). */
+    if (runtime_symbols_check(img, &err) != 0) {
+        snprintf(why, why_len, "%s", err.msg);
         return -1;
     }
     if (bind_functions(img, why, why_len) != 0)

@@ -28,6 +28,15 @@ static struct site_table_counts counts;
 static _Atomic uint32_t *site_hits;   /* preemptions per site, parallel to sites */
 static const struct elf_image *site_image;
 
+/* The module tables of caml_frametable, each with the bytes up to the end of the segment
+ * that holds it: the walk never reads past that, whatever the table's counts say. */
+struct module_table {
+    const uint8_t *bytes;
+    size_t avail;
+};
+static struct module_table *module_tables;
+static size_t module_table_count;
+
 static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F4A7C15ull; }
 
 /* ---- deny-list ---------------------------------------------------------------------- */
@@ -123,29 +132,36 @@ const char *site_table_function_name(uintptr_t addr, uintptr_t *offset)
 
 /* ---- collecting the sites ------------------------------------------------------------- */
 
+enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE };
+
 struct collect_ctx {
     const struct elf_image *img;
-    const struct site_targets *targets;
+    const struct site_targets *targets;   /* link-time addresses */
     bool table_denied;            /* the unit of the table being walked is deny-listed */
     size_t capacity;
-    int failed;
+    enum collect_failure failed;
+    uintptr_t outside;            /* COLLECT_OUTSIDE_CODE: the return address */
 };
-
-static enum site_shape classify_in_memory(uintptr_t retaddr, const struct site_targets *t)
-{
-    return site_shape_classify((const uint8_t *)(retaddr - 5), retaddr, t);
-}
 
 static int collect_site(const struct frame_descr_view *d, void *p)
 {
     struct collect_ctx *ctx = p;
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
+    /* The shape is read from the file by the probe's rule, after checking the return
+       address lies in the executable's code: a corrupt descriptor is a refusal, not a
+       read of whatever is mapped there. */
+    enum site_shape shape;
+    if (site_shape_in_image(ctx->img, d->retaddr - ocaml_rt.bias, ctx->targets, &shape) != 0) {
+        ctx->failed = COLLECT_OUTSIDE_CODE;
+        ctx->outside = (uintptr_t)d->retaddr;
+        return 1;
+    }
     if (site_count == ctx->capacity) {
         size_t cap = ctx->capacity ? ctx->capacity * 2 : 4096;
         struct safepoint *grown = realloc(sites, cap * sizeof *sites);
         if (!grown) {
-            ctx->failed = 1;
+            ctx->failed = COLLECT_NO_MEMORY;
             return 1;
         }
         sites = grown;
@@ -154,11 +170,14 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     struct safepoint *s = &sites[site_count++];
     memset(s, 0, sizeof *s);
     s->retaddr = (uintptr_t)d->retaddr;
-    s->debuginfo = d->num_debug ? d->debug_info : NULL;
+    struct source_location checked;
+    s->debuginfo = d->num_debug && debuginfo_decode_in_image(d->debug_info, ocaml_rt.bias,
+                                                             ctx->img, &checked) == 0
+                       ? d->debug_info : NULL;
     s->kind = (uint8_t)d->kind;
     s->live_mask = frame_descr_live_regs(d);
     s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
-    s->shape = (uint8_t)classify_in_memory(s->retaddr, ctx->targets);
+    s->shape = (uint8_t)shape;
     if (s->shape == SHAPE_UNRECOGNISED) {
         s->refusal = SITE_BAD_SHAPE;
         counts.bad_shape++;
@@ -185,9 +204,42 @@ static int bind_targets(const struct elf_image *img, struct site_targets *t)
         struct elf_symbol sym;
         if (elf_image_symbol(img, names[i], &sym) != 0)
             return -1;
-        *slots[i] = ocaml_rt.bias + sym.value;
+        *slots[i] = sym.value;
     }
     return 0;
+}
+
+/* Lists caml_frametable's module tables, each checked to lie in the executable's
+ * segments (the array and the pointers in it are the program's data, relocated by the
+ * loader from the file's values). 0, or -1 with why set. */
+static int list_module_tables(const struct elf_image *img, char *why, size_t why_len)
+{
+    size_t capacity = 0;
+    for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable;; t++) {
+        if (!elf_image_in_segment(img, (uintptr_t)t - ocaml_rt.bias, sizeof *t)) {
+            snprintf(why, why_len, "corrupt binary: caml_frametable is not NULL-terminated "
+                     "inside the executable");
+            return -1;
+        }
+        if (*t == NULL)
+            return 0;
+        uint64_t link = (uintptr_t)*t - ocaml_rt.bias, end;
+        if ((uintptr_t)*t < ocaml_rt.bias || elf_image_segment_end(img, link, &end) != 0) {
+            snprintf(why, why_len, "corrupt binary: frame table %p lies outside the "
+                     "executable's segments", (const void *)*t);
+            return -1;
+        }
+        if (module_table_count == capacity) {
+            capacity = capacity ? capacity * 2 : 256;
+            struct module_table *grown = realloc(module_tables, capacity * sizeof *grown);
+            if (!grown) {
+                snprintf(why, why_len, "out of memory listing the frame tables");
+                return -1;
+            }
+            module_tables = grown;
+        }
+        module_tables[module_table_count++] = (struct module_table){ *t, (size_t)(end - link) };
+    }
 }
 
 static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
@@ -202,18 +254,28 @@ static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
         return -1;
     }
     qsort(unit_tables, unit_table_count, sizeof *unit_tables, compare_unit_tables);
-    struct collect_ctx ctx = { img, &targets, false, 0, 0 };
-    for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable; *t; t++) {
-        const struct unit_table *unit = unit_of_table(*t);
+    if (list_module_tables(img, why, why_len) != 0)
+        return -1;
+    struct collect_ctx ctx = { img, &targets, false, 0, COLLECT_OK, 0 };
+    for (size_t i = 0; i < module_table_count; i++) {
+        const uint8_t *t = module_tables[i].bytes;
+        const struct unit_table *unit = unit_of_table(t);
         /* A table we cannot name is treated as denied: preemption must not land in code
            we cannot vouch for. */
         ctx.table_denied = !unit || unit_is_denied(unit->unit, unit->unit_len);
-        if (frametable_each(*t, SIZE_MAX / 2, collect_site, &ctx) < 0) {
-            snprintf(why, why_len, "malformed frame table at %p", (const void *)*t);
+        int r = frametable_each(t, module_tables[i].avail, collect_site, &ctx);
+        if (ctx.failed == COLLECT_OUTSIDE_CODE) {
+            snprintf(why, why_len, "corrupt frame table %.*s: a safe point's return address "
+                     "%#lx lies outside the executable's code", unit ? (int)unit->unit_len : 1,
+                     unit ? unit->unit : "?", (unsigned long)ctx.outside);
             return -1;
         }
-        if (ctx.failed) {
+        if (ctx.failed == COLLECT_NO_MEMORY) {
             snprintf(why, why_len, "out of memory building the safe-point table");
+            return -1;
+        }
+        if (r < 0) {
+            snprintf(why, why_len, "malformed frame table at %p", (const void *)t);
             return -1;
         }
     }
@@ -303,8 +365,8 @@ static int build_shadow_frametable(char *why, size_t why_len)
     /* Upper bound: per site 12 bytes + 2 per stack slot (< 2^16) + 8 of alignment. */
     size_t bytes = 8 + (12 + 2 * 13 + 8);
     struct shadow_ctx ctx = { NULL, 0 };
-    for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable; *t; t++) {
-        long len = frametable_length(*t, SIZE_MAX / 2);
+    for (size_t i = 0; i < module_table_count; i++) {
+        long len = frametable_length(module_tables[i].bytes, module_tables[i].avail);
         if (len < 0) {
             snprintf(why, why_len, "malformed frame table");
             return -1;
@@ -323,8 +385,8 @@ static int build_shadow_frametable(char *why, size_t why_len)
         stub_live[i] = (uint16_t)(STUB_GC_SLOTS + 8 * i);
     ctx.out = emit_descriptor(shadow_frametable + 8, (uintptr_t)ocpreempt_stub_yield_ret,
                               STUB_FRAME_SIZE, stub_live, GC_REGS_COUNT);
-    for (const uint8_t *const *t = (const uint8_t *const *)ocaml_rt.frametable; *t; t++)
-        frametable_each(*t, SIZE_MAX / 2, emit_shadow, &ctx);
+    for (size_t i = 0; i < module_table_count; i++)
+        frametable_each(module_tables[i].bytes, module_tables[i].avail, emit_shadow, &ctx);
     if (ctx.next_site != site_count || (size_t)(ctx.out - shadow_frametable) > bytes) {
         /* Broken invariant inside the shim: fail closed. */
         fprintf(stderr, "ocpreempt: internal error: shadow table mismatch\n");
