@@ -151,6 +151,7 @@ struct interpretation {
 };
 
 struct search {
+    const struct elf_image *img;
     struct interpretation interp[MAX_PATH_PARTS];
     size_t ninterp;
     size_t current;                       /* the interpretation being matched */
@@ -180,6 +181,10 @@ static int match_symbol(const struct elf_symbol *sym, void *ctx)
     const struct interpretation *in = &s->interp[s->current];
     if (sym->kind != ELF_SYMBOL_FUNC ||
         !(matches_prefix(sym->name, in->prefix5) || matches_prefix(sym->name, in->prefix4)))
+        return 0;
+    /* A symbol value is file data: a "function" outside the code is no candidate (the shim
+       would compare return addresses against it and call through its closure). */
+    if (!elf_image_in_code(s->img, sym->value, sym->size ? sym->size : 1))
         return 0;
     if (s->found < s->max) {
         struct yield_candidate *c = &s->out[s->found];
@@ -314,14 +319,14 @@ static void describe_module_block(const struct elf_image *img, struct yield_cand
                                   const uint64_t *words, size_t nwords, uint64_t begin)
 {
     struct elf_symbol block;
-    if (elf_image_symbol(img, c->module_symbol, &block) != 0)
-        return;
-    c->module_block = block.value;
     uint64_t hd;
-    if (elf_image_read(img, block.value - 8, &hd, sizeof hd) != 0)
-        return;
+    if (elf_image_symbol(img, c->module_symbol, &block) != 0 || block.value < 8 ||
+        elf_image_read(img, block.value - 8, &hd, sizeof hd) != 0 ||
+        !elf_image_in_segment(img, block.value, (hd >> 10) * 8))
+        return;                  /* no block, or one the file places outside its segments */
+    c->module_block = block.value;
     c->module_block_size = (hd >> 10) * 8;
-    if (c->static_closure == 0)
+    if (c->static_closure == 0 || words == NULL)
         return;
     /* Statically filled blocks (OCaml 4, flambda) hold the closure already. */
     if (block.value >= begin + 8) {
@@ -342,9 +347,7 @@ static void describe_data(const struct elf_image *img, struct yield_candidate *c
 {
     uint64_t begin, end;
     if (!unit_data_range(img, c->module_symbol, &begin, &end)) {
-        struct elf_symbol block;
-        if (elf_image_symbol(img, c->module_symbol, &block) == 0)
-            c->module_block = block.value;
+        describe_module_block(img, c, NULL, 0, 0);
         return;
     }
     begin &= ~(uint64_t)7;
@@ -391,6 +394,7 @@ int ocaml_yield_candidates(const struct elf_image *img, const char *path,
         analysis_error_set(err, "OCaml path '%s' is too long", path);
         return -1;
     }
+    s->img = img;
     s->out = out;
     s->max = max;
     for (s->current = 0; s->current < s->ninterp; s->current++)

@@ -65,6 +65,8 @@ static const uintptr_t *field_holding(const struct yield_candidate *c)
 {
     const uintptr_t *block = (const uintptr_t *)(ocaml_rt.bias + c->module_block);
     uintptr_t wosize = block[-1] >> 10;
+    if (wosize > c->module_block_size / 8)      /* the extent checked in the file */
+        wosize = c->module_block_size / 8;
     uintptr_t code = ocaml_rt.bias + c->code_addr;
     for (uintptr_t i = 0; i < wosize; i++)
         if (is_closure_for(block[i], code))

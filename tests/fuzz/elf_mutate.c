@@ -143,6 +143,15 @@ uint64_t mutate_image_end(const char *path)
     return end;
 }
 
+/* Exact, or a prefix when the pattern ends with '*'. */
+static bool name_matches(const char *name, const char *pattern)
+{
+    size_t n = strlen(pattern);
+    if (n > 0 && pattern[n - 1] == '*')
+        return strncmp(name, pattern, n - 1) == 0;
+    return strcmp(name, pattern) == 0;
+}
+
 long mutate_symbol_field(const char *path, const char *name, int field)
 {
     struct opened o;
@@ -159,7 +168,7 @@ long mutate_symbol_field(const char *path, const char *name, int field)
             GElf_Sym sym;
             const char *n;
             if (gelf_getsym(data, (int)i, &sym) == NULL ||
-                (n = elf_strptr(o.elf, sh.sh_link, sym.st_name)) == NULL || strcmp(n, name) != 0)
+                (n = elf_strptr(o.elf, sh.sh_link, sym.st_name)) == NULL || !name_matches(n, name))
                 continue;
             result = (long)(sh.sh_offset + i * sh.sh_entsize +
                             (field == 0 ? offsetof(Elf64_Sym, st_value)

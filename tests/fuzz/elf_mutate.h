@@ -35,7 +35,8 @@ long mutate_vaddr_offset(const char *path, uint64_t vaddr);
 /* End (vaddr + memsz) of the highest loadable segment, or 0. */
 uint64_t mutate_image_end(const char *path);
 
-/* File offset of st_value (field 0) or st_size (field 1) of .symtab's `name`, or -1. */
+/* File offset of st_value (field 0) or st_size (field 1) of .symtab's `name` (the first
+ * symbol starting with it when `name` ends with '*'), or -1. */
 long mutate_symbol_field(const char *path, const char *name, int field);
 
 /* File offset of the r_offset of the n-th R_X86_64_RELATIVE entry of the SHF_ALLOC

@@ -3,7 +3,8 @@
  *   ocpreempt-mutate IN OUT reloc-wrap [VALUE]     first RELATIVE r_offset := VALUE
  *                                                  (default 0xFFFFFFFFFFFFFFF9)
  *   ocpreempt-mutate IN OUT symbol NAME VALUE|past .symtab st_value of NAME := VALUE
- *                                                  ("past": 1 GiB beyond the image)
+ *                                                  ("past": 1 GiB beyond the image;
+ *                                                  NAME ending in '*': a prefix)
  *   ocpreempt-mutate IN OUT retaddr PREFIX         first poll/alloc descriptor in a
  *                                                  function PREFIX*: return address (and
  *                                                  its relocation's addend) moved 1 GiB
