@@ -734,6 +734,17 @@ bool elf_image_in_segment(const struct elf_image *img, uint64_t vaddr, uint64_t 
     return segment_holding(img, vaddr, len, false) != NULL;
 }
 
+bool elf_image_in_writable(const struct elf_image *img, uint64_t vaddr, uint64_t len)
+{
+    const struct load_segment *s = segment_holding(img, vaddr, len, false);
+    return s != NULL && (s->flags & PF_W) != 0;
+}
+
+bool elf_image_in_tls(const struct elf_image *img, uint64_t offset, uint64_t len)
+{
+    return img->has_tls && len <= img->tls_memsz && offset <= img->tls_memsz - len;
+}
+
 int elf_image_segment_end(const struct elf_image *img, uint64_t vaddr, uint64_t *end)
 {
     for (size_t i = 0; i < img->segment_count; i++) {

@@ -7,14 +7,15 @@
 
 #include "analysis_error.h"
 
-enum placement { IN_CODE, IN_DATA };
+enum placement { IN_CODE, IN_DATA, IN_WRITABLE, IN_TLS };
 
 struct placed_symbol {
     const char *name;
     enum placement where;
 };
 
-/* Every runtime symbol the shim calls (code), or reads and writes (data). */
+/* Every runtime symbol the shim calls (code), reads (data), writes (writable) or indexes
+ * its threads' TLS blocks with (TLS: st_value is an offset in the TLS segment). */
 static const struct placed_symbol runtime_symbols[] = {
     {"caml_call_gc", IN_CODE},
     {"caml_alloc1", IN_CODE},
@@ -31,15 +32,25 @@ static const struct placed_symbol runtime_symbols[] = {
     {"caml_ml_mutex_unlock", IN_CODE},
     {"caml_ml_mutex_try_lock", IN_CODE},
     {"caml_frametable", IN_DATA},
-    {"caml_domain_external_interrupt_hook", IN_DATA},
+    {"caml_domain_external_interrupt_hook", IN_WRITABLE},   /* the shim stores its hook */
+    {"caml_state", IN_TLS},                /* the shim reads each thread's slot */
+};
+
+static const char *const placement_names[] = {
+    [IN_CODE] = "code", [IN_DATA] = "loadable segments", [IN_WRITABLE] = "writable segments",
+    [IN_TLS] = "TLS segment",
 };
 
 static bool placed_well(const struct elf_image *img, const struct elf_symbol *sym,
                         enum placement where)
 {
-    if (where == IN_CODE)
-        return elf_image_in_code(img, sym->value, sym->size ? sym->size : 1);
-    return elf_image_in_segment(img, sym->value, 8);
+    switch (where) {
+    case IN_CODE: return elf_image_in_code(img, sym->value, sym->size ? sym->size : 1);
+    case IN_DATA: return elf_image_in_segment(img, sym->value, 8);
+    case IN_WRITABLE: return elf_image_in_writable(img, sym->value, 8);
+    case IN_TLS: return elf_image_in_tls(img, sym->value, 8);
+    }
+    return false;
 }
 
 int runtime_symbols_check(const struct elf_image *img, struct analysis_error *err)
@@ -51,8 +62,7 @@ int runtime_symbols_check(const struct elf_image *img, struct analysis_error *er
             continue;
         analysis_error_set(err, "corrupt symbol table: %s at 0x%llx (+%llu) lies outside the "
                            "executable's %s", p->name, (unsigned long long)sym.value,
-                           (unsigned long long)sym.size,
-                           p->where == IN_CODE ? "code" : "loadable segments");
+                           (unsigned long long)sym.size, placement_names[p->where]);
         return -1;
     }
     return 0;

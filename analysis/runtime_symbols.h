@@ -6,7 +6,8 @@
  * through them; a corrupt .symtab runs fine without the shim (the program never reads its
  * own .symtab) but would send the shim anywhere. Invariant: one rule for the probe and the
  * shim (issue 9 item 9) -- every listed symbol that is present lies wholly inside the
- * image: a function inside an executable segment, a data word inside a loadable one.
+ * image: a function inside an executable segment, a data word inside a loadable one (a
+ * writable one for the hook the shim stores), a TLS word inside the TLS segment.
  * Which symbols are required is not decided here (shim/runtime.c does).
  */
 #ifndef OCPREEMPT_RUNTIME_SYMBOLS_H

@@ -46,11 +46,16 @@ enum site_shape site_shape_classify(const uint8_t code[7], uint64_t retaddr,
     return SHAPE_UNRECOGNISED;
 }
 
+bool site_code_in_image(const struct elf_image *img, uint64_t retaddr)
+{
+    return retaddr >= SITE_CODE_BEFORE &&
+           elf_image_in_code(img, retaddr - SITE_CODE_BEFORE, SITE_CODE_BEFORE + SITE_CODE_AFTER);
+}
+
 int site_shape_in_image(const struct elf_image *img, uint64_t retaddr,
                         const struct site_targets *t, enum site_shape *out)
 {
-    if (retaddr < SITE_CODE_BEFORE ||
-        !elf_image_in_code(img, retaddr - SITE_CODE_BEFORE, SITE_CODE_BEFORE + SITE_CODE_AFTER))
+    if (!site_code_in_image(img, retaddr))
         return -1;
     const uint8_t *code = elf_image_code(img, retaddr - SITE_CODE_BEFORE, 7);
     if (code == NULL)

@@ -8,6 +8,7 @@
 #ifndef OCPREEMPT_SITE_SHAPE_H
 #define OCPREEMPT_SITE_SHAPE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "elf_image.h"
@@ -42,6 +43,11 @@ enum site_shape site_shape_classify(const uint8_t code[7], uint64_t retaddr,
  * frame table, which both tools refuse. */
 int site_shape_in_image(const struct elf_image *img, uint64_t retaddr,
                         const struct site_targets *t, enum site_shape *out);
+
+/* The rule alone, for a reader that then classifies the same bytes where they are mapped
+ * (the shim, in memory, so the check costs no page of the file): does the code around
+ * link-time retaddr lie in an executable segment of img? */
+bool site_code_in_image(const struct elf_image *img, uint64_t retaddr);
 
 const char *site_shape_name(enum site_shape s);
 

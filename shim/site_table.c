@@ -136,7 +136,7 @@ enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE };
 
 struct collect_ctx {
     const struct elf_image *img;
-    const struct site_targets *targets;   /* link-time addresses */
+    const struct site_targets *targets;   /* run-time addresses */
     bool table_denied;            /* the unit of the table being walked is deny-listed */
     size_t capacity;
     enum collect_failure failed;
@@ -148,15 +148,16 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     struct collect_ctx *ctx = p;
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
-    /* The shape is read from the file by the probe's rule, after checking the return
-       address lies in the executable's code: a corrupt descriptor is a refusal, not a
-       read of whatever is mapped there. */
-    enum site_shape shape;
-    if (site_shape_in_image(ctx->img, d->retaddr - ocaml_rt.bias, ctx->targets, &shape) != 0) {
+    /* The probe's rule first: the code around the return address must lie in the
+       executable's code, else the descriptor is corrupt and the program refused; only
+       then are those bytes (mapped: the same as the file's) read and classified. */
+    if (!site_code_in_image(ctx->img, d->retaddr - ocaml_rt.bias)) {
         ctx->failed = COLLECT_OUTSIDE_CODE;
         ctx->outside = (uintptr_t)d->retaddr;
         return 1;
     }
+    enum site_shape shape = site_shape_classify((const uint8_t *)(uintptr_t)(d->retaddr - 5),
+                                                d->retaddr, ctx->targets);
     if (site_count == ctx->capacity) {
         size_t cap = ctx->capacity ? ctx->capacity * 2 : 4096;
         struct safepoint *grown = realloc(sites, cap * sizeof *sites);
@@ -204,7 +205,7 @@ static int bind_targets(const struct elf_image *img, struct site_targets *t)
         struct elf_symbol sym;
         if (elf_image_symbol(img, names[i], &sym) != 0)
             return -1;
-        *slots[i] = sym.value;
+        *slots[i] = ocaml_rt.bias + sym.value;
     }
     return 0;
 }
