@@ -7,9 +7,9 @@
 # MUTATION is passed to ocpreempt-mutate (`none`: the unmodified subject, for controls).
 # Each CHECK is one of:
 #   alone            the mutant runs alone and prints the subject's "ok" line, exit 0
-#   probe:RE         `ocpreempt-probe MUTANT --yield Hardening_subject.yield` prints a line
+#   probe:RE         `ocpreempt-probe MUTANT --yield Sched.yield` prints a line
 #                    matching RE (and does not crash: exit 0 or 1)
-#   shim:RE          LD_PRELOAD=SHIM OCPREEMPT_YIELD=Hardening_subject.yield MUTANT (1 ms
+#   shim:RE          LD_PRELOAD=SHIM OCPREEMPT_YIELD=Sched.yield MUTANT (1 ms
 #                    quantum: the subject runs long enough to be preempted), default
 #                    log level: the program runs normally and stderr is exactly one line,
 #                    "ocpreempt: ...", matching RE
@@ -40,7 +40,7 @@ fail() { echo "CHECK FAILED: $*"; failed=1; }
 
 # Runs the mutant with the shim; $1 = log level ("" for the default).
 run_shim() {
-    env LD_PRELOAD="$shim" OCPREEMPT_YIELD=Hardening_subject.yield OCPREEMPT_QUANTUM=1ms \
+    env LD_PRELOAD="$shim" OCPREEMPT_YIELD=Sched.yield OCPREEMPT_QUANTUM=1ms \
         ${1:+OCPREEMPT_LOG=$1} \
         "$mutant" > "$tmp/shim.out" 2> "$tmp/shim.err"
     local rc=$?
@@ -58,7 +58,7 @@ for c in "$@"; do
             [ "$rc" -eq 0 ] && [ "$out" = "$expected" ] || fail "mutant does not run normally alone"
             ;;
         probe:*)
-            "$probe" "$mutant" --yield Hardening_subject.yield > "$tmp/probe.out" 2>&1; rc=$?
+            "$probe" "$mutant" --yield Sched.yield > "$tmp/probe.out" 2>&1; rc=$?
             echo "--- probe: exit $rc"; cat "$tmp/probe.out"
             [ "$rc" -le 1 ] || fail "probe exit $rc"
             grep -Eq -- "${c#probe:}" "$tmp/probe.out" || fail "probe output does not match /${c#probe:}/"

@@ -11,7 +11,7 @@
 #include "source_lines.h"
 
 /* Paths the shim may be told to call (OCPREEMPT_YIELD) and ones it finds itself. */
-static const char *const requested_yields[] = {NULL, "Sched_demo.yield", "Fuzz_subject.yield",
+static const char *const requested_yields[] = {NULL, "Sched.yield", "Sched_demo.yield",
                                                "Eio.Fiber.yield"};
 
 /* The shim's start-up readers beyond the probe's: the placement rule, a layout read

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_failures;
 static int check_skipped;
@@ -52,6 +53,17 @@ static int check_skipped;
         check_skipped = 1;                                                            \
         return;                                                                       \
     } while (0)
+
+/* The running test executable's own path (tests that read or doctor themselves). */
+static inline const char *check_self_path(void)
+{
+    static char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    return path;
+}
 
 struct subtest {
     const char *name;

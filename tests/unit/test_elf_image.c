@@ -22,16 +22,6 @@ __attribute__((used, noinline)) int function_with_a_body(int x)
     return x * 3 + 1;
 }
 
-static const char *self_path(void)
-{
-    static char path[4096];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0)
-        return NULL;
-    path[n] = '\0';
-    return path;
-}
-
 /* Copies the first `len` bytes of src (all if len == 0) to a fresh temporary file. */
 static char *copy_file(const char *src, size_t len)
 {
@@ -111,7 +101,7 @@ static void test_relocated_reads(int argc, char **argv)
 {
     struct analysis_error err = {{0}};
     struct elf_image *img;
-    if (elf_image_open(self_path(), &img, &err) != 0) {
+    if (elf_image_open(check_self_path(), &img, &err) != 0) {
         fprintf(stderr, "open: %s\n", err.msg);
         check_failures++;
         return;
@@ -132,7 +122,7 @@ static void test_zeroed_relocation(int argc, char **argv)
 {
     struct analysis_error err = {{0}};
     struct elf_image *img;
-    CHECK_EQ(elf_image_open(self_path(), &img, &err), 0);
+    CHECK_EQ(elf_image_open(check_self_path(), &img, &err), 0);
     if (img == NULL)
         return;
     if (!elf_image_is_pie(img)) {
@@ -143,7 +133,7 @@ static void test_zeroed_relocation(int argc, char **argv)
     CHECK_EQ(elf_image_symbol(img, "relocated_pointer", &ptr), 0);
     elf_image_close(img);
 
-    char *copy = copy_file(self_path(), 0);
+    char *copy = copy_file(check_self_path(), 0);
     CHECK(copy != NULL);
     long off = file_offset_of(copy, ptr.value);
     CHECK(off > 0);
@@ -165,7 +155,7 @@ static void test_symbols(int argc, char **argv)
 {
     struct analysis_error err = {{0}};
     struct elf_image *img;
-    CHECK_EQ(elf_image_open(self_path(), &img, &err), 0);
+    CHECK_EQ(elf_image_open(check_self_path(), &img, &err), 0);
     if (img == NULL)
         return;
     struct elf_symbol fn, at;
@@ -203,7 +193,7 @@ static void test_rejects_bad_files(int argc, char **argv)
     expect_open_failure("/nonexistent/file", "cannot open");
     expect_open_failure("/tmp", "not a regular file");
     long size = 0;
-    FILE *f = fopen(self_path(), "rb");
+    FILE *f = fopen(check_self_path(), "rb");
     if (f && fseek(f, 0, SEEK_END) == 0)
         size = ftell(f);
     if (f)
@@ -211,7 +201,7 @@ static void test_rejects_bad_files(int argc, char **argv)
     /* cut at the middle and near the start: libelf or our bounds checks must notice */
     const size_t cuts[] = {(size_t)size / 2, 100, 3};
     for (size_t i = 0; i < 3; i++) {
-        char *copy = copy_file(self_path(), cuts[i]);
+        char *copy = copy_file(check_self_path(), cuts[i]);
         struct analysis_error err = {{0}};
         struct elf_image *img = NULL;
         CHECK(elf_image_open(copy, &img, &err) != 0);

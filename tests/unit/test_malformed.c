@@ -26,16 +26,6 @@ __attribute__((used, noinline)) int malformed_code_marker(int x)
 }
 __attribute__((used)) const char malformed_data_marker[] = "data, not code";
 
-static const char *self_path(void)
-{
-    static char path[4096];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0)
-        return NULL;
-    path[n] = '\0';
-    return path;
-}
-
 /* Runs body(arg) in a child bounded by BOUND_SECONDS; 0 it returned 0, else a failure
  * (crash, hang, or non-zero) is counted with `what`. */
 static void bounded(int (*body)(const char *), const char *arg, const char *what)
@@ -98,7 +88,7 @@ static int open_and_read(const char *path)
 static void test_wrapped_relocation(int argc, char **argv)
 {
     size_t total = 0;
-    long at = mutate_relative_reloc(self_path(), 0, &total);
+    long at = mutate_relative_reloc(check_self_path(), 0, &total);
     if (at < 0)
         SKIP("this test executable has no RELATIVE relocation (not a PIE?)");
     /* 2^64 - 7 is issue 9's rc 139; the others wrap `vaddr + 8` by other amounts. */
@@ -106,7 +96,7 @@ static void test_wrapped_relocation(int argc, char **argv)
                                        0xFFFFFFFFFFFFFFFFull, 0xFFFFFFFFFFFFFFFCull};
     for (size_t i = 0; i < sizeof wrapped / sizeof wrapped[0]; i++) {
         /* the addend too, so the in-file word differs and the reader keeps the entry */
-        char *copy = doctored(self_path(), at, wrapped[i], at + 16, 0x1234);
+        char *copy = doctored(check_self_path(), at, wrapped[i], at + 16, 0x1234);
         CHECK(copy != NULL);
         if (copy == NULL)
             continue;
@@ -122,7 +112,7 @@ static void test_range_predicates(int argc, char **argv)
 {
     struct elf_image *img;
     struct analysis_error err;
-    CHECK_EQ(elf_image_open(self_path(), &img, &err), 0);
+    CHECK_EQ(elf_image_open(check_self_path(), &img, &err), 0);
     if (img == NULL)
         return;
     struct elf_symbol fn, data;
