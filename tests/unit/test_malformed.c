@@ -1,17 +1,20 @@
 /* Unit tests of the analysis readers on crafted and doctored inputs (issue 9 items 3, 9):
  * each subtest feeds a value a file controls -- a relocation at 2^64 - 7, Stdlib__Sys
- * data bounds near 2^64, an implausible layout, a return address outside the code -- and
+ * data bounds near 2^64, an implausible layout, a return address outside the code,
+ * debuginfo offsets leading out of the image -- and
  * checks the reader refuses it or ignores it instead of crashing or looping. Readers that
  * could hang run in a forked child under alarm(), so the old code fails here with "hung"
  * rather than stalling the suite.
  *   test_malformed SUBTEST [OCAML_5_3_EXECUTABLE]
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "debuginfo.h"
 #include "elf_image.h"
 #include "elf_mutate.h"
 #include "ocaml_binary.h"
@@ -136,6 +139,57 @@ static void test_range_predicates(int argc, char **argv)
     elf_image_close(img);
 }
 
+/* ---- item 9: debuginfo offsets are checked against the image ------------------------ */
+
+/* A frame descriptor's debug slot, its two info words and a fully packed name record
+ * (runtime/backtrace_nat.c), laid out in this executable's data. */
+struct fake_debuginfo {
+    uint32_t slot, pad;                 /* slot: offset from itself to info1 */
+    uint32_t info1, info2;              /* info1: record offset; info2: line << 19 */
+    int32_t filename_offs;              /* the record: file name offset, then name */
+    char name[12];
+    char file[12];
+};
+__attribute__((used, aligned(8))) struct fake_debuginfo malformed_debuginfo = {
+    .slot = offsetof(struct fake_debuginfo, info1) - offsetof(struct fake_debuginfo, slot),
+    .info1 = offsetof(struct fake_debuginfo, filename_offs) - offsetof(struct fake_debuginfo, info1),
+    .info2 = 42u << 19,
+    .filename_offs = offsetof(struct fake_debuginfo, file) -
+                     offsetof(struct fake_debuginfo, filename_offs),
+    .name = "Fake.fn",
+    .file = "fake.ml",
+};
+
+static void test_debuginfo_checked(int argc, char **argv)
+{
+    struct elf_image *img;
+    struct analysis_error err;
+    CHECK_EQ(elf_image_open(check_self_path(), &img, &err), 0);
+    if (img == NULL)
+        return;
+    struct elf_symbol sym;
+    CHECK_EQ(elf_image_symbol(img, "malformed_debuginfo", &sym), 0);
+    uintptr_t bias = (uintptr_t)&malformed_debuginfo - sym.value;
+    struct fake_debuginfo *d = &malformed_debuginfo;
+    const struct fake_debuginfo sound = *d;
+    struct source_location loc;
+    CHECK_EQ(debuginfo_decode_in_image(&d->slot, bias, img, &loc), 0);
+    CHECK_EQ(loc.line, 42);
+    CHECK_STR(loc.file, "fake.ml");
+    CHECK_STR(loc.function, "Fake.fn");
+    d->slot = 0x7ffffff0u;                        /* info words far outside the image */
+    CHECK_EQ(debuginfo_decode_in_image(&d->slot, bias, img, &loc), (uint64_t)-1);
+    *d = sound;
+    d->info1 = 0x3fffffcu;                        /* record 64 MiB away */
+    CHECK_EQ(debuginfo_decode_in_image(&d->slot, bias, img, &loc), (uint64_t)-1);
+    *d = sound;
+    d->filename_offs = -0x40000000;               /* file name 1 GiB before the record */
+    CHECK_EQ(debuginfo_decode_in_image(&d->slot, bias, img, &loc), (uint64_t)-1);
+    *d = sound;
+    CHECK_EQ(debuginfo_decode_in_image((const uint32_t *)8, bias, img, &loc), (uint64_t)-1);
+    elf_image_close(img);
+}
+
 /* ---- item 3: Stdlib__Sys data bounds from the file ------------------------------------- */
 
 static int identify_unknown_version(const char *path)
@@ -233,6 +287,7 @@ int main(int argc, char **argv)
         {"range_predicates", test_range_predicates},
         {"version_scan_bounded", test_version_scan_bounded},
         {"layout_plausibility", test_layout_plausibility},
+        {"debuginfo_checked", test_debuginfo_checked},
         {NULL, NULL},
     };
     return run_subtests(argc, argv, tests);
