@@ -2,8 +2,9 @@
  *
  * A table's length is only known by decoding it, so we read a window (the table symbol's
  * size when it has one, else 64 KiB), decode, and grow the window up to the end of the
- * segment (at most MAX_TABLE_BYTES) when the decoder runs out of bytes. Invariant: each window is a fresh, 8-byte
- * aligned heap copy, so the decoder's alignment rule holds whatever the file offset.
+ * segment, and never beyond MAX_TABLE_BYTES, when the decoder runs out of bytes.
+ * Invariant: each window is a fresh, 8-byte aligned heap copy, so the decoder's alignment
+ * rule holds whatever the file offset.
  */
 #include "frametable_image.h"
 

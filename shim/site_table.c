@@ -1,5 +1,11 @@
 /* site_table: see site_table.h.
  *
+ * Trust: the frame tables are the program's data, i.e. the file's. Each table is walked
+ * only up to the end of the segment holding it; each safe point's code is read only after
+ * site_code_in_image (the probe's rule) placed it in the executable's code, and a return
+ * address outside it refuses the whole program; a debuginfo slot is kept only if
+ * debuginfo_decode_in_image found every offset inside the image.
+ *
  * Memory: the safepoint array, its hash index and the shadow frame table are allocated
  * once in the constructor and never freed (the runtime keeps pointers into the frame table
  * for the life of the process). */
