@@ -2,7 +2,7 @@
  * parser, meant to be built with ASan+UBSan (target ocpreempt-fuzz-mutants).
  *
  *   fuzz_mutants [--seed N] [--binaries N] [--envs N] [--timeout S] [--budget S]
- *                [--findings DIR] SEED_EXECUTABLE...
+ *                [--findings DIR] [--shim LIB --yield M.fn] SEED_EXECUTABLE...
  *
  * Each binary mutant is one real executable with one or a few mutations (a truncation,
  * flipped bytes in the ELF header / program headers / section headers / a section, a
@@ -11,6 +11,10 @@
  * forked child under alarm(timeout). Each environment mutant sets a few OCPREEMPT_*
  * variables (enumerated from the configuration table, so new variables are fuzzed as
  * soon as they exist) to mutated or hostile values and checks fuzz_config_contract().
+ * With --shim, every mutant of a seed that runs (`SEED quick`, 1 ms quantum) is also run
+ * alone and with LD_PRELOAD=LIB: a mutant that runs normally alone must run the same
+ * with the shim, with at most one "ocpreempt:" line on stderr (issue 9 item 9's "runs
+ * fine alone, crashes only with the preload").
  * Invariants: mutant i of a run depends only on (seed, i), so a finding is reproducible
  * from the printed seed and index; the run stops early at --budget seconds (the counts
  * actually run are printed); any child killed by a signal, exiting non-zero or timing out
@@ -283,9 +287,11 @@ static size_t make_env(char **env)
 
 struct tally {
     unsigned long binaries, envs, per_kind[MUT_COUNT], crashes, hangs, failures;
+    unsigned long ran_alone, shim_refused, shim_silent, shim_broke;
 };
 
 static const char *findings_dir;
+static const char *shim_lib, *shim_yield;
 
 /* 0 clean, else a finding described on stderr. */
 static int run_child(void (*body)(void *), void *arg, unsigned timeout, const char *what,
@@ -336,6 +342,96 @@ static void env_body(void *p)
         _exit(4);
 }
 
+/* ---- running mutants as programs, alone and with the shim ------------------------------ */
+
+struct program_run {
+    int status;                       /* waitpid status */
+    char out[256];                    /* stdout, cut */
+    int shim_lines;                   /* stderr lines starting "ocpreempt:" */
+    int other_lines;
+};
+
+static void read_file(const char *path, char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, cap - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+}
+
+static void count_lines(const char *path, struct program_run *r)
+{
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "ocpreempt:", 10) == 0)
+            r->shim_lines++;
+        else
+            r->other_lines++;
+    }
+    if (f)
+        fclose(f);
+}
+
+/* `path quick` under alarm(timeout), optionally with the shim preloaded. */
+static void run_program(const char *path, bool with_shim, unsigned timeout, const char *tmpdir,
+                        struct program_run *r)
+{
+    char out[4096], err[4096];
+    snprintf(out, sizeof out, "%s/out", tmpdir);
+    snprintf(err, sizeof err, "%s/err", tmpdir);
+    memset(r, 0, sizeof *r);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (freopen(out, "w", stdout) == NULL || freopen(err, "w", stderr) == NULL)
+            _exit(126);
+        char *argv[] = {(char *)path, "quick", NULL};
+        char preload[4200], yield[300];
+        snprintf(preload, sizeof preload, "LD_PRELOAD=%s", shim_lib);
+        snprintf(yield, sizeof yield, "OCPREEMPT_YIELD=%s", shim_yield);
+        char *env_shim[] = {preload, yield, "OCPREEMPT_QUANTUM=1ms", NULL};
+        char *env_alone[] = {NULL};
+        alarm(timeout);                                 /* survives execve */
+        execve(path, argv, with_shim ? env_shim : env_alone);
+        _exit(127);
+    }
+    while (waitpid(pid, &r->status, 0) < 0 && errno == EINTR) {
+    }
+    read_file(out, r->out, sizeof r->out);
+    count_lines(err, r);
+}
+
+static bool ran_normally(const struct program_run *r, const char *expected)
+{
+    return WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0 && strcmp(r->out, expected) == 0;
+}
+
+/* 0 fine (or not runnable alone), -1 a finding. */
+static int compare_with_shim(const char *mutant, const char *expected, unsigned timeout,
+                             const char *tmpdir, const char *what, struct tally *t)
+{
+    struct program_run alone, shimmed;
+    run_program(mutant, false, timeout, tmpdir, &alone);
+    if (!ran_normally(&alone, expected) || alone.shim_lines + alone.other_lines != 0)
+        return 0;                                   /* broken alone: nothing to compare */
+    t->ran_alone++;
+    run_program(mutant, true, timeout, tmpdir, &shimmed);
+    if (ran_normally(&shimmed, expected) && shimmed.shim_lines <= 1 && shimmed.other_lines == 0) {
+        if (shimmed.shim_lines)
+            t->shim_refused++;
+        else
+            t->shim_silent++;
+        return 0;
+    }
+    t->shim_broke++;
+    fprintf(stderr, "fuzz: SHIM BREAKS a mutant that runs alone (status %#x, %d shim lines, "
+            "%d other lines, output '%.60s'): %s\n", shimmed.status, shimmed.shim_lines,
+            shimmed.other_lines, shimmed.out, what);
+    return -1;
+}
+
 static void keep_finding(const char *src, const char *name)
 {
     if (findings_dir == NULL)
@@ -380,10 +476,12 @@ static int parse_options(int argc, char **argv, struct options *o)
         else if (strcmp(a, "--timeout") == 0 && v) o->timeout = (unsigned)atoi(v), i++;
         else if (strcmp(a, "--budget") == 0 && v) o->budget = atof(v), i++;
         else if (strcmp(a, "--findings") == 0 && v) findings_dir = v, i++;
+        else if (strcmp(a, "--shim") == 0 && v) shim_lib = v, i++;
+        else if (strcmp(a, "--yield") == 0 && v) shim_yield = v, i++;
         else if (a[0] == '-') return -1;
         else if (o->seed_count < MAX_SEEDS) o->seeds[o->seed_count++] = a;
     }
-    return o->timeout > 0 ? 0 : -1;
+    return o->timeout > 0 && (shim_lib == NULL) == (shim_yield == NULL) ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -391,7 +489,8 @@ int main(int argc, char **argv)
     struct options o;
     if (parse_options(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: fuzz_mutants [--seed N] [--binaries N] [--envs N] "
-                        "[--timeout S] [--budget S] [--findings DIR] SEED_EXECUTABLE...\n");
+                        "[--timeout S] [--budget S] [--findings DIR] [--shim LIB --yield M.fn] "
+                        "SEED_EXECUTABLE...\n");
         return 2;
     }
     static struct seed seeds[MAX_SEEDS];
@@ -412,6 +511,14 @@ int main(int argc, char **argv)
     char mutant[sizeof tmpdir + 16];
     snprintf(mutant, sizeof mutant, "%s/mutant", tmpdir);
     struct tally t = {0};
+    /* What each seed prints when it runs normally (the reference for --shim). */
+    static char expected[MAX_SEEDS][256];
+    for (size_t i = 0; shim_lib && i < loaded; i++) {
+        struct program_run r;
+        run_program(seeds[i].path, false, o.timeout, tmpdir, &r);
+        if (ran_normally(&r, r.out) && r.out[0] != '\0')
+            snprintf(expected[i], sizeof expected[i], "%s", r.out);
+    }
     double start = now_s();
     /* Interleave binaries and environments so a budget cut leaves both exercised. */
     unsigned long bi = 0, ei = 0;
@@ -432,7 +539,11 @@ int main(int argc, char **argv)
             char what[512];
             snprintf(what, sizeof what, "binary mutant %lu (%s of %s, --seed %llu)", bi,
                      mutation_names[m], s->path, (unsigned long long)o.seed);
-            if (run_child(analyse_body, mutant, o.timeout, what, &t) != 0) {
+            int finding = run_child(analyse_body, mutant, o.timeout, what, &t);
+            if (shim_lib && expected[bi % loaded][0] != '\0' &&
+                compare_with_shim(mutant, expected[bi % loaded], o.timeout, tmpdir, what, &t) != 0)
+                finding = -1;
+            if (finding != 0) {
                 char name[64];
                 snprintf(name, sizeof name, "mutant-%llu-%lu", (unsigned long long)o.seed, bi);
                 keep_finding(mutant, name);
@@ -452,7 +563,12 @@ int main(int argc, char **argv)
             t.envs++;
         }
     }
-    unlink(mutant);
+    char scratch[sizeof tmpdir + 16];
+    for (size_t k = 0; k < 3; k++) {
+        static const char *const names[] = {"mutant", "out", "err"};
+        snprintf(scratch, sizeof scratch, "%s/%s", tmpdir, names[k]);
+        unlink(scratch);
+    }
     rmdir(tmpdir);
     double elapsed = now_s() - start;
     printf("fuzz: seed %llu: %lu binary mutants of %zu executables (", (unsigned long long)o.seed,
@@ -461,7 +577,11 @@ int main(int argc, char **argv)
         printf("%s%s %lu", m ? ", " : "", mutation_names[m], t.per_kind[m]);
     printf("), %lu environment mutants, %.1f s: %lu crashes, %lu hangs, %lu other failures\n",
            t.envs, elapsed, t.crashes, t.hangs, t.failures);
+    if (shim_lib)
+        printf("fuzz: with the shim: %lu mutants ran normally alone; with the shim %lu refused "
+               "with one line, %lu ran silently, %lu broke\n", t.ran_alone, t.shim_refused,
+               t.shim_silent, t.shim_broke);
     for (size_t i = 0; i < loaded; i++)
         blob_free(&seeds[i].original);
-    return t.crashes + t.hangs + t.failures ? 1 : 0;
+    return t.crashes + t.hangs + t.failures + t.shim_broke ? 1 : 0;
 }
