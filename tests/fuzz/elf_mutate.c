@@ -270,23 +270,31 @@ long mutate_section_named(const char *path, const char *name, size_t *size)
 
 struct retaddr_search {
     const struct elf_image *img;
-    const char *prefix;
+    const char *prefix;                  /* poll/alloc sites in PREFIX* only; NULL: all */
     const struct frametable_module *module;
-    uint64_t found;                      /* link-time address of the retaddr word */
+    uint64_t *words;                     /* link-time addresses of return-address words */
+    size_t max, count;
 };
+
+static bool descriptor_wanted(const struct retaddr_search *s, const struct frame_descr_view *d)
+{
+    if (s->prefix == NULL)
+        return d->kind != SITE_RETURN_TO_C;
+    struct elf_symbol fn;
+    return (d->kind == SITE_POLL || d->kind == SITE_ALLOC) &&
+           elf_image_symbol_at(s->img, d->retaddr, &fn) == 0 &&
+           strncmp(fn.name, s->prefix, strlen(s->prefix)) == 0;
+}
 
 static int match_descriptor(const struct frame_descr_view *d, void *ctx)
 {
     struct retaddr_search *s = ctx;
-    struct elf_symbol fn;
-    if ((d->kind != SITE_POLL && d->kind != SITE_ALLOC) ||
-        elf_image_symbol_at(s->img, d->retaddr, &fn) != 0 ||
-        strncmp(fn.name, s->prefix, strlen(s->prefix)) != 0)
+    if (!descriptor_wanted(s, d))
         return 0;
     /* live_ofs follows the 12-byte header: that gives the descriptor's own position */
     const uint8_t *descr = (const uint8_t *)d->live_ofs - 12;
-    s->found = s->module->table_addr + (uint64_t)(descr - s->module->bytes);
-    return 1;
+    s->words[s->count++] = s->module->table_addr + (uint64_t)(descr - s->module->bytes);
+    return s->count == s->max ? 1 : 0;
 }
 
 static int search_module(const struct frametable_module *m, void *ctx)
@@ -296,16 +304,28 @@ static int search_module(const struct frametable_module *m, void *ctx)
     return frametable_each(m->bytes, m->length, match_descriptor, s) == 1 ? 1 : 0;
 }
 
-uint64_t mutate_safepoint_retaddr(const char *path, const char *prefix)
+static size_t search_descriptors(const char *path, const char *prefix, uint64_t *words,
+                                 size_t max)
 {
     struct elf_image *img;
     struct analysis_error err;
-    if (elf_image_open(path, &img, &err) != 0)
-        return -1;
-    struct retaddr_search s = {img, prefix, NULL, 0};
-    int r = frametable_image_each(img, search_module, &s, &err);
+    if (max == 0 || elf_image_open(path, &img, &err) != 0)
+        return 0;
+    struct retaddr_search s = {img, prefix, NULL, words, max, 0};
+    frametable_image_each(img, search_module, &s, &err);
     elf_image_close(img);
-    return r == 1 ? s.found : 0;
+    return s.count;
+}
+
+uint64_t mutate_safepoint_retaddr(const char *path, const char *prefix)
+{
+    uint64_t word = 0;
+    return search_descriptors(path, prefix, &word, 1) == 1 ? word : 0;
+}
+
+size_t mutate_descriptor_words(const char *path, uint64_t *words, size_t max)
+{
+    return search_descriptors(path, NULL, words, max);
 }
 
 /* ---- DWARF ----------------------------------------------------------------------------- */

@@ -57,6 +57,10 @@ long mutate_section_named(const char *path, const char *name, size_t *size);
  * whose return address lies in a function whose symbol starts with `prefix`, or 0. */
 uint64_t mutate_safepoint_retaddr(const char *path, const char *prefix);
 
+/* Link-time addresses of the return-address words of (up to max) descriptors of every
+ * kind but return-to-C, in table order. Returns how many. */
+size_t mutate_descriptor_words(const char *path, uint64_t *words, size_t max);
+
 /* File offsets of DW_AT_data_member_location of caml_domain_state.`member` in every
  * compilation unit that defines it (up to max), with the size of each form's value.
  * Returns how many were found (0 when none, or .debug_info is compressed). */

@@ -2,19 +2,20 @@
  * parser, meant to be built with ASan+UBSan (target ocpreempt-fuzz-mutants).
  *
  *   fuzz_mutants [--seed N] [--binaries N] [--envs N] [--timeout S] [--budget S]
- *                [--findings DIR] [--shim LIB --yield M.fn] SEED_EXECUTABLE...
+ *                [--findings DIR] [--shim LIB --yield M.fn] [--only KIND] SEED_EXECUTABLE...
  *
  * Each binary mutant is one real executable with one or a few mutations (a truncation,
  * flipped bytes in the ELF header / program headers / section headers / a section, a
  * wrapped RELATIVE relocation, an extreme .symtab value or size, corrupt frame-table or
- * DWARF bytes), written to a temporary file and analysed by fuzz_analyse_file() in a
+ * DWARF bytes, a frame descriptor's return address moved), written to a temporary file and analysed by fuzz_analyse_file() in a
  * forked child under alarm(timeout). Each environment mutant sets a few OCPREEMPT_*
  * variables (enumerated from the configuration table, so new variables are fuzzed as
  * soon as they exist) to mutated or hostile values and checks fuzz_config_contract().
  * With --shim, every mutant of a seed that runs (`SEED quick`, 1 ms quantum) is also run
  * alone and with LD_PRELOAD=LIB: a mutant that runs normally alone must run the same
  * with the shim, with at most one "ocpreempt:" line on stderr (issue 9 item 9's "runs
- * fine alone, crashes only with the preload").
+ * fine alone, crashes only with the preload"). --only KIND restricts the mutations to one
+ * kind (truncate, elf-header, ..., retaddr: the names printed in the summary).
  * Invariants: mutant i of a run depends only on (seed, i), so a finding is reproducible
  * from the printed seed and index; the run stops early at --budget seconds (the counts
  * actually run are printed); any child killed by a signal, exiting non-zero or timing out
@@ -89,7 +90,12 @@ struct seed {
     size_t section_count;
     size_t relocs;                       /* RELATIVE relocations */
     long symtab, symtab_size;            /* .symtab extent, -1 if none */
+    uint64_t *descriptors;               /* return-address words of frame descriptors */
+    size_t descriptor_count;
+    uint64_t image_end;
 };
+
+#define MAX_DESCRIPTORS (1u << 18)
 
 static int load_seed(const char *path, struct seed *s)
 {
@@ -108,6 +114,10 @@ static int load_seed(const char *path, struct seed *s)
     size_t size = 0;
     s->symtab = mutate_section_named(path, ".symtab", &size);
     s->symtab_size = (long)size;
+    s->descriptors = malloc(MAX_DESCRIPTORS * sizeof *s->descriptors);
+    if (s->descriptors != NULL)
+        s->descriptor_count = mutate_descriptor_words(path, s->descriptors, MAX_DESCRIPTORS);
+    s->image_end = mutate_image_end(path);
     return 0;
 }
 
@@ -150,12 +160,12 @@ static uint64_t read_u64(const struct blob *b, size_t at)
 
 enum mutation {
     MUT_TRUNCATE, MUT_ELF_HEADER, MUT_PROGRAM_HEADERS, MUT_SECTION_HEADERS, MUT_SECTION_BYTES,
-    MUT_WRAPPED_RELOC, MUT_SYMBOL_FIELD, MUT_FRAME_DATA, MUT_DWARF, MUT_COUNT
+    MUT_WRAPPED_RELOC, MUT_SYMBOL_FIELD, MUT_FRAME_DATA, MUT_DWARF, MUT_RETADDR, MUT_COUNT
 };
 
 static const char *const mutation_names[MUT_COUNT] = {
     "truncate", "elf-header", "program-headers", "section-headers", "section-bytes",
-    "wrapped-reloc", "symbol-field", "frame-data", "dwarf",
+    "wrapped-reloc", "symbol-field", "frame-data", "dwarf", "retaddr",
 };
 
 /* Applies one mutation; returns the length of the file to write (truncations). */
@@ -220,6 +230,17 @@ static size_t apply(const struct seed *s, struct blob *b, enum mutation m)
         const struct section_ref *r = section_named(s, ".debug_");
         if (r != NULL)
             flip_bytes(b, (size_t)r->offset, r->size, 1 + (unsigned)below(16));
+        break;
+    }
+    case MUT_RETADDR: {                       /* a descriptor's return address moved */
+        if (s->descriptor_count == 0)
+            break;
+        uint64_t word = s->descriptors[below(s->descriptor_count)];
+        uint64_t moved = below(2) ? s->image_end + below(1ull << 32) : extreme_value();
+        long reloc = mutate_relative_reloc_at(s->path, word);    /* PIE: the loader's value */
+        blob_put(b, mutate_vaddr_offset(s->path, word), moved, 8);
+        if (reloc >= 0)
+            blob_put(b, reloc + 16, moved, 8);
         break;
     }
     case MUT_COUNT:
@@ -292,6 +313,7 @@ struct tally {
 
 static const char *findings_dir;
 static const char *shim_lib, *shim_yield;
+static int only_kind = -1;                    /* --only: one mutation kind */
 
 /* 0 clean, else a finding described on stderr. */
 static int run_child(void (*body)(void *), void *arg, unsigned timeout, const char *what,
@@ -478,6 +500,14 @@ static int parse_options(int argc, char **argv, struct options *o)
         else if (strcmp(a, "--findings") == 0 && v) findings_dir = v, i++;
         else if (strcmp(a, "--shim") == 0 && v) shim_lib = v, i++;
         else if (strcmp(a, "--yield") == 0 && v) shim_yield = v, i++;
+        else if (strcmp(a, "--only") == 0 && v) {
+            for (int m = 0; m < MUT_COUNT; m++)
+                if (strcmp(v, mutation_names[m]) == 0)
+                    only_kind = m;
+            if (only_kind < 0)
+                return -1;
+            i++;
+        }
         else if (a[0] == '-') return -1;
         else if (o->seed_count < MAX_SEEDS) o->seeds[o->seed_count++] = a;
     }
@@ -490,7 +520,7 @@ int main(int argc, char **argv)
     if (parse_options(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: fuzz_mutants [--seed N] [--binaries N] [--envs N] "
                         "[--timeout S] [--budget S] [--findings DIR] [--shim LIB --yield M.fn] "
-                        "SEED_EXECUTABLE...\n");
+                        "[--only KIND] SEED_EXECUTABLE...\n");
         return 2;
     }
     static struct seed seeds[MAX_SEEDS];
@@ -530,9 +560,10 @@ int main(int argc, char **argv)
             const struct seed *s = &seeds[bi % loaded];
             struct blob b = {malloc(s->original.size), s->original.size};
             memcpy(b.bytes, s->original.bytes, b.size);
-            enum mutation m = (enum mutation)below(MUT_COUNT);
+            enum mutation m = only_kind >= 0 ? (enum mutation)only_kind
+                                             : (enum mutation)below(MUT_COUNT);
             size_t len = apply(s, &b, m);
-            if (m != MUT_TRUNCATE && below(4) == 0)           /* sometimes two at once */
+            if (m != MUT_TRUNCATE && only_kind < 0 && below(4) == 0)  /* sometimes two */
                 apply(s, &b, (enum mutation)(1 + below(MUT_COUNT - 1)));
             blob_save(&b, len, mutant);
             blob_free(&b);
@@ -581,7 +612,9 @@ int main(int argc, char **argv)
         printf("fuzz: with the shim: %lu mutants ran normally alone; with the shim %lu refused "
                "with one line, %lu ran silently, %lu broke\n", t.ran_alone, t.shim_refused,
                t.shim_silent, t.shim_broke);
-    for (size_t i = 0; i < loaded; i++)
+    for (size_t i = 0; i < loaded; i++) {
         blob_free(&seeds[i].original);
+        free(seeds[i].descriptors);
+    }
     return t.crashes + t.hangs + t.failures + t.shim_broke ? 1 : 0;
 }
