@@ -27,14 +27,8 @@
 #define CLOSURE_TAG 247
 #define MAX_DATA_SCAN (16u << 20)       /* a module's static data larger than this is odd */
 
-const char *const ocaml_known_yields[] = {
-    "Eio.Fiber.yield",
-    "Miou.yield",
-    "Picos.Fiber.yield",
-    "Moonpool_fib.Fiber.yield",
-    "Moonpool_fib.yield",
-    NULL,
-};
+/* ocaml_known_yields is in known_yields.c (the shim's front reads it without libdw). */
+
 
 /* ---- path parsing ------------------------------------------------------------------ */
 

@@ -41,6 +41,8 @@ struct option {
 static const char *const reserved_names[] = {
     "OCPREEMPT_LIB",      /* scripts/ocpreempt: the library to preload */
     "OCPREEMPT_CACHE",    /* scripts/setup-ocaml.sh and CMake: the OCaml toolchain cache */
+    "OCPREEMPT_LAUNCHED", /* scripts/ocpreempt run -> the shim: pid of the program it
+                             started, which says why when it has nothing to preempt */
 };
 
 /* Variables of the retired signal request path (docs/design.md, "Why there is no signal

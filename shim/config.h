@@ -6,7 +6,7 @@
  *  - a bad value yields exactly one line naming the variable, the value and the accepted
  *    forms, and config_load() returns -1 (the caller disables the shim: fail open);
  *  - an OCPREEMPT_* variable that is neither in the table nor reserved for the tools
- *    (OCPREEMPT_LIB, OCPREEMPT_CACHE) is a typo: also one line, also -1;
+ *    (OCPREEMPT_LIB, OCPREEMPT_CACHE, OCPREEMPT_LAUNCHED) is a typo: also one line, also -1;
  *  - a retired variable (OCPREEMPT_REQUEST, OCPREEMPT_SIGNAL: the signal request path was
  *    removed) gets one line saying so and what to do, also -1; OCPREEMPT_REQUEST=monitor,
  *    which asks for what the shim does anyway, is accepted;

@@ -3,22 +3,19 @@
  * mutex would deadlock the domain; OCaml 5's error-checking mutexes raise instead).
  *
  * pthread_mutex_lock/trylock/unlock are interposed (the runtime reaches them through the
- * PLT). Only calls made from the OCaml Mutex primitives (caml_ml_mutex_lock, _try_lock,
+ * PLT): the front's exported functions forward here with their return address. Only calls made from the OCaml Mutex primitives (caml_ml_mutex_lock, _try_lock,
  * _unlock, recognised by their return address) are counted: the runtime's own locks (the
  * domain lock is held whenever OCaml code runs) must not count. The count is per thread and
  * touched only by its owner. */
 #define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mutex_guard.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "thread_registry.h"
-
-typedef int (*mutex_fn)(pthread_mutex_t *);
 
 /* The OCaml primitives whose pthread calls move the count, by return address. */
 struct code_range { const uintptr_t *start, *end; };
@@ -50,37 +47,28 @@ static void adjust_held(int delta)
         t->ocaml_mutexes_held = 0;
 }
 
-/* Calls the real `name` and, when it succeeded and was called from one of `callers`,
- * moves this thread's count by `delta`. */
-static int counted_call(const char *name, mutex_fn *real, pthread_mutex_t *m, uintptr_t ra,
+/* Calls libc's `real` and, when it succeeded and was called from one of `callers`, moves
+ * this thread's count by `delta`. */
+static int counted_call(pthread_mutex_fn real, pthread_mutex_t *m, uintptr_t ra,
                         const struct code_range *callers, int delta)
 {
-    if (!*real)
-        *real = (mutex_fn)dlsym(RTLD_NEXT, name);
-    if (!*real)
-        return EINVAL;
-    int rc = (*real)(m);
+    int rc = real(m);
     if (rc == 0 && shim_active() && called_from(ra, callers))
         adjust_held(delta);
     return rc;
 }
 
-#define RETURN_ADDRESS() ((uintptr_t)__builtin_return_address(0))
-
-__attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t *m)
+int mutex_guard_lock(pthread_mutex_t *m, uintptr_t caller)
 {
-    static mutex_fn real;
-    return counted_call("pthread_mutex_lock", &real, m, RETURN_ADDRESS(), lock_callers, +1);
+    return counted_call(engine_libc.mutex_lock, m, caller, lock_callers, +1);
 }
 
-__attribute__((visibility("default"))) int pthread_mutex_trylock(pthread_mutex_t *m)
+int mutex_guard_trylock(pthread_mutex_t *m, uintptr_t caller)
 {
-    static mutex_fn real;
-    return counted_call("pthread_mutex_trylock", &real, m, RETURN_ADDRESS(), lock_callers, +1);
+    return counted_call(engine_libc.mutex_trylock, m, caller, lock_callers, +1);
 }
 
-__attribute__((visibility("default"))) int pthread_mutex_unlock(pthread_mutex_t *m)
+int mutex_guard_unlock(pthread_mutex_t *m, uintptr_t caller)
 {
-    static mutex_fn real;
-    return counted_call("pthread_mutex_unlock", &real, m, RETURN_ADDRESS(), unlock_callers, -1);
+    return counted_call(engine_libc.mutex_unlock, m, caller, unlock_callers, -1);
 }

@@ -1,11 +1,15 @@
-/* shim_main: start-up and shut-down of libocpreempt.so.
+/* shim_main: start-up and shut-down of the engine (libocpreempt-engine.so).
  *
- * The constructor runs after the executable is relocated and before main(), i.e. before
- * the OCaml runtime initialises. It decides once whether this process is ours:
- *  - not an OCaml 5 native executable (a shell, an exec'd child, OCaml 4, bytecode): stay
- *    inert and silent (a debug line only if OCPREEMPT_LOG=debug);
- *  - an OCaml 5 executable we cannot handle (bad configuration, unknown layout, missing
- *    symbols, no yield function): one line on stderr, then inert (fail open);
+ * The front (front.c, libocpreempt.so) calls ocpreempt_engine_start from its constructor,
+ * after the executable is relocated and before main(), i.e. before the OCaml runtime
+ * initialises, and only for processes that may have something to preempt (front_api.h).
+ * It decides once whether this process is ours:
+ *  - not an OCaml 5.3 native executable (a shell, an exec'd child, OCaml 4, bytecode, 5.1):
+ *    stay inert and silent (a debug line only if OCPREEMPT_LOG=debug);
+ *  - nothing to preempt (no yield named, none detected): inert, silent at the default log
+ *    level; one line if this is the program `ocpreempt run` started (the user asked);
+ *  - an OCaml 5.3 executable we cannot handle as asked (bad configuration, unknown layout,
+ *    missing symbols, a named yield not found): one line on stderr, then inert (fail open);
  *  - otherwise: bind the runtime, build the safe-point table, install the interrupt hook,
  *    register the main thread and start the request path.
  * Nothing here runs OCaml code; the first OCaml-context work happens in the hook.
@@ -19,6 +23,7 @@
 #include "elf_image.h"
 #include "hijack.h"
 #include "log.h"
+#include "mutex_guard.h"
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
@@ -31,6 +36,7 @@
 
 struct ocpreempt_config shim_config;
 _Atomic bool shim_enabled;
+struct front_libc engine_libc;
 static struct elf_image *self_image;       /* kept open: symbol names for stats/trace */
 
 void shim_disable(const char *why)
@@ -41,11 +47,13 @@ void shim_disable(const char *why)
 }
 
 /* The yield to call: OCPREEMPT_YIELD, else one detected without doubt; the rule is
- * yield_report_choice, the same the probe's verdict uses. NULL with `why` set otherwise. */
-static const char *choose_yield(char *why, size_t why_len)
+ * yield_report_choice, the same the probe's verdict uses. NULL with `why` set otherwise;
+ * *nothing_found tells "nothing requested and nothing detected" apart. */
+static const char *choose_yield(bool *nothing_found, char *why, size_t why_len)
 {
     static struct yield_report found;      /* large: keep it off the stack */
     yield_report_fill(self_image, shim_config.yield[0] ? shim_config.yield : NULL, &found);
+    *nothing_found = !found.requested && found.known_count == 0 && found.toplevel_count == 0;
     return yield_report_choice(&found, why, why_len);
 }
 
@@ -71,12 +79,14 @@ static int identify(char *why, size_t why_len)
     return 0;
 }
 
-/* Everything that depends on the configuration. 0, or -1 with why set. */
+/* Everything that depends on the configuration. 0, 1 nothing to preempt, or -1; why set
+ * unless 0. */
 static int prepare(char *why, size_t why_len)
 {
-    const char *yield = choose_yield(why, why_len);
+    bool nothing_found;
+    const char *yield = choose_yield(&nothing_found, why, why_len);
     if (!yield)
-        return -1;
+        return nothing_found ? 1 : -1;
     if (yield_target_prepare(self_image, yield, why, why_len) != 0 ||
         site_table_build(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
         return -1;
@@ -90,40 +100,67 @@ static void at_exit_report(void)
     trace_close();
 }
 
-__attribute__((constructor)) static void ocpreempt_init(void)
+static const struct engine_calls forwarded_calls = {
+    thread_registry_pthread_create, mutex_guard_lock, mutex_guard_trylock, mutex_guard_unlock,
+};
+
+/* Nothing to preempt: silent, unless this is the program the user started with
+ * `ocpreempt run` (then one line: the launcher's promise, docs/launcher.md). */
+static void report_nothing_to_do(const char *why, bool launched)
+{
+    if (launched)
+        log_warn("nothing to preempt in this program: %s", why);
+    else
+        log_info("inactive: %s", why);
+}
+
+/* The engine's start (front_api.h). Returns the calls the front forwards to when the
+ * engine is active, NULL when it stays inert. */
+__attribute__((visibility("default")))
+const struct engine_calls *ocpreempt_engine_start(const struct front_context *ctx)
 {
     char why[512] = "";
     char config_error[512] = "";
+    if (ctx->abi != OCPREEMPT_ENGINE_ABI) {
+        log_error("disabled: libocpreempt.so and %s are from different builds",
+                  OCPREEMPT_ENGINE_FILE);
+        return NULL;
+    }
+    engine_libc = ctx->libc;
     stats_start();
     int config_rc = config_load(&shim_config, config_error, sizeof config_error);
     log_set_level(shim_config.log);      /* valid even when config_load failed */
     if (config_rc == 0 && !shim_config.enabled)
-        return;
+        return NULL;
     /* Whose process is this? A shell or an exec'd non-OCaml child stays silent even with
        a configuration it would reject. */
     int rc = identify(why, sizeof why);
     if (rc > 0)
-        return;
+        return NULL;
     if (config_rc != 0) {
         log_error("%s (preemption disabled)", config_error);
-        return;
+        return NULL;
     }
     if (rc == 0)
         rc = prepare(why, sizeof why);
+    if (rc > 0) {
+        report_nothing_to_do(why, ctx->launched);
+        return NULL;
+    }
     if (rc < 0) {
         log_error("disabled: %s", why);
-        return;
+        return NULL;
     }
     atexit(at_exit_report);
     hijack_install_hook();
     atomic_store(&shim_enabled, true);
     if (!thread_register_self()) {
         shim_disable("thread registry full");
-        return;
+        return NULL;
     }
     if (request_start(why, sizeof why) != 0) {
         shim_disable(why);
-        return;
+        return NULL;
     }
     struct site_table_counts c;
     site_table_counts(&c);
@@ -131,4 +168,5 @@ __attribute__((constructor)) static void ocpreempt_init(void)
              "(%lu denied, %lu unrecognised)",
              yield_target_name(), (unsigned long long)(shim_config.quantum_ns / 1000),
              c.poll, c.alloc, c.denied, c.bad_shape);
+    return &forwarded_calls;
 }

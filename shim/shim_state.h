@@ -11,9 +11,14 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "front_api.h"
 
 extern struct ocpreempt_config shim_config;
 extern _Atomic bool shim_enabled;
+
+/* libc's pthread functions, handed over by the front at the engine's start (the engine
+ * never looks them up itself: front_api.h). */
+extern struct front_libc engine_libc;
 
 static inline bool shim_active(void)
 {

@@ -1,9 +1,9 @@
-/* thread_registry: see thread_registry.h. Also the pthread_create interposer, which is how
- * threads other than the main one get registered before they run any OCaml code. */
+/* thread_registry: see thread_registry.h. Also the engine's pthread_create (the front's
+ * exported pthread_create forwards to it once the engine is active), which is how threads
+ * other than the main one get registered before they run any OCaml code. */
 #define _GNU_SOURCE
 #include "thread_registry.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -114,15 +114,8 @@ static void *registered_start(void *p)
     return ret;
 }
 
-typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
-
-static pthread_create_fn real_pthread_create(void)
-{
-    static pthread_create_fn real;
-    if (!real)
-        real = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
-    return real;
-}
+/* libc's, as the front found it (front_api.h). */
+static pthread_create_fn real_pthread_create(void) { return engine_libc.pthread_create; }
 
 /* For the shim's own threads, which must not be registered. */
 int ocpreempt_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
@@ -132,9 +125,8 @@ int ocpreempt_real_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     return real ? real(thread, attr, start, arg) : EAGAIN;
 }
 
-__attribute__((visibility("default")))
-int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-                   void *(*start)(void *), void *arg)
+int thread_registry_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                   void *(*start)(void *), void *arg)
 {
     pthread_create_fn real = real_pthread_create();
     if (!real)

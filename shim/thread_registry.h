@@ -13,6 +13,7 @@
 #ifndef OCPREEMPT_THREAD_REGISTRY_H
 #define OCPREEMPT_THREAD_REGISTRY_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -55,6 +56,11 @@ struct thread_record *thread_self(void);
 struct thread_record *thread_register_self(void);
 void thread_unregister_self(void);
 void thread_registry_after_fork(void);   /* in the child, before anything else */
+
+/* pthread_create for the program (the front forwards to it): the new thread registers
+ * itself before its start routine when the shim is active. */
+int thread_registry_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                   void *(*start)(void *), void *arg);
 
 static inline uint64_t timespec_ns(const struct timespec *ts)
 {
