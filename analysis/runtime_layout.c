@@ -132,6 +132,8 @@ static void note_struct(Dwarf_Die *die, struct cu_structs *s)
     }
 }
 
+static bool struct_required(enum layout_struct owner);
+
 static int find_structs(Dwarf_Die *cudie, struct cu_structs *s, struct analysis_error *err)
 {
     memset(s, 0, sizeof *s);
@@ -154,7 +156,8 @@ static int find_structs(Dwarf_Die *cudie, struct cu_structs *s, struct analysis_
     const char *missing = !s->have_domain_state ? "caml_domain_state"
                           : !s->have_stack_info ? "struct stack_info"
                           : !s->have_stack_handler ? "struct stack_handler"
-                          : !s->have_c_stack_link ? "struct c_stack_link" : NULL;
+                          : !s->have_c_stack_link && struct_required(LAYOUT_C_STACK_LINK)
+                              ? "struct c_stack_link" : NULL;
     if (missing != NULL) {
         analysis_error_set(err, "DWARF: %s not defined in the compilation unit of "
                            "runtime/fiber.c", missing);
@@ -180,38 +183,51 @@ static int member_offset(Dwarf_Die *member, size_t *out, struct analysis_error *
 #define FIELD(owner, strct, member, optional) \
     {owner, #member, offsetof(struct runtime_layout, strct.member), optional}
 
+/* The last argument says whether the shim may do without the field: `false` exactly for the
+ * fields the shim's code reads (required = used: tests/unit/required_bindings.sh checks the
+ * shim's DS/STACK_FIELD/HANDLER_FIELD/layout uses against this table). The others are
+ * read when present, for the probe's report, and never refuse a binary. */
 const struct layout_field runtime_layout_fields[] = {
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_limit, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_ptr, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_start, false),
-    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_end, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_end, true),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, current_stack, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, exn_handler, false),
-    FIELD(LAYOUT_DOMAIN_STATE, domain_state, action_pending, false),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, action_pending, true),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, id, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, requested_external_interrupt, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, memprof_young_trigger, true),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, size, false),
     FIELD(LAYOUT_STACK_INFO, stack_info, sp, false),
-    FIELD(LAYOUT_STACK_INFO, stack_info, exception_ptr, false),
+    FIELD(LAYOUT_STACK_INFO, stack_info, exception_ptr, true),
     FIELD(LAYOUT_STACK_INFO, stack_info, handler, false),
     FIELD(LAYOUT_STACK_INFO, stack_info, id, false),
     FIELD(LAYOUT_STACK_INFO, stack_info, size, false),
-    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_value, false),
-    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_exn, false),
-    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_effect, false),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_value, true),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_exn, true),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_effect, true),
     FIELD(LAYOUT_STACK_HANDLER, stack_handler, parent, false),
     FIELD(LAYOUT_STACK_HANDLER, stack_handler, size, false),
-    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, stack, false),
-    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, sp, false),
-    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, prev, false),
-    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, size, false),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, stack, true),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, sp, true),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, prev, true),
+    FIELD(LAYOUT_C_STACK_LINK, c_stack_link, size, true),
     {LAYOUT_STRUCT_COUNT, NULL, 0, false},
 };
 
 const char *const runtime_layout_struct_names[LAYOUT_STRUCT_COUNT] = {
     "caml_domain_state", "stack_info", "stack_handler", "c_stack_link",
 };
+
+/* Does the shim need any field of this struct? */
+static bool struct_required(enum layout_struct owner)
+{
+    for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++)
+        if (f->owner == owner && !f->optional)
+            return true;
+    return false;
+}
 
 static size_t *layout_slot(struct runtime_layout *l, const struct layout_field *f)
 {
@@ -264,11 +280,18 @@ static int read_layout(struct cu_structs *s, struct runtime_layout *out,
 {
     Dwarf_Die *dies[LAYOUT_STRUCT_COUNT] = {
         [LAYOUT_DOMAIN_STATE] = &s->domain_state, [LAYOUT_STACK_INFO] = &s->stack_info,
-        [LAYOUT_STACK_HANDLER] = &s->stack_handler, [LAYOUT_C_STACK_LINK] = &s->c_stack_link,
+        [LAYOUT_STACK_HANDLER] = &s->stack_handler,
+        [LAYOUT_C_STACK_LINK] = s->have_c_stack_link ? &s->c_stack_link : NULL,
     };
-    for (int owner = 0; owner < LAYOUT_STRUCT_COUNT; owner++)
-        if (read_struct(dies[owner], (enum layout_struct)owner, out, err) != 0)
+    for (int owner = 0; owner < LAYOUT_STRUCT_COUNT; owner++) {
+        if (dies[owner] == NULL) {        /* a struct the shim does not need: absent */
+            for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++)
+                if ((int)f->owner == owner)
+                    *layout_slot(out, f) = ABSENT;
+        } else if (read_struct(dies[owner], (enum layout_struct)owner, out, err) != 0) {
             return -1;
+        }
+    }
     return 0;
 }
 
@@ -365,7 +388,9 @@ static int check_against_builtin(const struct runtime_layout *l, const char *ver
         return 0;
     for (const struct layout_field *f = runtime_layout_fields; f->name != NULL; f++) {
         size_t got = runtime_layout_get(l, f), want = runtime_layout_get(table, f);
-        if (got != want) {
+        /* A field the shim does not use (optional) may be absent or differ without being a
+           reason to refuse (required = used); present, it still passed check_struct. */
+        if (got != want && !f->optional) {
             analysis_error_set(err, "implausible runtime layout: DWARF puts %s.%s at %zd, "
                                "OCaml %s has it at %zd", runtime_layout_struct_names[f->owner],
                                f->name, (ssize_t)got, table->builtin_name, (ssize_t)want);

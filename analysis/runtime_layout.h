@@ -3,7 +3,8 @@
  * Read from the binary's DWARF (the runtime is compiled with -g) when present, else from a
  * built-in table for the detected OCaml version. Invariants:
  *  - a layout is returned only if it passed runtime_layout_check();
- *  - a field that cannot be found is an error (-1), never a guess;
+ *  - a field the shim uses that cannot be found is an error (-1), never a guess; the
+ *    fields it does not use are read when present, for the probe, and may be absent;
  *  - `source` says where the figures came from, so the probe can report it;
  *  - every offset is in bytes from the start of the named struct.
  */
@@ -52,7 +53,8 @@ struct layout_field {
     enum layout_struct owner;
     const char *name;             /* the C member name, or "size" */
     size_t offset;                /* of the slot within struct runtime_layout */
-    bool optional;                /* may be absent (reads as (size_t)-1) */
+    bool optional;                /* not used by the shim: may be absent (reads as
+                                     (size_t)-1), never a reason to refuse a binary */
 };
 extern const struct layout_field runtime_layout_fields[];
 extern const char *const runtime_layout_struct_names[LAYOUT_STRUCT_COUNT]; /* DWARF names */

@@ -43,8 +43,6 @@ static int bind_symbol(const struct elf_image *img, const char *name, uintptr_t 
 static int bind_functions(const struct elf_image *img, char *why, size_t why_len)
 {
     BIND("caml_domain_external_interrupt_hook", external_interrupt_hook);
-    BIND("caml_find_frame_descr", find_frame_descr);
-    BIND("caml_get_frame_descrs", get_frame_descrs);
     BIND("caml_register_frametable", register_frametable);
     BIND("caml_try_realloc_stack", try_realloc_stack);
     BIND("caml_named_value", named_value);
@@ -58,8 +56,6 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
                     &ocaml_rt.ml_mutex_trylock_end, why, why_len) != 0)
         return -1;
     struct elf_symbol sym;
-    if (elf_image_symbol(img, "caml_get_domain_state", &sym) == 0)
-        ocaml_rt.get_domain_state = (void *(*)(void))(ocaml_rt.bias + sym.value);
     if (elf_image_symbol(img, "caml_state", &sym) != 0 || sym.kind != ELF_SYMBOL_TLS) {
         snprintf(why, why_len, "TLS symbol caml_state not found");
         return -1;

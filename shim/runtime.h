@@ -5,6 +5,9 @@
  * read it. Invariants:
  *  - every address here is a run-time address (load bias applied);
  *  - a missing symbol or field makes runtime_bind fail: the shim then disables itself;
+ *  - required = used: runtime_bind binds exactly the symbols the shim calls or reads, and
+ *    the layout table (analysis/runtime_layout.c) requires exactly the fields it reads;
+ *    tests/unit/required_bindings.sh checks both against the shim's sources;
  *  - field accessors take a caml_domain_state* as an opaque `void *` and use the layout's
  *    offsets: nothing is compiled against a particular OCaml version.
  */
@@ -19,20 +22,15 @@
 #include "ocaml_binary.h"
 #include "runtime_layout.h"
 
-typedef void *caml_frame_descrs_t;
-
 struct ocaml_runtime {
     uintptr_t bias;                         /* load bias of the executable */
     struct ocaml_binary_info info;
     struct runtime_layout layout;
 
     void (**external_interrupt_hook)(void); /* &caml_domain_external_interrupt_hook */
-    void *(*find_frame_descr)(caml_frame_descrs_t, uintptr_t);
-    caml_frame_descrs_t (*get_frame_descrs)(void);
     void (*register_frametable)(void *);
     int (*try_realloc_stack)(uint64_t required_words);
     const uintptr_t *(*named_value)(const char *);
-    void *(*get_domain_state)(void);        /* NULL on versions without it */
     uintptr_t caml_call_gc;
     uintptr_t frametable;                   /* caml_frametable: NULL-terminated table array */
     uintptr_t caml_state_tls_offset;        /* st_value of the TLS symbol caml_state */
