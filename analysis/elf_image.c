@@ -59,7 +59,7 @@ struct elf_image {
     Elf *elf;
     const uint8_t *file;
     size_t file_size;
-    bool pie, has_symtab, has_dwarf;
+    bool pie, dynamic, has_symtab, has_dwarf;
 
     struct load_segment *segments;
     size_t segment_count;
@@ -232,6 +232,7 @@ static int read_segments(struct elf_image *img, struct analysis_error *err)
         return -1;
     }
     img->pie = img->pie && has_interp;
+    img->dynamic = has_interp;
     return 0;
 }
 
@@ -508,6 +509,17 @@ void elf_image_close(struct elf_image *img)
 const char *elf_image_path(const struct elf_image *img) { return img->path; }
 bool elf_image_is_pie(const struct elf_image *img) { return img->pie; }
 bool elf_image_has_symtab(const struct elf_image *img) { return img->has_symtab; }
+bool elf_image_is_dynamic(const struct elf_image *img) { return img->dynamic; }
+
+bool elf_image_exports(const struct elf_image *img, const char *name)
+{
+    const struct symbol_table *tab = &img->tables[TABLE_DYNSYM];
+    for (size_t i = 0; i < tab->count; i++)
+        if (symbol_is_indexable(tab, &tab->syms[i]) &&
+            strcmp(tab->strtab + tab->syms[i].st_name, name) == 0)
+            return true;
+    return false;
+}
 bool elf_image_has_dwarf(const struct elf_image *img) { return img->has_dwarf; }
 struct Elf *elf_image_elf(const struct elf_image *img) { return img->elf; }
 

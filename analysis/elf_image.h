@@ -40,6 +40,12 @@ void elf_image_close(struct elf_image *img);
 const char *elf_image_path(const struct elf_image *img);
 bool elf_image_is_pie(const struct elf_image *img);          /* ET_DYN with PT_INTERP */
 bool elf_image_has_symtab(const struct elf_image *img);      /* false when stripped */
+/* Has a PT_INTERP, i.e. runs under the dynamic loader, which is what honours LD_PRELOAD:
+ * false for a statically linked executable (static-pie included). */
+bool elf_image_is_dynamic(const struct elf_image *img);
+/* Is `name` a defined symbol of .dynsym (what the dynamic loader, and the shim's front,
+ * can see of a running program)? */
+bool elf_image_exports(const struct elf_image *img, const char *name);
 bool elf_image_has_dwarf(const struct elf_image *img);       /* .debug_info present */
 
 /* Exact-name lookup over .symtab then .dynsym. 0 found, -1 not found. */

@@ -53,6 +53,25 @@ static void judge_kind(struct probe_report *r)
     }
 }
 
+/* The shim reaches a program only through the dynamic loader (LD_PRELOAD), and its front
+ * recognises an OCaml 5 program by the runtime symbols the program exports (front.c). */
+static void judge_loading(struct probe_report *r, const struct elf_image *img)
+{
+    r->dynamic = elf_image_is_dynamic(img);
+    if (!r->dynamic) {
+        add_reason(r, "statically linked: LD_PRELOAD cannot load the shim into it "
+                      "(link it dynamically)");
+        return;
+    }
+    if (r->info.kind != OCAML_NATIVE_5)
+        return;
+    r->runtime_exported = elf_image_exports(img, "caml_start_program") &&
+                          elf_image_exports(img, "caml_frametable");
+    if (!r->runtime_exported)
+        add_reason(r, "the OCaml runtime's symbols are not exported (linked without "
+                      "-Wl,-E): the shim cannot recognise the program at start-up");
+}
+
 static void analyse_layout(struct probe_report *r, const struct elf_image *img)
 {
     struct analysis_error err = {{0}};
@@ -143,6 +162,7 @@ void probe_analyse(const char *path, const char *requested_yield, struct probe_r
         return;
     }
     judge_kind(r);
+    judge_loading(r, img);
     if (r->info.kind == OCAML_BYTECODE)
         ocaml_bytecode_trailer(path, r->bytecode_magic, sizeof r->bytecode_magic);
     if (r->info.kind == OCAML_NATIVE_5)

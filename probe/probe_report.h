@@ -35,6 +35,9 @@ struct probe_report {
     char bytecode_magic[16];                 /* "Caml1999X035" or "" */
     struct ocaml_binary_info info;
     bool pie, has_symtab, has_dwarf;
+    bool dynamic;                            /* PT_INTERP: LD_PRELOAD can reach it */
+    bool runtime_exported;                   /* OCaml 5 native: its runtime is in .dynsym,
+                                                where the shim's front looks for it */
 
     bool layout_attempted, layout_ok;
     struct runtime_layout layout;

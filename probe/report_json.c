@@ -210,6 +210,14 @@ static void write_binary(struct json_writer *w, const struct probe_report *r)
         json_null(w, "systhreads");
     }
     json_bool(w, "pie", r->pie);
+    if (r->elf_opened)
+        json_bool(w, "dynamic", r->dynamic);
+    else
+        json_null(w, "dynamic");
+    if (r->info.kind == OCAML_NATIVE_5 && r->dynamic)
+        json_bool(w, "runtime_exported", r->runtime_exported);
+    else
+        json_null(w, "runtime_exported");
     json_bool(w, "stripped", r->elf_opened && !r->has_symtab);
     json_bool(w, "dwarf", r->has_dwarf);
 }

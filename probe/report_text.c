@@ -65,6 +65,10 @@ static void print_binary(const struct probe_report *r)
         kv("systhreads", "%s", yes_no(r->info.has_systhreads));
     }
     kv("PIE", "%s", yes_no(r->pie));
+    kv("linking", "%s", r->dynamic ? "dynamic (LD_PRELOAD applies)"
+                                    : "static (LD_PRELOAD does not apply)");
+    if (r->dynamic && r->info.kind == OCAML_NATIVE_5)
+        kv("runtime exported", "%s", yes_no(r->runtime_exported));
     kv("symbols", "%s", r->has_symtab ? ".symtab" : "stripped (.dynsym only)");
     kv("DWARF", "%s", yes_no(r->has_dwarf));
 }

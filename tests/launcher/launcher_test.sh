@@ -292,8 +292,43 @@ case_env_only_ocpreempt() {
     grep -Ev "$filter" "$work/launched.raw" | sort >"$work/launched.env"
     diff "$work/direct.env" "$work/launched.env" >"$work/env.diff" ||
         fail "the environment changed beyond OCPREEMPT_*/LD_PRELOAD: $(cat "$work/env.diff")"
-    expect_eq "$(grep -E '^OCPREEMPT_' "$work/launched.raw" | sort)" \
+    expect_eq "$(grep -E '^OCPREEMPT_' "$work/launched.raw" | grep -v '^OCPREEMPT_LAUNCHED=' | sort)" \
         "OCPREEMPT_QUANTUM=2ms"$'\n'"OCPREEMPT_TRACE=$work/t.tsv" "exactly the options' variables"
+    expect_match "$(grep -E '^OCPREEMPT_LAUNCHED=' "$work/launched.raw")" \
+        '^OCPREEMPT_LAUNCHED=[0-9]+$' "and the launched program's pid"
+}
+
+# OCPREEMPT_LAUNCHED is the pid of the program the launcher exec'd (the shim in that
+# process, not in its children, says why when it has nothing to preempt); not set when
+# the library is not preloaded (a bad environment, non-strict).
+case_launched_pid() {
+    setup
+    run_cmd "$launcher" run -- sh -c 'echo "$$ $OCPREEMPT_LAUNCHED"'
+    expect_eq "$status" 0 "status"
+    expect_match "$out" '^([0-9]+) \1$' "OCPREEMPT_LAUNCHED is the program's own pid"
+    run_cmd "$launcher" run -- sh -c 'sh -c "echo \$\$ \$OCPREEMPT_LAUNCHED"'
+    expect_match "$out" '^[0-9]+ [0-9]+$' "a child sees the variable"
+    [[ $out =~ ^([0-9]+)\ ([0-9]+)$ && ${BASH_REMATCH[1]} != "${BASH_REMATCH[2]}" ]] ||
+        fail "a child's pid differs from OCPREEMPT_LAUNCHED: [$out]"
+    OCPREEMPT_QUANTUM=5xs run_cmd "$launcher" run -- sh -c 'echo "[${OCPREEMPT_LAUNCHED-unset}]"'
+    expect_eq "$out" "[unset]" "no preload, no OCPREEMPT_LAUNCHED"
+}
+
+# A statically linked program ignores LD_PRELOAD: one line says so; --strict refuses it.
+case_static_program() {
+    setup
+    local program=$T_STATIC_PROGRAM
+    run_cmd "$launcher" run -- "$program" "$work/marker"
+    expect_eq "$status" 0 "non-strict: status"
+    expect_eq "$err" "ocpreempt: $program is statically linked: LD_PRELOAD cannot load the shim into it, so it runs without preemption" "non-strict: the line"
+    expect_one_line "$work/stderr" "non-strict"
+    expect_file "$work/marker" "non-strict: the program ran"
+    rm -f "$work/marker"
+    FAKE_PROBE_VERDICT=supported run_cmd "$launcher" run --strict -- "$program" "$work/marker"
+    expect_error 2 "ocpreempt: $program is statically linked: LD_PRELOAD cannot load the shim into it; strict mode, not starting it" "--strict"
+    expect_no_file "$work/marker" "strict: the program must not run"
+    run_cmd "$launcher" run -- "${marker_program[@]}"
+    expect_eq "$err" "" "a dynamically linked program: nothing said"
 }
 
 case_options_to_env() {
@@ -302,7 +337,7 @@ case_options_to_env() {
         --stats=s.json --json --trace=t.tsv --deny +Mylib --log info \
         --strict -- env
     expect_eq "$status" 0 "status"
-    expect_eq "$(grep -E '^OCPREEMPT_' <<<"$out" | sort)" "\
+    expect_eq "$(grep -E '^OCPREEMPT_' <<<"$out" | grep -v '^OCPREEMPT_LAUNCHED=' | sort)" "\
 OCPREEMPT_DENY=+Mylib
 OCPREEMPT_LOG=info
 OCPREEMPT_QUANTUM=2ms
