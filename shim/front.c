@@ -240,29 +240,35 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)
     return real ? real(thread, attr, start, arg) : EAGAIN;
 }
 
-__attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t *m)
+enum mutex_call { MUTEX_LOCK, MUTEX_TRYLOCK, MUTEX_UNLOCK };
+
+/* The three mutex forwarders in one: the engine's call once it is active, else libc's. */
+static int forward_mutex(enum mutex_call which, pthread_mutex_t *m, uintptr_t caller)
 {
     const struct engine_calls *e = active_engine();
-    if (e)
-        return e->mutex_lock(m, CALLER());
-    pthread_mutex_fn real = real_lock();
+    if (e) {
+        int (*call)(pthread_mutex_t *, uintptr_t) = which == MUTEX_LOCK ? e->mutex_lock
+                                                    : which == MUTEX_TRYLOCK ? e->mutex_trylock
+                                                    : e->mutex_unlock;
+        return call(m, caller);
+    }
+    pthread_mutex_fn real = which == MUTEX_LOCK ? real_lock()
+                            : which == MUTEX_TRYLOCK ? real_trylock()
+                            : real_unlock();
     return real ? real(m) : EINVAL;
+}
+
+__attribute__((visibility("default"))) int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    return forward_mutex(MUTEX_LOCK, m, CALLER());
 }
 
 __attribute__((visibility("default"))) int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-    const struct engine_calls *e = active_engine();
-    if (e)
-        return e->mutex_trylock(m, CALLER());
-    pthread_mutex_fn real = real_trylock();
-    return real ? real(m) : EINVAL;
+    return forward_mutex(MUTEX_TRYLOCK, m, CALLER());
 }
 
 __attribute__((visibility("default"))) int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    const struct engine_calls *e = active_engine();
-    if (e)
-        return e->mutex_unlock(m, CALLER());
-    pthread_mutex_fn real = real_unlock();
-    return real ? real(m) : EINVAL;
+    return forward_mutex(MUTEX_UNLOCK, m, CALLER());
 }

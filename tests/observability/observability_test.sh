@@ -16,7 +16,8 @@ alloc_line=$(marker_line 'ALLOC-LOOP')
 
 # run_shim ENV... : runs the program preempted at 1 ms, stdout to out.txt, stderr err.txt.
 run_shim() {
-    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms "$@" "$T_PROGRAM" >out.txt 2>err.txt ||
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms OCPREEMPT_YIELD=Hog_sites.yield "$@" \
+        "$T_PROGRAM" >out.txt 2>err.txt ||
         { cat err.txt >&2; fail "program exited with $?"; }
     grep -qx 'hog_sites: done' out.txt || fail "program output: $(cat out.txt)"
 }
