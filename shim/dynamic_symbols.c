@@ -29,9 +29,18 @@ int dynamic_symbols_of_program(struct dynamic_symbols *out)
     if (dl_iterate_phdr(first_object, &info) == 0 || info.dlpi_phdr == NULL)
         return -1;
     const Elf64_Dyn *dyn = NULL;
-    for (size_t i = 0; i < info.dlpi_phnum; i++)
-        if (info.dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dyn = (const Elf64_Dyn *)(info.dlpi_addr + info.dlpi_phdr[i].p_vaddr);
+    for (size_t i = 0; i < info.dlpi_phnum; i++) {
+        const Elf64_Phdr *ph = &info.dlpi_phdr[i];
+        if (ph->p_type == PT_DYNAMIC)
+            dyn = (const Elf64_Dyn *)(info.dlpi_addr + ph->p_vaddr);
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) &&
+            out->readable_count < DYNAMIC_SYMBOLS_MAX_SEGMENTS) {
+            uintptr_t start = info.dlpi_addr + ph->p_vaddr;
+            out->readable[out->readable_count].start = start;
+            out->readable[out->readable_count].end = start + ph->p_memsz;
+            out->readable_count++;
+        }
+    }
     if (dyn == NULL)
         return -1;
     out->bias = info.dlpi_addr;
@@ -50,6 +59,16 @@ int dynamic_symbols_of_program(struct dynamic_symbols *out)
         (out->gnu_hash == NULL && out->sysv_hash == NULL))
         return -1;
     return 0;
+}
+
+bool dynamic_symbols_readable(const struct dynamic_symbols *d, const void *addr, size_t len)
+{
+    uintptr_t a = (uintptr_t)addr;
+    for (size_t i = 0; i < d->readable_count; i++)
+        if (a >= d->readable[i].start && a <= d->readable[i].end &&
+            len <= d->readable[i].end - a)
+            return true;
+    return false;
 }
 
 static bool symbol_is(const struct dynamic_symbols *d, const Elf64_Sym *s, const char *name)

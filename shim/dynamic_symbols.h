@@ -16,8 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define DYNAMIC_SYMBOLS_MAX_SEGMENTS 16
+
 struct dynamic_symbols {
     uintptr_t bias;
+    struct { uintptr_t start, end; } readable[DYNAMIC_SYMBOLS_MAX_SEGMENTS];  /* PT_LOAD, R */
+    size_t readable_count;
     const Elf64_Sym *symtab;
     const char *strtab;
     size_t strtab_size;
@@ -28,6 +32,10 @@ struct dynamic_symbols {
 /* The main program's table. 0, or -1 (no dynamic section or no hash table: a static
  * program, which LD_PRELOAD never reaches anyway, or a stripped-down one). */
 int dynamic_symbols_of_program(struct dynamic_symbols *out);
+
+/* Does [addr, addr + len) lie inside one readable loadable segment of the program? For
+ * data found through a symbol, whose extent the symbol does not give. */
+bool dynamic_symbols_readable(const struct dynamic_symbols *d, const void *addr, size_t len);
 
 /* Run-time address of the defined symbol `name` (and its size), or NULL. */
 const void *dynamic_symbols_find(const struct dynamic_symbols *d, const char *name,

@@ -56,10 +56,13 @@ static bool exports_ocaml5_runtime(const struct dynamic_symbols *d)
 static const char *unit_list(const struct dynamic_symbols *d, size_t *len)
 {
     const uint64_t *s = dynamic_symbols_find(d, "caml_globals_map", NULL);
-    if (s == NULL)
+    if (s == NULL || !dynamic_symbols_readable(d, s - 1, sizeof *s))
         return NULL;
     uint64_t header = s[-1], bytes = (header >> 10) * 8;
-    if ((header & 0xff) != 252 /* String_tag */ || bytes == 0)
+    /* The block must lie in the program's mapped data: a doctored header must not make
+       us read past it. */
+    if ((header & 0xff) != 252 /* String_tag */ || bytes == 0 ||
+        !dynamic_symbols_readable(d, s, (size_t)bytes))
         return NULL;
     const char *p = (const char *)s;
     *len = (size_t)(bytes - 1 - (unsigned char)p[bytes - 1]);

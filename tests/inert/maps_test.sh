@@ -6,7 +6,10 @@
 #  - the same with its yield named, or with OCPREEMPT_LOG=info: the engine and libdw;
 #  - the same program linking a unit named like a known scheduler (Eio__Fiber): the engine;
 #  - a non-OCaml program (cat /proc/self/maps), even with a yield named: the front only;
-#  - OCPREEMPT_DISABLE=1 with a yield named: the front only.
+#  - OCPREEMPT_DISABLE=1 with a yield named: the front only;
+#  - a copy whose unit list (caml_globals_map) has a doctored header claiming a block far
+#    larger than the program: runs exactly as alone, and the front, unable to read the list,
+#    lets the engine decide (which finds nothing and stays silent).
 # Environment: T_SHIM (libocpreempt.so), T_PLAIN (maps_probe, 5.3), T_EIO (maps_probe
 # linked with a fake Eio__Fiber unit).
 set -uo pipefail
@@ -49,4 +52,38 @@ expect "OCaml 5.3, known scheduler unit linked" engine "$(objects -- "$T_EIO")"
 expect "non-OCaml, yield named" front "$(objects OCPREEMPT_YIELD=Maps_probe.yield -- cat /proc/self/maps)"
 expect "disabled, yield named" front \
     "$(objects OCPREEMPT_DISABLE=1 OCPREEMPT_YIELD=Maps_probe.yield -- "$T_PLAIN")"
+# The doctored copy: the header word before caml_globals_map gets wosize 2^40.
+doctored=$(mktemp)
+trap 'rm -f "$doctored"' EXIT
+cp "$T_PLAIN" "$doctored" && chmod +x "$doctored"
+python3 - "$doctored" <<'PY' || { echo "FAIL: cannot doctor the copy"; exit 1; }
+import struct, subprocess, sys
+path = sys.argv[1]
+addr = next(int(l.split()[0], 16) for l in subprocess.run(
+    ["nm", "-D", path], capture_output=True, text=True, check=True).stdout.splitlines()
+    if l.endswith(" caml_globals_map"))
+for l in subprocess.run(["readelf", "-lW", path], capture_output=True, text=True,
+                        check=True).stdout.splitlines():
+    f = l.split()
+    if f and f[0] == "LOAD":
+        off, vaddr, filesz = int(f[1], 16), int(f[2], 16), int(f[4], 16)
+        if vaddr <= addr - 8 < vaddr + filesz:
+            with open(path, "r+b") as fh:
+                fh.seek(off + addr - 8 - vaddr)
+                fh.write(struct.pack("<Q", (1 << 40 << 10) | 252))
+            sys.exit(0)
+sys.exit(1)
+PY
+"$T_PLAIN" >"$doctored.alone" 2>&1
+alone=$?
+got=$(objects -- "$doctored")
+env LD_PRELOAD="$T_SHIM" "$doctored" >/dev/null 2>"$doctored.err"
+with=$?
+if ((alone != 0 || with != 0)) || [[ -s $doctored.err ]]; then
+    echo "FAIL doctored unit list: exit $with (alone $alone), stderr: $(cat "$doctored.err")"
+    fails=$((fails + 1))
+else
+    expect "doctored unit list, silent" engine "$got"
+fi
+rm -f "$doctored.alone" "$doctored.err"
 ((fails == 0))
