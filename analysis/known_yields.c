@@ -10,10 +10,10 @@
 #include "ocaml_names.h"
 
 const char *const ocaml_known_yields[] = {
-    "Eio.Fiber.yield",
-    "Miou.yield",
-    "Picos.Fiber.yield",
-    "Moonpool_fib.Fiber.yield",
-    "Moonpool_fib.yield",
+    "Eio.Fiber.yield",          /* Eio 1.x: camlEio__core__Fiber.yield_<stamp> */
+    "Miou.yield",               /* Miou 0.5 and later: the toplevel camlMiou.yield_<stamp>
+                                   (from 0.6.0 also Miou.Event.yield, a submodule's) */
+    "Picos.Fiber.yield",        /* Picos 0.5 and later, and Moonpool 0.10 and later (its
+                                   fibers are Picos fibers): camlPicos.yield_<stamp> */
     NULL,
 };

@@ -6,9 +6,13 @@
  *  - functions of submodules drop the submodule path (Inner.yield in sched.ml is
  *    camlSched.yield_270), so "A.B.fn" may mean unit A__B or submodule B of unit A: we try
  *    every split, longest unit first;
+ *  - dune wraps a library's modules as units Lib__M (library `lib`) or Lib__sub__M
+ *    (library `lib.sub`, Eio__core__Fiber), and users reach them through alias modules
+ *    (Eio.Fiber) that leave no field and no symbol: so A.B also tries every unit whose
+ *    "__"-separated name starts with A and ends with B (A.B.C.f: A, then B in order, C);
  *  - characters other than [A-Za-z0-9_] are escaped as $xx (yield' -> yield$27).
  * Invariant: every matching symbol is returned with what distinguishes it (location,
- * whether its static closure is a field of the module block); none is picked silently.
+ * the module block field holding it and that field's submodule depth); none is picked.
  */
 #include "ocaml_names.h"
 #include "source_lines.h"
@@ -22,13 +26,13 @@
 #include <string.h>
 
 #include "analysis_error.h"
+#include "module_layout.h"
 
 #define MAX_PATH_PARTS 16
 #define CLOSURE_TAG 247
 #define MAX_DATA_SCAN (16u << 20)       /* a module's static data larger than this is odd */
 
 /* ocaml_known_yields is in known_yields.c (the shim's front reads it without libdw). */
-
 
 /* ---- path parsing ------------------------------------------------------------------ */
 
@@ -136,17 +140,23 @@ int ocaml_path_split(const char *path, char *unit_symbol_out, size_t unit_len, c
 
 /* ---- symbol search ----------------------------------------------------------------- */
 
-/* One interpretation of the path: unit symbol and the function-symbol prefixes it implies
- * in OCaml 5 ("camlA__B.fn_") and OCaml 4 ("camlA__B__fn_") naming. */
+#define MAX_INTERPRETATIONS 48
+#define MAX_UNIT_PARTS 32
+
+/* One interpretation of the path: unit symbol, the function-symbol prefixes it implies in
+ * OCaml 5 ("camlA__B.fn_") and OCaml 4 ("camlA__B__fn_") naming, and the exact symbol a
+ * stamped name ("A__B.fn_12") denotes. */
 struct interpretation {
     char unit[OCAML_SYMBOL_MAX];
     char prefix5[OCAML_SYMBOL_MAX];
     char prefix4[OCAML_SYMBOL_MAX];
+    char exact[OCAML_SYMBOL_MAX];
+    int wanted_depth;
 };
 
 struct search {
     const struct elf_image *img;
-    struct interpretation interp[MAX_PATH_PARTS];
+    struct interpretation interp[MAX_INTERPRETATIONS];
     size_t ninterp;
     size_t current;                       /* the interpretation being matched */
     struct yield_candidate *out;
@@ -169,16 +179,29 @@ static bool matches_prefix(const char *name, const char *prefix)
     return strncmp(name, prefix, len) == 0 && all_digits(name + len);
 }
 
+static bool already_found(const struct search *s, const char *name)
+{
+    size_t filled = s->found < s->max ? s->found : s->max;
+    for (size_t i = 0; i < filled; i++)
+        if (strcmp(s->out[i].code_symbol, name) == 0)
+            return true;
+    return false;
+}
+
 static int match_symbol(const struct elf_symbol *sym, void *ctx)
 {
     struct search *s = ctx;
     const struct interpretation *in = &s->interp[s->current];
-    if (sym->kind != ELF_SYMBOL_FUNC ||
+    if (sym->kind != ELF_SYMBOL_FUNC)
+        return 0;
+    bool stamped = in->exact[0] != '\0' && strcmp(sym->name, in->exact) == 0;
+    if (!stamped &&
         !(matches_prefix(sym->name, in->prefix5) || matches_prefix(sym->name, in->prefix4)))
         return 0;
     /* A symbol value is file data: a "function" outside the code is no candidate (the shim
        would compare return addresses against it and call through its closure). */
-    if (!elf_image_in_code(s->img, sym->value, sym->size ? sym->size : 1))
+    if (!elf_image_in_code(s->img, sym->value, sym->size ? sym->size : 1) ||
+        already_found(s, sym->name))
         return 0;
     if (s->found < s->max) {
         struct yield_candidate *c = &s->out[s->found];
@@ -186,13 +209,111 @@ static int match_symbol(const struct elf_symbol *sym, void *ctx)
         snprintf(c->code_symbol, sizeof c->code_symbol, "%s", sym->name);
         snprintf(c->module_symbol, sizeof c->module_symbol, "%s", in->unit);
         c->code_addr = sym->value;
+        c->code_size = sym->size;
         c->module_field = -1;
+        c->depth = -1;
+        c->wanted_depth = in->wanted_depth;
+        c->stamped = stamped;
     }
     s->found++;
     return 0;
 }
 
-static bool build_interpretations(const struct path_parts *p, struct search *s)
+static bool add_interpretation(struct search *s, const char *unit, const char *fn,
+                               int wanted_depth)
+{
+    for (size_t i = 0; i < s->ninterp; i++)
+        if (strcmp(s->interp[i].unit, unit) == 0 && s->interp[i].wanted_depth == wanted_depth)
+            return true;
+    if (s->ninterp == MAX_INTERPRETATIONS)
+        return true;                              /* more wrapped units than we list */
+    struct interpretation *in = &s->interp[s->ninterp];
+    int n = snprintf(in->unit, sizeof in->unit, "%s", unit);
+    int n5 = snprintf(in->prefix5, sizeof in->prefix5, "%s.%s_", unit, fn);
+    int n4 = snprintf(in->prefix4, sizeof in->prefix4, "%s__%s_", unit, fn);
+    if (n < 0 || (size_t)n >= sizeof in->unit || n5 < 0 || (size_t)n5 >= sizeof in->prefix5 ||
+        n4 < 0 || (size_t)n4 >= sizeof in->prefix4)
+        return false;
+    /* "yield_1766": maybe a stamped name; only an exact symbol match uses it */
+    const char *us = strrchr(fn, '_');
+    in->exact[0] = '\0';
+    if (us != NULL && us > fn && all_digits(us + 1))
+        snprintf(in->exact, sizeof in->exact, "%s.%s", unit, fn);
+    in->wanted_depth = wanted_depth;
+    s->ninterp++;
+    return true;
+}
+
+/* Splits a unit name (without "caml") at "__" into at most max parts; returns the count. */
+static size_t split_unit(const char *name, const char **part, size_t *len, size_t max)
+{
+    size_t n = 0;
+    const char *p = name;
+    while (n < max) {
+        const char *sep = strstr(p, "__");
+        part[n] = p;
+        len[n] = sep ? (size_t)(sep - p) : strlen(p);
+        n++;
+        if (sep == NULL)
+            return n;
+        p = sep + 2;
+    }
+    return 0;                                     /* too many parts: not considered */
+}
+
+static bool same_part(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && alen > 0 && strncmp(a, b, alen) == 0;
+}
+
+/* Does the unit (parts u) wrap the path's module parts p (dune): same first and last
+ * part, p's middle parts in order among u's, and u longer than p? */
+static bool unit_wraps(const char **u, const size_t *ulen, size_t nu, const char **p,
+                       const size_t *plen, size_t np)
+{
+    if (np < 2 || nu <= np || !same_part(u[0], ulen[0], p[0], plen[0]) ||
+        !same_part(u[nu - 1], ulen[nu - 1], p[np - 1], plen[np - 1]))
+        return false;
+    size_t j = 1;
+    for (size_t i = 1; i + 1 < nu && j + 1 < np; i++)
+        if (same_part(u[i], ulen[i], p[j], plen[j]))
+            j++;
+    return j + 1 == np;
+}
+
+struct wrapped_search {
+    struct search *s;
+    const char *fn;
+    const char *part[MAX_UNIT_PARTS];     /* the path's modules, split at "__" too */
+    size_t len[MAX_UNIT_PARTS];
+    size_t npart;
+    int wanted_depth;
+    bool ok;
+};
+
+static bool is_module_block_symbol(const struct elf_symbol *sym)
+{
+    return sym->kind != ELF_SYMBOL_FUNC && sym->kind != ELF_SYMBOL_TLS &&
+           strncmp(sym->name, "caml", 4) == 0 && isupper((unsigned char)sym->name[4]) &&
+           strchr(sym->name, '.') == NULL && strchr(sym->name, '$') == NULL;
+}
+
+static int collect_wrapped_unit(const struct elf_symbol *sym, void *ctx)
+{
+    struct wrapped_search *w = ctx;
+    if (!is_module_block_symbol(sym))
+        return 0;
+    const char *u[MAX_UNIT_PARTS];
+    size_t ulen[MAX_UNIT_PARTS];
+    size_t nu = split_unit(sym->name + 4, u, ulen, MAX_UNIT_PARTS);
+    if (nu > 0 && unit_wraps(u, ulen, nu, w->part, w->len, w->npart) &&
+        !add_interpretation(w->s, sym->name, w->fn, w->wanted_depth))
+        w->ok = false;
+    return 0;
+}
+
+static bool build_interpretations(const struct elf_image *img, const struct path_parts *p,
+                                  struct search *s)
 {
     size_t nmod = p->count - 1;
     char fn[OCAML_SYMBOL_MAX];
@@ -201,17 +322,16 @@ static bool build_interpretations(const struct path_parts *p, struct search *s)
         return false;
     s->ninterp = 0;
     for (size_t k = nmod; k >= 1; k--) {           /* longest unit first */
-        struct interpretation *in = &s->interp[s->ninterp];
         char unit[OCAML_SYMBOL_MAX];
-        if (!unit_symbol(p, k, unit, sizeof unit))
+        int depth = (int)(nmod - k);
+        if (!unit_symbol(p, k, unit, sizeof unit) || !add_interpretation(s, unit, fn, depth))
             return false;
-        memcpy(in->unit, unit, sizeof unit);
-        int n5 = snprintf(in->prefix5, sizeof in->prefix5, "%s.%s_", unit, fn);
-        int n4 = snprintf(in->prefix4, sizeof in->prefix4, "%s__%s_", unit, fn);
-        if (n5 < 0 || (size_t)n5 >= sizeof in->prefix5 || n4 < 0 ||
-            (size_t)n4 >= sizeof in->prefix4)
+        struct wrapped_search w = {.s = s, .fn = fn, .wanted_depth = depth, .ok = true};
+        w.npart = split_unit(unit + 4, w.part, w.len, MAX_UNIT_PARTS);
+        if (w.npart >= 2)
+            elf_image_each_symbol(img, collect_wrapped_unit, &w);
+        if (!w.ok)
             return false;
-        s->ninterp++;
     }
     return true;
 }
@@ -257,103 +377,42 @@ static uint64_t find_static_closure(const uint64_t *words, size_t nwords, uint64
     return 0;
 }
 
-/* Target of a `lea disp32(%rip), %reg` (48 8d, ModRM mod=00 rm=101) at code[i], if the
- * ModRM selects reg_field. */
-static bool lea_rip_target(const uint8_t *code, size_t len, size_t i, uint64_t code_addr,
-                           unsigned reg_field, uint64_t *target)
+/* The field holding the candidate's static closure, preferring one at the depth the path
+ * asks for (a toplevel value re-exported by a submodule has a field at each depth). */
+static void place_in_module_block(const struct elf_image *img, struct yield_candidate *c)
 {
-    if (i + 7 > len || code[i] != 0x48 || code[i + 1] != 0x8d ||
-        code[i + 2] != (uint8_t)(0x05 | (reg_field << 3)))
-        return false;
-    int32_t disp;
-    memcpy(&disp, code + i + 3, sizeof disp);
-    *target = code_addr + i + 7 + (uint64_t)(int64_t)disp;
-    return true;
-}
-
-/* OCaml 5 (without flambda) fills the module block at run time, in caml<Unit>.entry:
- *     lea <closure>(%rip),%rsi ; lea <block>(%rip),%rdi ; [add $8k,%rdi] ; call caml_initialize
- * Returns k, or -1 when the initializer has no such store. */
-static int field_from_initializer(const struct elf_image *img, const char *unit,
-                                  uint64_t block, uint64_t closure)
-{
-    static const char *const entry_styles[] = {"%s.entry", "%s__entry"};
-    for (size_t st = 0; st < 2; st++) {
-        char name[OCAML_SYMBOL_MAX + 16];
-        snprintf(name, sizeof name, entry_styles[st], unit);
-        struct elf_symbol entry;
-        if (elf_image_symbol(img, name, &entry) != 0 || entry.size == 0)
-            continue;
-        const uint8_t *code = elf_image_code(img, entry.value, (size_t)entry.size);
-        if (code == NULL)
-            return -1;
-        size_t len = (size_t)entry.size;
-        for (size_t i = 0; i + 14 <= len; i++) {
-            uint64_t target;
-            if (!lea_rip_target(code, len, i, entry.value, 6 /* rsi */, &target) ||
-                target != closure ||
-                !lea_rip_target(code, len, i + 7, entry.value, 7 /* rdi */, &target) ||
-                target != block)
-                continue;
-            size_t at = i + 14;
-            if (at + 4 <= len && code[at] == 0x48 && code[at + 1] == 0x83 && code[at + 2] == 0xc7)
-                return code[at + 3] / 8;                       /* add $imm8, %rdi */
-            if (at + 7 <= len && code[at] == 0x48 && code[at + 1] == 0x81 && code[at + 2] == 0xc7) {
-                int32_t imm;
-                memcpy(&imm, code + at + 3, sizeof imm);    /* add $imm32, %rdi */
-                return imm >= 0 ? imm / 8 : -1;
-            }
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static void describe_module_block(const struct elf_image *img, struct yield_candidate *c,
-                                  const uint64_t *words, size_t nwords, uint64_t begin)
-{
-    struct elf_symbol block;
-    uint64_t hd;
-    if (elf_image_symbol(img, c->module_symbol, &block) != 0 || block.value < 8 ||
-        elf_image_read(img, block.value - 8, &hd, sizeof hd) != 0 ||
-        !elf_image_in_segment(img, block.value, (hd >> 10) * 8))
-        return;                  /* no block, or one the file places outside its segments */
-    c->module_block = block.value;
-    c->module_block_size = (hd >> 10) * 8;
-    if (c->static_closure == 0 || words == NULL)
+    struct module_layout l;
+    if (module_layout_read(img, c->module_symbol, &l) != 0)
         return;
-    /* Statically filled blocks (OCaml 4, flambda) hold the closure already. */
-    if (block.value >= begin + 8) {
-        size_t first = (size_t)((block.value - begin) / 8);
-        for (size_t f = 0; f < (size_t)(hd >> 10) && first + f < nwords; f++) {
-            if (words[first + f] == c->static_closure) {
-                c->module_field = (int)f;
-                return;
-            }
+    c->module_block = l.block;
+    c->module_block_size = (uint64_t)l.nfields * 8;
+    c->layout_known = l.decoded;
+    for (size_t f = 0; c->static_closure != 0 && f < l.nfields; f++) {
+        if (l.value[f] != c->static_closure)
+            continue;
+        int depth = module_layout_depth(&l, f);
+        if (c->module_field < 0 || depth == c->wanted_depth) {
+            c->module_field = (int)f;
+            c->depth = depth;
         }
+        if (depth == c->wanted_depth)
+            break;
     }
-    int field = field_from_initializer(img, c->module_symbol, block.value, c->static_closure);
-    if (field >= 0 && (uint64_t)field < (hd >> 10))
-        c->module_field = field;
+    module_layout_free(&l);
 }
 
 static void describe_data(const struct elf_image *img, struct yield_candidate *c)
 {
     uint64_t begin, end;
-    if (!unit_data_range(img, c->module_symbol, &begin, &end)) {
-        describe_module_block(img, c, NULL, 0, 0);
-        return;
+    if (unit_data_range(img, c->module_symbol, &begin, &end)) {
+        begin &= ~(uint64_t)7;
+        size_t nwords = (size_t)((end - begin) / 8);
+        uint64_t *words = malloc((nwords ? nwords : 1) * sizeof *words);
+        if (words != NULL && elf_image_read(img, begin, words, nwords * 8) == 0)
+            c->static_closure = find_static_closure(words, nwords, begin, c->code_addr);
+        free(words);
     }
-    begin &= ~(uint64_t)7;
-    size_t nwords = (size_t)((end - begin) / 8);
-    uint64_t *words = malloc((nwords ? nwords : 1) * sizeof *words);
-    if (words == NULL)
-        return;
-    if (elf_image_read(img, begin, words, nwords * 8) == 0) {
-        c->static_closure = find_static_closure(words, nwords, begin, c->code_addr);
-        describe_module_block(img, c, words, nwords, begin);
-    }
-    free(words);
+    place_in_module_block(img, c);
 }
 
 /* file:line of each candidate from DWARF line info, when there is any. */
@@ -383,7 +442,7 @@ int ocaml_yield_candidates(const struct elf_image *img, const char *path,
         analysis_error_set(err, "out of memory");
         return -1;
     }
-    if (!build_interpretations(&p, s)) {
+    if (!build_interpretations(img, &p, s)) {
         free(s);
         analysis_error_set(err, "OCaml path '%s' is too long", path);
         return -1;

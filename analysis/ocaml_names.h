@@ -3,14 +3,15 @@
  *
  * OCaml 5 names a toplevel function `caml<Module>.<fn>_<stamp>` and the module block
  * `caml<Module>`, where <Module> is the compilation unit with wrapped-library paths joined by
- * "__" (Eio.Fiber -> Eio__Fiber). Names are ambiguous (a nested `yield` shares the prefix),
- * so this returns every candidate with its file:line when DWARF/line info has it; the shim
- * decides for certain at run time (module block fields). Invariant: never picks one
- * silently.
+ * "__" (Eio.Fiber -> Eio__Fiber, or Eio__core__Fiber under dune). Names are ambiguous (a
+ * submodule's or a nested `yield` shares the prefix), so this returns every candidate with
+ * its file:line and where it sits in the module block (module_layout.h); yield_report.c
+ * decides between them, for the probe and the shim alike. Invariant: never picks one.
  */
 #ifndef OCPREEMPT_OCAML_NAMES_H
 #define OCPREEMPT_OCAML_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "elf_image.h"
@@ -20,6 +21,7 @@
 struct yield_candidate {
     char code_symbol[OCAML_SYMBOL_MAX];   /* camlSched.yield_269 */
     uint64_t code_addr;                   /* link-time address of the code */
+    uint64_t code_size;                   /* bytes, from the symbol (0 unknown) */
     char module_symbol[OCAML_SYMBOL_MAX]; /* camlSched */
     uint64_t module_block;                /* link-time address of the module block, 0 if none */
     uint64_t module_block_size;           /* bytes */
@@ -27,14 +29,17 @@ struct yield_candidate {
                                              pointer is code_addr (between data_begin/end), 0
                                              if none */
     char location[OCAML_SYMBOL_MAX];      /* "sched.ml:12" or "" */
-    int module_field;                     /* addition: index of the module block field
-                                             that holds static_closure: read from the
-                                             block when statically filled (OCaml 4,
-                                             flambda), else decoded from the store in
-                                             caml<Unit>.entry (OCaml 5 fills the block at
-                                             run time). -1 if not found. Not proof of a
-                                             toplevel value: without flambda a
-                                             submodule's functions get fields too. */
+    int module_field;                     /* index of the module block field that holds
+                                             static_closure (module_layout.h), preferring one
+                                             at wanted_depth; -1 if none was found */
+    int depth;                            /* submodule depth of that field: 0 toplevel, 1 in
+                                             a submodule...; -1 unknown (no field found, or
+                                             the block's layout could not be read) */
+    int wanted_depth;                     /* submodule levels the requested path puts
+                                             between the unit and the function: Miou.yield
+                                             0, Picos.Fiber.yield 1 (unit Picos) */
+    bool layout_known;                    /* the module block's layout was read */
+    bool stamped;                         /* named by its exact symbol (Unit.fn_<stamp>) */
 };
 
 /* Splits "A.B.fn" into the unit symbol ("camlA__B") and function ("fn"). 0 or -1 (malformed:
@@ -42,12 +47,17 @@ struct yield_candidate {
 int ocaml_path_split(const char *path, char *unit_symbol, size_t unit_len, char *fn, size_t fn_len);
 
 /* All candidates for `path` in img, at most max; *count gets the number found (which may
- * exceed max). 0, or -1 with err set for a malformed path. */
+ * exceed max). A path names a function through dune's wrapping and module aliases: for
+ * A.B.f the units tried are A__B, every wrapped unit A__<lib>__B (Eio.Fiber ->
+ * Eio__core__Fiber: dune's alias modules leave no trace in the binary), and unit A with a
+ * submodule B. `Unit.fn_<stamp>` names one symbol exactly (the probe suggests it when two
+ * candidates cannot be told apart). 0, or -1 with err set for a malformed path. */
 int ocaml_yield_candidates(const struct elf_image *img, const char *path,
                            struct yield_candidate *out, size_t max, size_t *count,
                            struct analysis_error *err);
 
-/* Known schedulers' yields, for auto-detection and the probe's listing. NULL-terminated. */
+/* Known schedulers' yields, for auto-detection and the probe's listing, as their users
+ * name them (each resolves to the symbols real builds contain). NULL-terminated. */
 extern const char *const ocaml_known_yields[];
 
 #endif

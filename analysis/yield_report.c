@@ -136,7 +136,7 @@ static void keep_toplevel_only(struct yield_match *m)
 {
     size_t kept = 0, shown = m->count < YIELD_MAX_CANDIDATES ? m->count : YIELD_MAX_CANDIDATES;
     for (size_t i = 0; i < shown; i++)
-        if (m->candidates[i].module_field >= 0)
+        if (m->candidates[i].depth == 0 && m->candidates[i].wanted_depth == 0)
             m->candidates[kept++] = m->candidates[i];
     m->count = kept;
 }
@@ -187,46 +187,162 @@ void yield_report_fill(const struct elf_image *img, const char *requested,
     elf_image_each_symbol(img, collect_toplevel, &s);
 }
 
-size_t yield_report_resolved(const struct yield_report *r)
+/* ---- the rule ------------------------------------------------------------------------ */
+
+static size_t shown(const struct yield_match *m)
 {
-    if (r->requested)
-        return r->request.count;
-    size_t n = 0;
-    for (size_t i = 0; i < r->known_count; i++)
-        n += r->known[i].count;
-    return n;
+    return m->count < YIELD_MAX_CANDIDATES ? m->count : YIELD_MAX_CANDIDATES;
+}
+
+static bool fits(const struct yield_candidate *c)
+{
+    return c->stamped || (c->depth >= 0 && c->depth == c->wanted_depth);
+}
+
+void yield_candidate_place(const struct yield_candidate *c, char *buf, size_t len)
+{
+    if (c->depth == 0)
+        snprintf(buf, len, "toplevel");
+    else if (c->depth == 1)
+        snprintf(buf, len, "in a submodule");
+    else if (c->depth > 1)
+        snprintf(buf, len, "in a submodule %d levels deep", c->depth);
+    else if (c->layout_known)
+        snprintf(buf, len, "not a value of its module");
+    else
+        snprintf(buf, len, "place unknown");
+}
+
+void yield_candidate_stamped_name(const struct yield_candidate *c, char *buf, size_t len)
+{
+    const char *dot = strchr(c->code_symbol, '.');
+    snprintf(buf, len, "%.*s.%s", dot ? (int)(dot - c->code_symbol - 4) : 0,
+             c->code_symbol + 4, dot ? dot + 1 : c->code_symbol);
+}
+
+/* "camlMiou.yield_1766 (miou.ml:373, in a submodule; name it Miou.yield_1766)" */
+static size_t describe_candidate(const struct yield_candidate *c, char *buf, size_t len)
+{
+    char place[64], name[OCAML_SYMBOL_MAX];
+    yield_candidate_place(c, place, sizeof place);
+    yield_candidate_stamped_name(c, name, sizeof name);
+    int n = snprintf(buf, len, "%s (%s%s%s; exact name %s)", c->code_symbol, c->location,
+                     c->location[0] ? ", " : "", place, name);
+    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len;
+}
+
+static void list_candidates(const struct yield_match *m, bool only_fitting, char *buf,
+                            size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < shown(m) && used + 1 < len; i++) {
+        if (only_fitting && !fits(&m->candidates[i]))
+            continue;
+        if (used > 0)
+            used += (size_t)snprintf(buf + used, len - used, " and ");
+        if (used < len)
+            used += describe_candidate(&m->candidates[i], buf + used, len - used);
+    }
+}
+
+/* The one rule: the candidate that sits where the path says. */
+static const struct yield_candidate *pick(const struct yield_match *m, char *why,
+                                          size_t why_len)
+{
+    const struct yield_candidate *fit = NULL, *any = NULL;
+    size_t fitting = 0, codes = 0;
+    bool layout_known = false;
+    for (size_t i = 0; i < shown(m); i++) {
+        const struct yield_candidate *c = &m->candidates[i];
+        layout_known = layout_known || c->layout_known;
+        if (any == NULL || c->code_addr != any->code_addr)
+            codes++;
+        any = any ? any : c;
+        if (fits(c) && (fit == NULL || c->code_addr != fit->code_addr)) {
+            fitting++;
+            fit = fit ? fit : c;
+        }
+    }
+    char list[1024];
+    if (fitting == 1)
+        return fit;
+    if (fitting > 1) {
+        list_candidates(m, true, list, sizeof list);
+        snprintf(why, why_len, "yield %s is ambiguous: %s; name one exactly", m->path, list);
+        return NULL;
+    }
+    /* No module layout could be read (an unknown code shape): a single candidate is
+       still the only one the name can mean. */
+    if (codes == 1 && !layout_known && m->count == 1)
+        return any;
+    list_candidates(m, false, list, sizeof list);
+    snprintf(why, why_len, "yield function %s not found: no function of that name sits "
+             "there; found %s", m->path, list);
+    return NULL;
 }
 
 static void list_paths(const struct yield_match *m, size_t n, char *buf, size_t len)
 {
     size_t used = 0;
+    buf[0] = '\0';
     for (size_t i = 0; i < n && used < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", m[i].path);
 }
 
-const char *yield_report_choice(const struct yield_report *r, char *why, size_t why_len)
+bool yield_report_nothing_known(const struct yield_report *r)
 {
-    if (r->requested) {
-        if (r->error[0] != '\0')
-            snprintf(why, why_len, "%s", r->error);
-        else if (r->request.count == 0)
-            snprintf(why, why_len, "yield function %s not found", r->request.path);
-        else
-            return r->request.path;
+    return !r->requested && r->known_count == 0;
+}
+
+static const struct yield_candidate *choose_known(const struct yield_report *r,
+                                                  const char **path, char *why,
+                                                  size_t why_len)
+{
+    if (r->known_count > 1) {
+        char paths[512];
+        list_paths(r->known, r->known_count, paths, sizeof paths);
+        snprintf(why, why_len, "several schedulers' yields (%s); choose one with "
+                 "OCPREEMPT_YIELD / --yield Module.fn", paths);
         return NULL;
     }
-    const struct yield_match *pool = r->known_count ? r->known : r->toplevel;
-    size_t count = r->known_count ? r->known_count : r->toplevel_count;
-    if (count == 1)
-        return pool[0].path;
-    if (count == 0) {
-        snprintf(why, why_len, "no yield function found (no known scheduler, no toplevel "
-                               "`yield`); name one with OCPREEMPT_YIELD / --yield Module.fn");
-        return NULL;
+    *path = r->known[0].path;
+    return pick(&r->known[0], why, why_len);
+}
+
+static void explain_nothing_known(const struct yield_report *r, char *why, size_t why_len)
+{
+    if (r->toplevel_count == 0) {
+        snprintf(why, why_len, "no known scheduler's yield (Eio, Miou, Picos) and none named; "
+                 "name yours with OCPREEMPT_YIELD / --yield Module.fn");
+        return;
     }
     char paths[512];
-    list_paths(pool, count, paths, sizeof paths);
-    snprintf(why, why_len, "several yield functions (%s); choose one with OCPREEMPT_YIELD / "
-                           "--yield Module.fn", paths);
+    list_paths(r->toplevel, r->toplevel_count, paths, sizeof paths);
+    snprintf(why, why_len, "no known scheduler's yield (Eio, Miou, Picos); a function merely "
+             "named yield is never called unasked: if %s is your scheduler's unit -> unit "
+             "yield, name it with OCPREEMPT_YIELD=%s (or --yield)", paths, r->toplevel[0].path);
+}
+
+const struct yield_candidate *yield_report_choice(const struct yield_report *r,
+                                                  const char **path, char *why,
+                                                  size_t why_len)
+{
+    *path = NULL;
+    if (r->requested) {
+        *path = r->request.path;
+        if (r->error[0] != '\0') {
+            snprintf(why, why_len, "%s", r->error);
+            return NULL;
+        }
+        if (r->request.count == 0) {
+            snprintf(why, why_len, "yield function %s not found", r->request.path);
+            return NULL;
+        }
+        return pick(&r->request, why, why_len);
+    }
+    if (r->known_count > 0)
+        return choose_known(r, path, why, why_len);
+    explain_nothing_known(r, why, why_len);
     return NULL;
 }

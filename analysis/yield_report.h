@@ -1,11 +1,18 @@
-/* yield_report: which yield function would ocpreempt call in this program? Shared by the
- * probe (which reports it) and the shim (which auto-detects with it).
+/* yield_report: which yield function would ocpreempt call in this program? The one rule,
+ * shared by the probe (which reports it, and whose verdict --strict obeys) and the shim
+ * (which calls what it decides).
  *
  * With a requested path (--yield M.fn): its candidates, or near matches when there are
  * none. Without: the well-known schedulers' yields present (ocaml_known_yields) and plain
- * toplevel `yield` functions of other modules. Invariants: a "toplevel" yield is one whose
- * static closure is a field of its module block; Thread.yield (systhreads, not a fiber
- * yield) and Stdlib modules are never proposed.
+ * toplevel `yield` functions of other modules. Invariants:
+ *  - a candidate is chosen only if it sits where the path says: a field of its unit's
+ *    module block at the path's submodule depth (Miou.yield: depth 0, not Miou.Event.yield
+ *    at depth 1), or it is named by its exact stamped symbol; two that fit are ambiguous
+ *    and reported with a name for each, never picked;
+ *  - a function merely named `yield` is never chosen unasked (its type is unknown: a
+ *    generator's `yield : 'a -> unit` called with () corrupts the program); it is only
+ *    suggested;
+ *  - Thread.yield (systhreads, not a fiber yield) and Stdlib modules are never proposed.
  */
 #ifndef OCPREEMPT_YIELD_REPORT_H
 #define OCPREEMPT_YIELD_REPORT_H
@@ -42,13 +49,22 @@ struct yield_report {
 void yield_report_fill(const struct elf_image *img, const char *requested,
                        struct yield_report *out);
 
-/* Candidates a report's verdict may rely on: resolved request, or detected schedulers. */
-size_t yield_report_resolved(const struct yield_report *r);
+/* The yield ocpreempt will call: the requested path's one fitting candidate; without a
+ * request, the one well-known scheduler's yield present. NULL when there is no such single
+ * choice, with a one-line reason in `why` (naming each candidate when several fit, and
+ * suggesting a toplevel `yield` when no scheduler is known). *path gets the path chosen. */
+const struct yield_candidate *yield_report_choice(const struct yield_report *r,
+                                                  const char **path, char *why,
+                                                  size_t why_len);
 
-/* The yield ocpreempt will call, the one rule shared by the probe's verdict and the shim:
- * the requested path if it was found; else the only well-known scheduler's yield present;
- * else the program's only toplevel `yield`. NULL when there is no such single choice, with
- * a one-line reason in `why`. */
-const char *yield_report_choice(const struct yield_report *r, char *why, size_t why_len);
+/* Nothing was requested and no known scheduler is present: the process has nothing the
+ * shim may preempt on its own (it stays silent at the default log level). */
+bool yield_report_nothing_known(const struct yield_report *r);
+
+/* Where a candidate sits, for reports: "toplevel", "in a submodule", ... */
+void yield_candidate_place(const struct yield_candidate *c, char *buf, size_t len);
+
+/* The exact name of one candidate, Unit.fn_<stamp> (valid as OCPREEMPT_YIELD). */
+void yield_candidate_stamped_name(const struct yield_candidate *c, char *buf, size_t len);
 
 #endif

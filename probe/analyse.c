@@ -111,8 +111,9 @@ static void analyse_yield(struct probe_report *r, const struct elf_image *img,
 {
     r->yield_attempted = true;
     yield_report_fill(img, requested, &r->yield);
-    char why[ANALYSIS_ERR_LEN * 2];
-    if (yield_report_choice(&r->yield, why, sizeof why) == NULL)
+    char why[PROBE_REASON_LEN];
+    r->yield_choice = yield_report_choice(&r->yield, &r->yield_choice_path, why, sizeof why);
+    if (r->yield_choice == NULL)
         add_reason(r, "%s", why);
 }
 

@@ -17,7 +17,7 @@
 #include "yield_report.h"
 
 #define PROBE_MAX_REASONS 8
-#define PROBE_REASON_LEN 320
+#define PROBE_REASON_LEN 1024
 
 enum probe_status {
     PROBE_SUPPORTED = 0,        /* exit codes */
@@ -49,6 +49,8 @@ struct probe_report {
 
     bool yield_attempted;
     struct yield_report yield;
+    const struct yield_candidate *yield_choice;   /* what the shim will call, or NULL */
+    const char *yield_choice_path;
 
     char reasons[PROBE_MAX_REASONS][PROBE_REASON_LEN];
     size_t reason_count;

@@ -139,6 +139,11 @@ static void write_candidate(struct json_writer *w, const struct yield_candidate 
         json_int(w, "module_field", c->module_field);
     else
         json_null(w, "module_field");
+    if (c->depth >= 0)
+        json_int(w, "depth", c->depth);
+    else
+        json_null(w, "depth");
+    json_int(w, "wanted_depth", c->wanted_depth);
     optional_string(w, "location", c->location);
     json_end_object(w);
 }
@@ -189,6 +194,14 @@ static void write_yield(struct json_writer *w, const struct probe_report *r)
     json_end_array(w);
     write_matches(w, "known_schedulers", y->known, y->known_count);
     write_matches(w, "toplevel_yields", y->toplevel, y->toplevel_count);
+    if (r->yield_choice != NULL) {
+        json_begin_object(w, "will_call");
+        json_string(w, "path", r->yield_choice_path);
+        json_string(w, "code_symbol", r->yield_choice->code_symbol);
+        json_end_object(w);
+    } else {
+        json_null(w, "will_call");
+    }
     json_end_object(w);
 }
 

@@ -169,7 +169,9 @@ static void print_candidate(const char *key, const struct yield_candidate *c)
     char field[OCAML_SYMBOL_MAX + 32] = "not a field of the module block";
     if (c->module_field >= 0)
         snprintf(field, sizeof field, "field %d of %s", c->module_field, c->module_symbol);
-    kv("", "static closure %s, %s", closure, field);
+    char place[64];
+    yield_candidate_place(c, place, sizeof place);
+    kv("", "static closure %s, %s (%s)", closure, field, place);
 }
 
 static void print_match(const char *key, const struct yield_match *m)
@@ -182,6 +184,19 @@ static void print_match(const char *key, const struct yield_match *m)
     }
     if (m->count > shown)
         kv("", "... and %zu more", m->count - shown);
+}
+
+/* The rule's decision (yield_report_choice), the one the shim will follow. */
+static void print_choice(const struct probe_report *r)
+{
+    const struct yield_candidate *c = r->yield_choice;
+    if (c == NULL) {
+        kv("will call", "nothing (see the verdict)");
+        return;
+    }
+    char place[64];
+    yield_candidate_place(c, place, sizeof place);
+    kv("will call", "%s = %s (%s)", r->yield_choice_path, c->code_symbol, place);
 }
 
 static void print_yield(const struct probe_report *r)
@@ -204,9 +219,9 @@ static void print_yield(const struct probe_report *r)
                 kv("near matches", "none");
             return;
         }
-        kv("candidates", "%zu%s", y->request.count,
-           y->request.count > 1 ? " (ambiguous: the shim decides at run time)" : "");
+        kv("candidates", "%zu", y->request.count);
         print_match("symbol", &y->request);
+        print_choice(r);
         return;
     }
     kv("requested", "none (auto-detect)");
@@ -218,6 +233,7 @@ static void print_yield(const struct probe_report *r)
         kv("toplevel yields", "none");
     for (size_t i = 0; i < y->toplevel_count; i++)
         print_match(y->toplevel[i].path, &y->toplevel[i]);
+    print_choice(r);
 }
 
 static void print_verdict(const struct probe_report *r)

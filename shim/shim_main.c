@@ -46,15 +46,21 @@ void shim_disable(const char *why)
         log_error("disabled: %s", why ? why : "(no reason given)");
 }
 
-/* The yield to call: OCPREEMPT_YIELD, else one detected without doubt; the rule is
- * yield_report_choice, the same the probe's verdict uses. NULL with `why` set otherwise;
- * *nothing_found tells "nothing requested and nothing detected" apart. */
-static const char *choose_yield(bool *nothing_found, char *why, size_t why_len)
+/* The yield to call: OCPREEMPT_YIELD, else a known scheduler's detected without doubt; the
+ * rule is yield_report_choice, the same the probe's verdict uses. 0 with the target
+ * prepared; 1 nothing requested and no known scheduler (nothing to preempt; `why` says so
+ * and suggests a toplevel `yield` it found, which is never called unasked); -1 with why. */
+static int choose_yield(char *why, size_t why_len)
 {
     static struct yield_report found;      /* large: keep it off the stack */
     yield_report_fill(self_image, shim_config.yield[0] ? shim_config.yield : NULL, &found);
-    *nothing_found = !found.requested && found.known_count == 0 && found.toplevel_count == 0;
-    return yield_report_choice(&found, why, why_len);
+    const char *path;
+    const struct yield_candidate *c = yield_report_choice(&found, &path, why, why_len);
+    if (c == NULL && yield_report_nothing_known(&found))
+        return 1;
+    if (c == NULL)
+        return -1;
+    return yield_target_prepare(c, path, why, why_len);
 }
 
 /* Is this an OCaml 5.3 native executable we can bind to? 1 not ours (inert), 0 bound,
@@ -83,12 +89,10 @@ static int identify(char *why, size_t why_len)
  * unless 0. */
 static int prepare(char *why, size_t why_len)
 {
-    bool nothing_found;
-    const char *yield = choose_yield(&nothing_found, why, why_len);
-    if (!yield)
-        return nothing_found ? 1 : -1;
-    if (yield_target_prepare(self_image, yield, why, why_len) != 0 ||
-        site_table_build(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
+    int rc = choose_yield(why, why_len);
+    if (rc != 0)
+        return rc;
+    if (site_table_build(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
         return -1;
     return 0;
 }
@@ -119,7 +123,7 @@ static void report_nothing_to_do(const char *why, bool launched)
 __attribute__((visibility("default")))
 const struct engine_calls *ocpreempt_engine_start(const struct front_context *ctx)
 {
-    char why[512] = "";
+    char why[1024] = "";
     char config_error[512] = "";
     if (ctx->abi != OCPREEMPT_ENGINE_ABI) {
         log_error("disabled: libocpreempt.so and %s are from different builds",

@@ -8,66 +8,56 @@
 #include <string.h>
 
 #include "log.h"
-#include "ocaml_names.h"
 #include "runtime.h"
 #include "shim_state.h"
 
-#define MAX_CANDIDATES 16
 #define CLOSURE_TAG 247
 
-static struct yield_candidate candidates[MAX_CANDIDATES];
-static uint64_t candidate_size[MAX_CANDIDATES];      /* code bytes, from the symbol */
-static size_t candidate_count;
+static struct yield_candidate target;
 static char target_name[OCAML_SYMBOL_MAX];
 static _Atomic(const uintptr_t *) resolved_field;
 
-int yield_target_prepare(const struct elf_image *img, const char *path, char *why,
+int yield_target_prepare(const struct yield_candidate *chosen, const char *path, char *why,
                          size_t why_len)
 {
-    struct analysis_error err;
-    size_t found = 0;
+    target = *chosen;
     snprintf(target_name, sizeof target_name, "%s", path);
-    if (ocaml_yield_candidates(img, path, candidates, MAX_CANDIDATES, &found, &err) != 0) {
-        snprintf(why, why_len, "OCPREEMPT_YIELD=%s: %s", path, err.msg);
+    if (target.module_block == 0) {
+        snprintf(why, why_len, "yield %s: module block %s not found", path,
+                 target.module_symbol);
         return -1;
     }
-    if (found == 0) {
-        snprintf(why, why_len,
-                 "OCPREEMPT_YIELD=%s: no such function in this program; "
-                 "`ocpreempt probe PROGRAM` lists candidates", path);
-        return -1;
-    }
-    candidate_count = found < MAX_CANDIDATES ? found : MAX_CANDIDATES;
-    for (size_t i = 0; i < candidate_count; i++) {
-        struct elf_symbol sym;
-        candidate_size[i] = elf_image_symbol(img, candidates[i].code_symbol, &sym) == 0
-                                ? sym.size : 1;
-    }
-    for (size_t i = 0; i < candidate_count; i++)
-        if (candidates[i].module_block == 0) {
-            snprintf(why, why_len, "OCPREEMPT_YIELD=%s: module block %s not found", path,
-                     candidates[i].module_symbol);
-            return -1;
-        }
+    if (target.code_size == 0)
+        target.code_size = 1;
     return 0;
 }
 
-static int is_closure_for(uintptr_t v, uintptr_t code)
+/* A closure of `code`: its first code pointer, or the second after caml_curryN. */
+static bool is_closure_for(uintptr_t v, uintptr_t code)
 {
     if (v & 1 || v < 4096)
-        return 0;
+        return false;
     uintptr_t header = ((const uintptr_t *)v)[-1];
-    return (header & 0xFF) == CLOSURE_TAG && ((const uintptr_t *)v)[0] == code;
+    if ((header & 0xFF) != CLOSURE_TAG)
+        return false;
+    return ((const uintptr_t *)v)[0] == code ||
+           ((header >> 10) >= 3 && ((const uintptr_t *)v)[2] == code);
 }
 
-/* The module-block field holding a closure of this candidate's code, or NULL. */
-static const uintptr_t *field_holding(const struct yield_candidate *c)
+/* The field the analysis named; without one (an unread layout, a single candidate) the
+ * first direct field holding a closure of the code. NULL while not filled. */
+static const uintptr_t *field_holding(void)
 {
-    const uintptr_t *block = (const uintptr_t *)(ocaml_rt.bias + c->module_block);
+    const uintptr_t *block = (const uintptr_t *)(ocaml_rt.bias + target.module_block);
     uintptr_t wosize = block[-1] >> 10;
-    if (wosize > c->module_block_size / 8)      /* the extent checked in the file */
-        wosize = c->module_block_size / 8;
-    uintptr_t code = ocaml_rt.bias + c->code_addr;
+    if (wosize > target.module_block_size / 8)      /* the extent checked in the file */
+        wosize = target.module_block_size / 8;
+    uintptr_t code = ocaml_rt.bias + target.code_addr;
+    if (target.module_field >= 0)
+        return (uintptr_t)target.module_field < wosize &&
+                       is_closure_for(block[target.module_field], code)
+                   ? &block[target.module_field]
+                   : NULL;
     for (uintptr_t i = 0; i < wosize; i++)
         if (is_closure_for(block[i], code))
             return &block[i];
@@ -79,38 +69,19 @@ uintptr_t yield_target_closure(void)
     const uintptr_t *field = atomic_load_explicit(&resolved_field, memory_order_acquire);
     if (field)
         return *field;
-    const uintptr_t *match = NULL;
-    uintptr_t match_code = 0;
-    for (size_t i = 0; i < candidate_count; i++) {
-        const uintptr_t *f = field_holding(&candidates[i]);
-        if (!f)
-            continue;
-        if (match && candidates[i].code_addr != match_code) {
-            char why[OCAML_SYMBOL_MAX * 2];
-            snprintf(why, sizeof why, "yield %.200s is ambiguous: %.200s and another toplevel "
-                     "function of that name; name the module exactly", target_name,
-                     candidates[i].code_symbol);
-            shim_disable(why);
-            return 0;
-        }
-        match = f;
-        match_code = candidates[i].code_addr;
-    }
-    if (!match)
+    field = field_holding();
+    if (!field)
         return 0;                        /* module not initialised yet */
-    atomic_store_explicit(&resolved_field, match, memory_order_release);
-    log_debug("yield %s resolved to the closure in field %p", target_name, (const void *)match);
-    return *match;
+    atomic_store_explicit(&resolved_field, field, memory_order_release);
+    log_debug("yield %s resolved to %s, the closure in field %p", target_name,
+              target.code_symbol, (const void *)field);
+    return *field;
 }
 
 bool yield_target_contains(uintptr_t addr)
 {
-    for (size_t i = 0; i < candidate_count; i++) {
-        uintptr_t start = ocaml_rt.bias + candidates[i].code_addr;
-        if (addr >= start && addr < start + candidate_size[i])
-            return true;
-    }
-    return false;
+    uintptr_t start = ocaml_rt.bias + target.code_addr;
+    return addr >= start && addr < start + target.code_size;
 }
 
 const char *yield_target_name(void) { return target_name; }
