@@ -1,0 +1,77 @@
+(* Eco_common: what the ecosystem test programs share.
+
+   Contract of tests/core/run_core_test.sh: success prints one line
+   "RESULT <name> key=value ..." and exits 0; a failed self-check prints
+   "FAIL <name>: ..." and exits 1. The first argument names the case.
+
+   The work is a hog that never yields (a non-allocating loop: the shim can only preempt
+   it at its poll point) and a ticker that yields through the scheduler's own yield and
+   records its worst gap between two turns: without preemption the gap is the hog's whole
+   run. Every check below compares exact values; time only bounds a gap. *)
+
+let name = ref "?"
+
+let fail fmt =
+  Printf.ksprintf (fun msg -> Printf.printf "FAIL %s: %s\n%!" !name msg; exit 1) fmt
+
+let result kvs =
+  Printf.printf "RESULT %s %s\n%!" !name
+    (String.concat " " (List.map (fun (k, v) -> k ^ "=" ^ v) kvs))
+
+let now () = Unix.gettimeofday ()
+let ms seconds = Printf.sprintf "%.3f" (seconds *. 1000.)
+let i = string_of_int
+
+(* Runs for [seconds] of wall time without yielding, unless [stop ()]; returns the number
+   of rounds. Each round is a fixed computation whose result is checked, so a preemption
+   that corrupted a register would be seen. *)
+let hog ?(stop = fun () -> false) seconds =
+  let t0 = now () in
+  let rounds = ref 0 in
+  while now () -. t0 < seconds && not (stop ()) do
+    let acc = ref 0 in
+    for k = 1 to 10_000 do acc := !acc + (k land 7) done;
+    if !acc <> 35_000 then fail "hog round computed %d, expected 35000" !acc;
+    incr rounds
+  done;
+  !rounds
+
+(* Runs [hog seconds] and records how it ended in [ended]: 0 still running, 1 finished,
+   2 unwound by an exception (the scheduler's cancellation raised at the preemption). *)
+let watched_hog ended seconds =
+  match hog seconds with
+  | _ -> ended := 1
+  | exception e -> ended := 2; raise e
+
+(* Busy work of about [us] microseconds that never yields (used inside critical sections). *)
+let spin us =
+  let t0 = now () in
+  while now () -. t0 < us *. 1e-6 do () done
+
+type ticker = { mutable last : float; mutable worst : float; mutable ticks : int }
+
+(* Yields with [yield] until [stop ()]; the worst gap between two turns is how long other
+   fibers kept the CPU. *)
+let ticker ~yield ~stop =
+  let t = { last = now (); worst = 0.; ticks = 0 } in
+  while not (stop ()) do
+    yield ();
+    let n = now () in
+    if n -. t.last > t.worst then t.worst <- n -. t.last;
+    t.last <- n;
+    t.ticks <- t.ticks + 1
+  done;
+  t
+
+let main prog cases =
+  name := prog;
+  Printexc.record_backtrace true;
+  let case = if Array.length Sys.argv > 1 then Sys.argv.(1) else "" in
+  match List.assoc_opt case cases with
+  | None -> fail "unknown case %S (cases: %s)" case (String.concat ", " (List.map fst cases))
+  | Some body -> (
+      name := prog ^ "_" ^ case;
+      match body () with
+      | () -> exit 0
+      | exception e ->
+          fail "uncaught exception %s\n%s" (Printexc.to_string e) (Printexc.get_backtrace ()))

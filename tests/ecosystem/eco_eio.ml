@@ -1,0 +1,117 @@
+(* eco_eio: Eio 1.5 (eio_posix) under preemption. Cases:
+   fair         a hog and a ticker (Eio.Fiber.yield) in Fiber.both: worst_gap_ms
+   first        Fiber.first (hog for 3 s) (ticker 5 turns): the ticker must win and the
+                preempted hog be cancelled at its preemption (Eio.Fiber.yield raises
+                Cancelled there): winner=2, hog_cancelled=1, well before 3 s
+   switch_fail  a hog forked in a switch that a sibling fails with Exit after 5 turns:
+                Switch.run raises Exit, the hog never finishes
+   sync         Eio.Mutex around a read-modify-write that spins (preempted inside the
+                critical section), and Eio.Stream between a producer and two consumers:
+                exact counter and sum
+   sync_nolock  the same counter without the mutex: lost updates prove that preemptions
+                land inside the critical section (reports lost, no self-check)
+   domains      hog + ticker in each of two domains of the domain manager *)
+
+open Eco_common
+
+let hog_and_ticker seconds =
+  let finished = ref false in
+  let t = ref None in
+  Eio.Fiber.both
+    (fun () -> t := Some (ticker ~yield:Eio.Fiber.yield ~stop:(fun () -> !finished)))
+    (fun () -> ignore (hog seconds); finished := true);
+  match !t with Some t -> t | None -> fail "ticker did not finish"
+
+let fair () =
+  Eio_posix.run @@ fun _ ->
+  let t = hog_and_ticker 0.6 in
+  result [ ("worst_gap_ms", ms t.worst); ("ticks", i t.ticks) ]
+
+let first () =
+  Eio_posix.run @@ fun _ ->
+  let t0 = now () and ended = ref 0 in
+  let winner =
+    Eio.Fiber.first
+      (fun () -> watched_hog ended 3.0; 1)
+      (fun () -> for _ = 1 to 5 do Eio.Fiber.yield () done; 2)
+  in
+  result [ ("winner", i winner); ("hog_cancelled", i (if !ended = 2 then 1 else 0));
+           ("elapsed_ms", ms (now () -. t0)) ]
+
+let switch_fail () =
+  Eio_posix.run @@ fun _ ->
+  let t0 = now () and ended = ref 0 in
+  let outcome =
+    try
+      Eio.Switch.run (fun sw ->
+          Eio.Fiber.fork ~sw (fun () -> watched_hog ended 3.0);
+          Eio.Fiber.fork ~sw (fun () ->
+              for _ = 1 to 5 do Eio.Fiber.yield () done;
+              Eio.Switch.fail sw Exit));
+      0
+    with Exit -> 1
+  in
+  result [ ("failed_with_exit", i outcome); ("hog_cancelled", i (if !ended = 2 then 1 else 0));
+           ("elapsed_ms", ms (now () -. t0)) ]
+
+let fibers = 4
+let increments = 40
+
+let counter ~locked =
+  let m = Eio.Mutex.create () and c = ref 0 in
+  let bump () = let v = !c in spin 500.; c := v + 1 in
+  Eio.Switch.run (fun sw ->
+      for _ = 1 to fibers do
+        Eio.Fiber.fork ~sw (fun () ->
+            for _ = 1 to increments do
+              if locked then Eio.Mutex.use_rw ~protect:false m bump else bump ()
+            done)
+      done);
+  !c
+
+let items = 3000
+
+let stream_sum () =
+  let s = Eio.Stream.create 8 and total = ref 0 and count = ref 0 in
+  Eio.Switch.run (fun sw ->
+      Eio.Fiber.fork ~sw (fun () ->
+          for k = 1 to items do spin 20.; Eio.Stream.add s k done;
+          Eio.Stream.add s 0; Eio.Stream.add s 0);
+      for _ = 1 to 2 do
+        Eio.Fiber.fork ~sw (fun () ->
+            let rec loop () =
+              match Eio.Stream.take s with
+              | 0 -> ()
+              | k -> spin 20.; total := !total + k; incr count; loop ()
+            in
+            loop ())
+      done);
+  (!count, !total)
+
+let sync () =
+  Eio_posix.run @@ fun _ ->
+  let c = counter ~locked:true in
+  if c <> fibers * increments then fail "mutex: counter %d, expected %d" c (fibers * increments);
+  let count, total = stream_sum () in
+  if count <> items || total <> items * (items + 1) / 2 then
+    fail "stream: %d items summing to %d, expected %d summing to %d" count total items
+      (items * (items + 1) / 2);
+  result [ ("counter", i c); ("items", i count); ("sum", i total) ]
+
+let sync_nolock () =
+  Eio_posix.run @@ fun _ ->
+  let c = counter ~locked:false in
+  result [ ("counter", i c); ("lost", i (fibers * increments - c)) ]
+
+let domains () =
+  Eio_posix.run @@ fun env ->
+  let dm = Eio.Stdenv.domain_mgr env in
+  let in_domain () = Eio.Domain_manager.run dm (fun () -> hog_and_ticker 0.6) in
+  let a, b = Eio.Fiber.pair in_domain in_domain in
+  result [ ("worst_gap_ms_d1", ms a.worst); ("worst_gap_ms_d2", ms b.worst);
+           ("ticks", i (a.ticks + b.ticks)) ]
+
+let () =
+  main "eco_eio"
+    [ ("fair", fair); ("first", first); ("switch_fail", switch_fail); ("sync", sync);
+      ("sync_nolock", sync_nolock); ("domains", domains) ]

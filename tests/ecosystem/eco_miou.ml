@@ -1,0 +1,104 @@
+(* eco_miou: Miou (after 0.7.0, and 0.5.5: the same source builds against both) under
+   preemption. Cases:
+   fair         a hog and a ticker (Miou.yield) as two Miou.async tasks: worst_gap_ms
+   cancel       Miou.cancel of a preempted hog (3 s of work) after 5 turns of the main
+                task: the promise must end Cancelled, well before 3 s
+   sync         Miou.Mutex around a read-modify-write that spins (preempted inside), and a
+                bounded buffer (Miou.Queue + Miou.Mutex + Miou.Condition) between a
+                producer and a consumer: exact counter and sum
+   sync_nolock  the counter without the mutex: lost updates (reported, not checked)
+   domains      two Miou.call tasks, each a hog + ticker on its own domain *)
+
+open Eco_common
+
+let hog_and_ticker seconds =
+  let finished = ref false in
+  let t = Miou.async (fun () -> ticker ~yield:Miou.yield ~stop:(fun () -> !finished)) in
+  let h = Miou.async (fun () -> ignore (hog seconds); finished := true) in
+  Miou.await_exn h;
+  Miou.await_exn t
+
+let fair () =
+  Miou.run @@ fun () ->
+  let t = hog_and_ticker 0.6 in
+  result [ ("worst_gap_ms", ms t.worst); ("ticks", i t.ticks) ]
+
+let cancel () =
+  Miou.run @@ fun () ->
+  let t0 = now () and ended = ref 0 in
+  let h = Miou.async (fun () -> watched_hog ended 3.0) in
+  for _ = 1 to 5 do Miou.yield () done;
+  Miou.cancel h;
+  let cancelled = match Miou.await h with Error Miou.Cancelled -> 1 | _ -> 0 in
+  result [ ("cancelled", i cancelled); ("hog_cancelled", i (if !ended = 2 then 1 else 0));
+           ("elapsed_ms", ms (now () -. t0)) ]
+
+let tasks = 4
+let increments = 40
+
+let counter ~locked =
+  let m = Miou.Mutex.create () and c = ref 0 in
+  let bump () = let v = !c in spin 500.; c := v + 1 in
+  let work () =
+    for _ = 1 to increments do if locked then Miou.Mutex.protect m bump else bump () done
+  in
+  List.iter Miou.await_exn (List.init tasks (fun _ -> Miou.async work));
+  !c
+
+let items = 3000
+let capacity = 8
+
+let buffer_sum () =
+  let q = Miou.Queue.create () and m = Miou.Mutex.create () in
+  let not_full = Miou.Condition.create () and not_empty = Miou.Condition.create () in
+  let put k =
+    Miou.Mutex.protect m (fun () ->
+        while Miou.Queue.length q >= capacity do Miou.Condition.wait not_full m done;
+        Miou.Queue.enqueue q k;
+        Miou.Condition.signal not_empty)
+  in
+  let take () =
+    Miou.Mutex.protect m (fun () ->
+        while Miou.Queue.is_empty q do Miou.Condition.wait not_empty m done;
+        let k = Miou.Queue.dequeue q in
+        Miou.Condition.signal not_full;
+        k)
+  in
+  let producer = Miou.async (fun () -> for k = 1 to items do spin 20.; put k done; put 0) in
+  let consumer =
+    Miou.async (fun () ->
+        let rec loop count total =
+          match take () with 0 -> (count, total) | k -> spin 20.; loop (count + 1) (total + k)
+        in
+        loop 0 0)
+  in
+  Miou.await_exn producer;
+  Miou.await_exn consumer
+
+let sync () =
+  Miou.run @@ fun () ->
+  let c = counter ~locked:true in
+  if c <> tasks * increments then fail "mutex: counter %d, expected %d" c (tasks * increments);
+  let count, total = buffer_sum () in
+  if count <> items || total <> items * (items + 1) / 2 then
+    fail "buffer: %d items summing to %d, expected %d summing to %d" count total items
+      (items * (items + 1) / 2);
+  result [ ("counter", i c); ("items", i count); ("sum", i total) ]
+
+let sync_nolock () =
+  Miou.run @@ fun () ->
+  let c = counter ~locked:false in
+  result [ ("counter", i c); ("lost", i (tasks * increments - c)) ]
+
+let domains () =
+  Miou.run ~domains:2 @@ fun () ->
+  let a = Miou.call (fun () -> hog_and_ticker 0.6) in
+  let b = Miou.call (fun () -> hog_and_ticker 0.6) in
+  let a = Miou.await_exn a and b = Miou.await_exn b in
+  result [ ("worst_gap_ms_d1", ms a.worst); ("worst_gap_ms_d2", ms b.worst);
+           ("ticks", i (a.ticks + b.ticks)) ]
+
+let () =
+  main "eco_miou"
+    [ ("fair", fair); ("cancel", cancel); ("sync", sync); ("sync_nolock", sync_nolock);
+      ("domains", domains) ]

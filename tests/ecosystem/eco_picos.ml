@@ -1,0 +1,82 @@
+(* eco_picos: Picos (picos_mux.fifo, picos_std) under preemption. Moonpool's fibers are
+   Picos fibers, so this is also what a Moonpool program's yield is. Cases:
+   fair         a hog and a ticker (Picos.Fiber.yield) forked in a flock: worst_gap_ms
+   terminate    Flock.terminate after 5 turns while a forked hog (3 s of work) is
+                preempted: the hog is cancelled at its preemption, well before 3 s
+   sync         Picos_std_sync.Mutex around a read-modify-write that spins (preempted
+                inside), and Picos_std_sync.Stream from a producer to a consumer: exact
+                counter and sum
+   sync_nolock  the counter without the mutex: lost updates (reported, not checked) *)
+
+open Eco_common
+module Flock = Picos_std_structured.Flock
+module Mutex = Picos_std_sync.Mutex
+module Stream = Picos_std_sync.Stream
+
+let fair () =
+  Picos_mux_fifo.run @@ fun () ->
+  let finished = ref false and t = ref None in
+  Flock.join_after (fun () ->
+      Flock.fork (fun () -> t := Some (ticker ~yield:Picos.Fiber.yield ~stop:(fun () -> !finished)));
+      Flock.fork (fun () -> ignore (hog 0.6); finished := true));
+  match !t with
+  | Some t -> result [ ("worst_gap_ms", ms t.worst); ("ticks", i t.ticks) ]
+  | None -> fail "ticker did not finish"
+
+let terminate () =
+  Picos_mux_fifo.run @@ fun () ->
+  let t0 = now () and ended = ref 0 in
+  Flock.join_after (fun () ->
+      Flock.fork (fun () -> watched_hog ended 3.0);
+      for _ = 1 to 5 do Picos.Fiber.yield () done;
+      Flock.terminate ());
+  result [ ("hog_cancelled", i (if !ended = 2 then 1 else 0)); ("elapsed_ms", ms (now () -. t0)) ]
+
+let fibers = 4
+let increments = 40
+
+let counter ~locked =
+  let m = Mutex.create () and c = ref 0 in
+  let bump () = let v = !c in spin 500.; c := v + 1 in
+  Flock.join_after (fun () ->
+      for _ = 1 to fibers do
+        Flock.fork (fun () ->
+            for _ = 1 to increments do if locked then Mutex.protect m bump else bump () done)
+      done);
+  !c
+
+let items = 3000
+
+let stream_sum () =
+  let s = Stream.create () in
+  let cursor = Stream.tap s in
+  let count = ref 0 and total = ref 0 in
+  Flock.join_after (fun () ->
+      Flock.fork (fun () -> for k = 1 to items do spin 20.; Stream.push s k done; Stream.push s 0);
+      Flock.fork (fun () ->
+          let rec loop cursor =
+            match Stream.read cursor with
+            | 0, _ -> ()
+            | k, next -> spin 20.; total := !total + k; incr count; loop next
+          in
+          loop cursor));
+  (!count, !total)
+
+let sync () =
+  Picos_mux_fifo.run @@ fun () ->
+  let c = counter ~locked:true in
+  if c <> fibers * increments then fail "mutex: counter %d, expected %d" c (fibers * increments);
+  let count, total = stream_sum () in
+  if count <> items || total <> items * (items + 1) / 2 then
+    fail "stream: %d items summing to %d, expected %d summing to %d" count total items
+      (items * (items + 1) / 2);
+  result [ ("counter", i c); ("items", i count); ("sum", i total) ]
+
+let sync_nolock () =
+  Picos_mux_fifo.run @@ fun () ->
+  let c = counter ~locked:false in
+  result [ ("counter", i c); ("lost", i (fibers * increments - c)) ]
+
+let () =
+  main "eco_picos"
+    [ ("fair", fair); ("terminate", terminate); ("sync", sync); ("sync_nolock", sync_nolock) ]
