@@ -7,7 +7,8 @@
 #                    [--expect-stat EXPR]... [--expect-result EXPR]...
 #                    [--expect-result-equals-stat RESULT_KEY=STAT_KEY]...
 #                    [--expect-fail REGEX] [--compare-output-with-no-shim]
-#                    [--allow-no-stats] [--stats-log FILE] [-- PROGRAM_ARGS...]
+#                    [--allow-no-stats] [--expect-no-stderr] [--stats-log FILE]
+#                    [-- PROGRAM_ARGS...]
 #
 #   run_core_test.sh --sum-stats-log FILE --expect-total EXPR
 #                    [--match REGEX] [--expect-entries N]
@@ -31,6 +32,7 @@
 #   any OCPREEMPT_* variable) and require byte-identical stdout.
 # --allow-no-stats: with --shim, a missing stats line is accepted (the shim disabled
 #   itself, e.g. no yield function in the program) and --expect-stat is then skipped.
+# --expect-no-stderr: the program (and the shim) must write nothing on stderr.
 # --stats-log FILE: append "NAME key=value ..." (the stats) to FILE, for --sum-stats-log.
 # --sum-stats-log FILE: sum each stats key over the lines of FILE whose NAME matches
 #   --match, check --expect-total against the sums. Exits 77 (ctest: skipped) if fewer
@@ -47,7 +49,7 @@ usage() {
 die_usage() { echo "run_core_test.sh: $*" >&2; exit 2; }
 
 program="" shim="" use_shim=0 name="" timeout_s=120 expect_fail="" compare=0 stats_log=""
-allow_no_stats=0
+allow_no_stats=0 expect_no_stderr=0
 sum_log="" match="." expect_entries=0
 envs=() expect_stats=() expect_results=() equals=() expect_totals=() prog_args=()
 
@@ -67,6 +69,7 @@ while [ $# -gt 0 ]; do
         --expect-fail) expect_fail=${2:?}; shift 2 ;;
         --compare-output-with-no-shim) compare=1; shift ;;
         --allow-no-stats) allow_no_stats=1; shift ;;
+        --expect-no-stderr) expect_no_stderr=1; shift ;;
         --stats-log) stats_log=${2:?}; shift 2 ;;
         --sum-stats-log) sum_log=${2:?}; shift 2 ;;
         --expect-total) expect_totals+=("${2:?}"); shift 2 ;;
@@ -232,6 +235,10 @@ else
     else
         parse_kv R "$(printf '%s' "$result_lines" | cut -d' ' -f3-)"
     fi
+fi
+
+if [ "$expect_no_stderr" = 1 ] && [ -s "$err" ]; then
+    fail "expected nothing on stderr, got: $(head -c 400 "$err")"
 fi
 
 n_stats=$(printf '%s' "$stats_lines" | grep -c '^ocpreempt: stats: ' || true)
