@@ -186,20 +186,30 @@ static size_t try_lea(struct decoder *d, size_t i, uint8_t rex)
     return 2 + m.len;
 }
 
-/* mov disp(%base),%reg | mov %reg,%reg: a load of a module field (or of a fresh block's
- * copy of one) starts a copy. */
+/* REX.W 8b (load) or 89 (store) with its ModRM. A register-to-register move is done here
+ * (then m->mod == 3). False when the bytes are not that instruction. */
+static bool decode_mov(struct decoder *d, size_t i, uint8_t rex, uint8_t opcode,
+                       struct modrm *m)
+{
+    if (i + 2 >= d->len || d->code[i + 1] != opcode || !decode_modrm(d, i + 2, rex, m))
+        return false;
+    if (m->mod == 3 && opcode == 0x8b)
+        d->reg[m->reg] = d->reg[m->rm];
+    else if (m->mod == 3)
+        d->reg[m->rm] = d->reg[m->reg];
+    return true;
+}
+
+/* mov disp(%base),%reg: a load of a module field (or of a fresh block's copy of one)
+ * starts a copy. */
 static size_t try_load(struct decoder *d, size_t i, uint8_t rex)
 {
-    if (i + 2 >= d->len || d->code[i + 1] != 0x8b)
-        return 0;
     struct modrm m;
-    if (!decode_modrm(d, i + 2, rex, &m))
+    if (!decode_mov(d, i, rex, 0x8b, &m))
         return 0;
     size_t len = 2 + m.len;
-    if (m.mod == 3) {
-        d->reg[m.reg] = d->reg[m.rm];
+    if (m.mod == 3)
         return len;
-    }
     const struct reg_state base = d->reg[m.rm];
     long field = -1;
     if (base.kind == REG_BLOCK && m.disp >= 0 && (base.value + (uint64_t)m.disp) % 8 == 0) {
@@ -217,22 +227,16 @@ static size_t try_load(struct decoder *d, size_t i, uint8_t rex)
     return len;
 }
 
-/* mov %reg,%reg | mov %reg,disp(%fresh): a copy into a fresh block when it directly
- * follows the load of a module field. */
+/* mov %reg,disp(%fresh): a copy into a fresh block when it directly follows the load of
+ * a module field. */
 static size_t try_store(struct decoder *d, size_t i, uint8_t rex)
 {
-    if (i + 2 >= d->len || d->code[i + 1] != 0x89)
-        return 0;
     struct modrm m;
-    if (!decode_modrm(d, i + 2, rex, &m))
+    if (!decode_mov(d, i, rex, 0x89, &m))
         return 0;
     size_t len = 2 + m.len;
-    if (m.mod == 3) {
-        d->reg[m.rm] = d->reg[m.reg];
-        return len;
-    }
     const struct reg_state dst = d->reg[m.rm];
-    if (dst.kind != REG_FRESH)
+    if (m.mod == 3 || dst.kind != REG_FRESH)
         return len;
     bool copy = d->last_load_end == i && d->last_load_reg == (int)m.reg &&
                 d->reg[m.reg].kind == REG_FIELD;

@@ -48,6 +48,16 @@ let spin us =
   let t0 = now () in
   while now () -. t0 < us *. 1e-6 do () done
 
+(* The sync cases' exact results: [counter] increments made under the library's mutex,
+   and the [count] items 1..[items] (summing to [total]) that went through its stream or
+   queue. Fails unless every one is exact. *)
+let report_sync ~counter ~expected ~items (count, total) =
+  let sum = items * (items + 1) / 2 in
+  if counter <> expected then fail "mutex: counter %d, expected %d" counter expected;
+  if count <> items || total <> sum then
+    fail "stream: %d items summing to %d, expected %d summing to %d" count total items sum;
+  result [ ("counter", i counter); ("items", i count); ("sum", i total) ]
+
 type ticker = { mutable last : float; mutable worst : float; mutable ticks : int }
 
 (* Yields with [yield] until [stop ()]; the worst gap between two turns is how long other

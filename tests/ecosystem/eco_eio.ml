@@ -91,12 +91,7 @@ let stream_sum () =
 let sync () =
   Eio_posix.run @@ fun _ ->
   let c = counter ~locked:true in
-  if c <> fibers * increments then fail "mutex: counter %d, expected %d" c (fibers * increments);
-  let count, total = stream_sum () in
-  if count <> items || total <> items * (items + 1) / 2 then
-    fail "stream: %d items summing to %d, expected %d summing to %d" count total items
-      (items * (items + 1) / 2);
-  result [ ("counter", i c); ("items", i count); ("sum", i total) ]
+  report_sync ~counter:c ~expected:(fibers * increments) ~items (stream_sum ())
 
 let sync_nolock () =
   Eio_posix.run @@ fun _ ->

@@ -78,12 +78,7 @@ let buffer_sum () =
 let sync () =
   Miou.run @@ fun () ->
   let c = counter ~locked:true in
-  if c <> tasks * increments then fail "mutex: counter %d, expected %d" c (tasks * increments);
-  let count, total = buffer_sum () in
-  if count <> items || total <> items * (items + 1) / 2 then
-    fail "buffer: %d items summing to %d, expected %d summing to %d" count total items
-      (items * (items + 1) / 2);
-  result [ ("counter", i c); ("items", i count); ("sum", i total) ]
+  report_sync ~counter:c ~expected:(tasks * increments) ~items (buffer_sum ())
 
 let sync_nolock () =
   Miou.run @@ fun () ->
