@@ -1,27 +1,27 @@
 (* eco_miou: Miou (after 0.7.0, and 0.5.5: the same source builds against both) under
    preemption. Cases:
-   fair         a hog and a ticker (Miou.yield) as two Miou.async tasks: worst_gap_ms
+   fair         a hog and a ticker (Miou.yield) as two Miou.async tasks: turns_during_hog,
+                worst_gap_ms
    cancel       Miou.cancel of a preempted hog (3 s of work) after 5 turns of the main
                 task: the promise must end Cancelled, well before 3 s
    sync         Miou.Mutex around a read-modify-write that spins (preempted inside), and a
                 bounded buffer (Miou.Queue + Miou.Mutex + Miou.Condition) between a
                 producer and a consumer: exact counter and sum
    sync_nolock  the counter without the mutex: lost updates (reported, not checked)
-   domains      two Miou.call tasks, each a hog + ticker on its own domain *)
+   domains      two Miou.call tasks, each a hog (1.2 s) + ticker on its own domain *)
 
 open Eco_common
 
 let hog_and_ticker seconds =
-  let finished = ref false in
-  let t = Miou.async (fun () -> ticker ~yield:Miou.yield ~stop:(fun () -> !finished)) in
-  let h = Miou.async (fun () -> ignore (hog seconds); finished := true) in
+  let p = new_pair () in
+  let t = Miou.async (ticker_fiber p ~yield:Miou.yield) in
+  let h = Miou.async (hog_fiber p seconds) in
   Miou.await_exn h;
-  Miou.await_exn t
+  Miou.await_exn t;
+  p
 
 let fair () =
-  Miou.run @@ fun () ->
-  let t = hog_and_ticker 0.6 in
-  result [ ("worst_gap_ms", ms t.worst); ("ticks", i t.ticks) ]
+  Miou.run @@ fun () -> result (pair_result (hog_and_ticker 0.6))
 
 let cancel () =
   Miou.run @@ fun () ->
@@ -87,11 +87,10 @@ let sync_nolock () =
 
 let domains () =
   Miou.run ~domains:2 @@ fun () ->
-  let a = Miou.call (fun () -> hog_and_ticker 0.6) in
-  let b = Miou.call (fun () -> hog_and_ticker 0.6) in
+  let a = Miou.call (fun () -> hog_and_ticker 1.2) in
+  let b = Miou.call (fun () -> hog_and_ticker 1.2) in
   let a = Miou.await_exn a and b = Miou.await_exn b in
-  result [ ("worst_gap_ms_d1", ms a.worst); ("worst_gap_ms_d2", ms b.worst);
-           ("ticks", i (a.ticks + b.ticks)) ]
+  result (pair_result ~suffix:"_d1" a @ pair_result ~suffix:"_d2" b)
 
 let () =
   main "eco_miou"

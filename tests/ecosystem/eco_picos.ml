@@ -1,6 +1,7 @@
 (* eco_picos: Picos (picos_mux.fifo, picos_std) under preemption. Moonpool's fibers are
    Picos fibers, so this is also what a Moonpool program's yield is. Cases:
-   fair         a hog and a ticker (Picos.Fiber.yield) forked in a flock: worst_gap_ms
+   fair         a hog and a ticker (Picos.Fiber.yield) forked in a flock: turns_during_hog,
+                worst_gap_ms
    terminate    Flock.terminate after 5 turns while a forked hog (3 s of work) is
                 preempted: the hog is cancelled at its preemption, well before 3 s
    sync         Picos_std_sync.Mutex around a read-modify-write that spins (preempted
@@ -15,13 +16,11 @@ module Stream = Picos_std_sync.Stream
 
 let fair () =
   Picos_mux_fifo.run @@ fun () ->
-  let finished = ref false and t = ref None in
+  let p = new_pair () in
   Flock.join_after (fun () ->
-      Flock.fork (fun () -> t := Some (ticker ~yield:Picos.Fiber.yield ~stop:(fun () -> !finished)));
-      Flock.fork (fun () -> ignore (hog 0.6); finished := true));
-  match !t with
-  | Some t -> result [ ("worst_gap_ms", ms t.worst); ("ticks", i t.ticks) ]
-  | None -> fail "ticker did not finish"
+      Flock.fork (ticker_fiber p ~yield:Picos.Fiber.yield);
+      Flock.fork (hog_fiber p 0.6));
+  result (pair_result p)
 
 let terminate () =
   Picos_mux_fifo.run @@ fun () ->
