@@ -58,7 +58,7 @@ silent "stats asked" OCPREEMPT_STATS=1
 silent "launched by another tool" OCPREEMPT_LAUNCHED=1
 
 run LD_PRELOAD="$T_SHIM" OCPREEMPT_LOG=info -- "$T_PROGRAM"
-one_line "log info" '^ocpreempt: inactive: no yield function found'
+one_line "log info" '^ocpreempt: inactive: no known scheduler.s yield \(Eio, Miou, Picos\) and none named'
 run LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Nowhere.yield -- "$T_PROGRAM"
 one_line "yield named but absent" '^ocpreempt: disabled: .*Nowhere\.yield'
 run LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=5xs -- "$T_PROGRAM"
@@ -66,7 +66,7 @@ one_line "bad value" '^ocpreempt: OCPREEMPT_QUANTUM=5xs '
 
 # ocpreempt run: the program it starts explains; a program a shell starts does not.
 run -- "$T_LAUNCHER" run -- "$T_PROGRAM"
-one_line "ocpreempt run" '^ocpreempt: nothing to preempt in this program: no yield function found'
+one_line "ocpreempt run" '^ocpreempt: nothing to preempt in this program: no known scheduler.s yield \(Eio, Miou, Picos\) and none named'
 run -- "$T_LAUNCHER" run -- /bin/sh -c "\"$T_PROGRAM\""
 if [[ -s $work/err ]]; then
     fail "ocpreempt run, via a shell" "the shell's child is not the program the user started"

@@ -23,7 +23,6 @@ echo
 case ${FAKE_PROBE_VERDICT-} in
     supported) echo "verdict: supported"; exit 0 ;;
     unsupported) echo "verdict: unsupported: fake reason"; exit 1 ;;
-    suggest) echo "verdict: unsupported: a function merely named yield is never called unasked: name it"; exit 1 ;;
 esac
 exit 5
 EOF
@@ -206,20 +205,6 @@ case_strict_unsupported_program() {
     FAKE_PROBE_VERDICT=supported run_cmd "$launcher" run --strict -- "${marker_program[@]}"
     expect_eq "$status" 0 "--strict, the probe says supported"
     expect_file marker "strict: a supported program runs"
-}
-
-# No yield named and only a plain toplevel `yield` in the program: the launcher says how to
-# name it (the library itself stays silent), and still runs the program.
-case_suggest_yield() {
-    setup
-    FAKE_PROBE_VERDICT=suggest run_cmd "$launcher" run -- "${marker_program[@]}"
-    expect_eq "$status" 0 "suggestion: the program still runs"
-    expect_eq "$err" "ocpreempt: sh will not be preempted: a function merely named yield is never called unasked: name it" "the suggestion, on one line"
-    expect_file marker "suggestion: the program ran"
-    FAKE_PROBE_VERDICT=suggest OCPREEMPT_YIELD=Sched.yield run_cmd "$launcher" run -- "${marker_program[@]}"
-    expect_eq "$err" "" "no suggestion once a yield is named"
-    FAKE_PROBE_VERDICT=suggest OCPREEMPT_LOG=quiet run_cmd "$launcher" run -- "${marker_program[@]}"
-    expect_eq "$err" "" "no suggestion when quiet"
 }
 
 case_strict_env_variable() {
