@@ -15,14 +15,16 @@
  *    sample the redone allocation;
  *  - stack growth for the stub frame (caml_try_realloc_stack) happens before we read the
  *    slot we overwrite.
- * A request we cannot serve here is dropped: the sampler re-issues it while the fiber stays
- * overdue, so it lands at the next safe point that qualifies.
+ * A request we cannot serve here is dropped: the monitor re-issues it while the fiber stays
+ * overdue, so it lands at the next safe point that qualifies. A request for a fiber that has
+ * switched since it was issued is dropped too: that fiber yielded in time.
  */
 #include "hijack.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "site_table.h"
@@ -192,6 +194,10 @@ static void preempt_interrupt_hook(void)
     int domain = *(int *)DS(ds, id);
     struct domain_stats *st = stats_for_domain(domain);
     STAT_INC(st, hook_calls);
+    if (!request_still_due(t, ds)) {        /* the overdue fiber has switched since */
+        STAT_INC(st, skip_switched);
+        return;
+    }
 
     const struct safepoint *site = NULL;
     uintptr_t closure = 0;
@@ -203,8 +209,7 @@ static void preempt_interrupt_hook(void)
     trace_preemption(domain, site, requested);
     stub_handoff.request_tsc = requested;
     stub_handoff.domain = domain;
-    t->preempted_cpu_ns = thread_cpu_ns(CLOCK_THREAD_CPUTIME_ID);
-    atomic_store_explicit(&t->preempted, 1, memory_order_release);
+    request_note_injection(t);
     inject(ds, site, closure);
 }
 

@@ -1,76 +1,174 @@
-/* monitor: the request path. One thread wakes every quantum/2 (absolute deadlines, so
- * the period does not drift) and looks at each registered thread's current fiber and CPU
- * clock (overdue.c decides what a look means). Sampling at half the quantum bounds a fiber's
- * uninterrupted run by about one quantum plus one period.
+/* monitor: the request stage's thread, Go's sysmon for fibers. It decides *when* to look at
+ * a thread; overdue.c decides what a look means and when the next one is due.
  *
- * After fork() only the forking thread survives: the child starts a new monitor. */
+ * It never wakes on a fixed period: each pass looks at the threads whose look is due, then
+ * sleeps until the earliest next look plus that look's slack (so looks due close together
+ * share one wake), on an absolute CLOCK_MONOTONIC deadline (a futex, so that it can be
+ * woken early). Its timer slack is set to quantum/64, so the kernel wakes it on time.
+ * It is woken early by:
+ *  - a thread that registers (it may start a fiber at once), if it sleeps beyond a quantum;
+ *  - a backed-off (quiet) thread leaving a blocking section (caml_leave_blocking_section_hook,
+ *    chained like the interrupt hook), if it sleeps beyond a quantum.
+ * So a thread that starts running again is looked at within a quantum of leaving its
+ * blocking section (or of registering); one that resumes any other way (without entering
+ * the runtime's blocking section) within the back-off bound, max(50 ms, quantum).
+ *
+ * Exit handshake (seq_cst): the exiting thread sets `stopping`, then waits until no pass is
+ * in flight; a pass announces itself in `in_pass` and re-checks `stopping` first. So after
+ * request_stop() returns the monitor touches no domain state again. Per-thread exits use
+ * the registry's pin handshake (thread_registry.h).
+ *
+ * fork(): only the forking thread survives, whatever the monitor was doing at that instant;
+ * the child resets every flag the parent's monitor may have left set (a pass in flight, a
+ * pinned record) and starts a monitor of its own.
+ */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hijack.h"
 #include "request.h"
+#include "runtime.h"
 #include "shim_state.h"
 
-static uint64_t period_ns;
+static _Atomic int stopping, in_pass;
+static _Atomic uint32_t wake_word;            /* 1: a wake is pending */
+static _Atomic uint64_t sleeping_until_ns;    /* 0 while the monitor is awake */
 
-/* Exit handshake (seq_cst): the exiting thread sets `stopping`, then waits until no sample
- * is in flight; a sample announces itself in `sampling` and re-checks `stopping` first. So
- * after monitor_stop() returns the monitor touches no domain state again, even while the
- * runtime tears them down. */
-static _Atomic int stopping, sampling;
+/* ---- sleeping and waking --------------------------------------------------------------- */
 
-static void monitor_stop(void)
+static void sleep_until(uint64_t at_ns)
 {
-    atomic_store(&stopping, 1);
-    while (atomic_load(&sampling))
-        sched_yield();
+    struct timespec ts = { (time_t)(at_ns / 1000000000u), (long)(at_ns % 1000000000u) };
+    atomic_store(&sleeping_until_ns, at_ns);
+    if (!atomic_exchange(&wake_word, 0))
+        syscall(SYS_futex, &wake_word, FUTEX_WAIT_BITSET_PRIVATE, 0, &ts, NULL,
+                FUTEX_BITSET_MATCH_ANY);
+    atomic_store(&sleeping_until_ns, 0);
+    atomic_store(&wake_word, 0);
 }
 
-static void sample_all_threads(void)
+/* Wakes the monitor unless it will wake by `by_ns` anyway. Any thread. */
+static void wake_unless_awake_by(uint64_t by_ns)
 {
-    atomic_store(&sampling, 1);
-    if (atomic_load(&stopping)) {
-        atomic_store(&sampling, 0);
+    uint64_t until = atomic_load(&sleeping_until_ns);
+    if (until != 0 && until <= by_ns)
         return;
+    if (!atomic_exchange(&wake_word, 1) && until != 0)
+        syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void request_thread_started(struct thread_record *t)
+{
+    (void)t;
+    if (shim_active())
+        wake_unless_awake_by(monotonic_ns() + shim_config.quantum_ns);
+}
+
+/* ---- the leave-blocking-section hook ---------------------------------------------------- */
+
+static void (*_Atomic previous_leave_hook)(void);
+static void leave_blocking_hook(void);
+
+static void leave_blocking_hook(void)
+{
+    void (*prev)(void) = atomic_load_explicit(&previous_leave_hook, memory_order_acquire);
+    if (prev)
+        prev();                 /* systhreads': takes the runtime lock back first */
+    struct thread_record *t = thread_self();
+    if (!t || !atomic_load_explicit(&t->backed_off, memory_order_relaxed))
+        return;
+    atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
+    if (shim_active())
+        wake_unless_awake_by(monotonic_ns() + shim_config.quantum_ns);
+}
+
+void request_install_blocking_hook(void)
+{
+    void (**slot)(void) = ocaml_rt.leave_blocking_section_hook;
+    if (!slot)
+        return;
+    atomic_store(&previous_leave_hook, *slot);
+    *(void (*volatile *)(void))slot = leave_blocking_hook;
+}
+
+void request_reinstall_blocking_hook_if_replaced(void)
+{
+    void (**slot)(void) = ocaml_rt.leave_blocking_section_hook;
+    if (!slot)
+        return;
+    void (*current)(void) = *(void (*volatile *)(void))slot;
+    if (current == leave_blocking_hook)
+        return;
+    atomic_store_explicit(&previous_leave_hook, current, memory_order_release);
+    *(void (*volatile *)(void))slot = leave_blocking_hook;
+}
+
+/* ---- one pass ---------------------------------------------------------------------------- */
+
+/* Is a look at t due at now_ns? A record new to the monitor, or a quiet thread that left a
+ * blocking section since (it cleared backed_off), is due at once. */
+static bool look_due(struct thread_record *t, uint64_t now_ns)
+{
+    const struct look_state *l = &t->look;
+    if (l->generation != atomic_load_explicit(&t->generation, memory_order_relaxed))
+        return true;
+    if (l->quiet_looks > 0 && !atomic_load_explicit(&t->backed_off, memory_order_relaxed))
+        return true;
+    return l->next_look_ns <= now_ns;
+}
+
+/* Looks at every thread whose look is due; returns when the next pass should start. */
+static uint64_t pass(void)
+{
+    uint64_t q = shim_config.quantum_ns;
+    uint64_t now = monotonic_ns();
+    uint64_t wake = now + (q > LOOK_BACKOFF_MAX_NS ? q : LOOK_BACKOFF_MAX_NS);
+    atomic_store(&in_pass, 1);
+    if (atomic_load(&stopping)) {
+        atomic_store(&in_pass, 0);
+        return wake;
     }
     int extent = atomic_load_explicit(&thread_registry_extent, memory_order_acquire);
     for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
-        if (atomic_load_explicit(&t->in_use, memory_order_acquire) != 1)
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE)
             continue;
-        request_check_thread(t, thread_cpu_ns(t->cpu_clock));
+        if (look_due(t, now) && thread_record_pin(t)) {
+            overdue_look(t);
+            thread_record_unpin();
+        }
+        uint64_t latest = t->look.next_look_ns + t->look.slack_ns;
+        if (latest < wake)
+            wake = latest;
     }
-    atomic_store(&sampling, 0);
-}
-
-static void advance(struct timespec *deadline)
-{
-    uint64_t ns = (uint64_t)deadline->tv_nsec + period_ns;
-    deadline->tv_sec += (time_t)(ns / 1000000000u);
-    deadline->tv_nsec = (long)(ns % 1000000000u);
+    atomic_store(&in_pass, 0);
+    return wake;
 }
 
 static void *monitor_main(void *unused)
 {
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    (void)unused;
+    uint64_t slack = shim_config.quantum_ns / 64;
+    prctl(PR_SET_TIMERSLACK, slack > 1000 ? slack : 1000, 0, 0, 0);
     while (shim_active() && !atomic_load(&stopping)) {
-        advance(&deadline);
-        int rc;
-        do
-            rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL);
-        while (rc == EINTR);
         hijack_reinstall_hook_if_replaced();
-        sample_all_threads();
+        request_reinstall_blocking_hook_if_replaced();
+        sleep_until(pass());
     }
     return NULL;
 }
+
+/* ---- start, stop, fork ------------------------------------------------------------------ */
 
 /* The monitor must not be registered (it runs no OCaml) nor receive the program's signals. */
 static int spawn_monitor(void)
@@ -91,9 +189,15 @@ static int spawn_monitor(void)
     return rc;
 }
 
-/* Threads do not survive fork(): the child starts its own monitor. */
+/* In the child of fork(): the parent's monitor does not exist here, whatever it was doing
+ * when the parent forked (in a pass: in_pass is 1 for good; looking at a record: it is
+ * pinned for good). Nothing else runs yet, so plain resets are enough. */
 static void restart_in_child(void)
 {
+    atomic_store(&in_pass, 0);
+    atomic_store(&stopping, 0);
+    atomic_store(&wake_word, 0);
+    atomic_store(&sleeping_until_ns, 0);
     thread_registry_after_fork();
     if (shim_active())
         spawn_monitor();
@@ -101,8 +205,8 @@ static void restart_in_child(void)
 
 int request_start(char *why, size_t why_len)
 {
-    period_ns = shim_config.quantum_ns / 2;
     pthread_atfork(NULL, NULL, restart_in_child);
+    request_install_blocking_hook();
     int rc = spawn_monitor();
     if (rc != 0) {
         snprintf(why, why_len, "cannot start the monitor thread: %s", strerror(rc));
@@ -114,5 +218,7 @@ int request_start(char *why, size_t why_len)
 void request_stop(void)
 {
     atomic_store(&shim_enabled, false);
-    monitor_stop();
+    atomic_store(&stopping, 1);
+    while (atomic_load(&in_pass))
+        sched_yield();
 }

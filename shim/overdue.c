@@ -1,26 +1,167 @@
-/* overdue: when is a fiber overdue, and how its domain is asked to yield.
+/* overdue: when is a fiber overdue, when to look at a thread again, and how its domain is
+ * asked to yield.
  *
- * The policy of the request stage, in one place; the monitor (monitor.c) decides when to
- * look, this file decides what a look means. Runs on the monitor thread, never in signal
- * context and never on the mutator's own thread.
+ * The policy of the request stage, in one place; the monitor (monitor.c) runs it on its
+ * own thread, one look at a time, with the record pinned (thread_registry.h). Never in
+ * signal context and never on the mutator's own thread, except the two hook-side helpers
+ * at the end.
  *
- * A fiber is identified by its domain's current_stack. It is overdue when the same stack
- * has been current at every look for a quantum of the thread's CPU time (a thread blocked
- * in a system call accrues none, so it is never disturbed). The interrupt is the
- * runtime's own: requested_external_interrupt = 1, then young_limit = UINTNAT_MAX
- * (release), as systhreads' tick thread does from another thread. While the fiber stays
- * overdue the request is re-issued at every look: the hook drops requests it cannot
- * serve, and 5.3's caml_reset_young_limit can overwrite a poisoned young_limit.
+ * A *run* is the time one fiber stays current on a thread without a switch. A fiber is
+ * overdue when its run has used a quantum of the thread's CPU time (a thread blocked in a
+ * system call accrues none, so it is never disturbed). What a look knows:
+ *  - the switch count and the TSC of the last switch (switch_hook.c: exact; without the
+ *    hook, only the injected preemptions), the domain's current_stack: cheap reads;
+ *  - the thread's CPU clock: a system call, made once per look.
+ * The run's start in CPU time is not observable, only bounded: between two looks a thread
+ * uses at most as much CPU time as wall time passes, so a run that began at wall time s
+ * began at CPU time <= last_cpu + (s - last_look), and <= the CPU time now. The policy
+ * always takes that upper bound: a run is never overestimated, so a fiber that switches
+ * within its quantum is never preempted; it is exact when the thread ran without pause.
+ * A fiber that ended (its stack changed without a switch entry) or a stack that moved is
+ * counted from the look that sees it (late, never early).
+ *
+ * When to look again: at the earliest moment the run can reach the quantum (quantum - run
+ * of CPU time cannot pass in less wall time), with a small slack so that close deadlines
+ * share one wake. A thread where nothing ran since the last look (blocked, or no domain)
+ * is looked at after 2, 4, 8... quanta, at most max(50 ms, quantum) apart; it is marked
+ * backed_off so that leaving a blocking section wakes the monitor at once (monitor.c). A
+ * thread running its main fiber (never preempted) backs off the same way, to 8 quanta.
+ *
+ * The interrupt is the runtime's own: requested_external_interrupt = 1, then young_limit =
+ * UINTNAT_MAX (release), as systhreads' tick thread does from another thread. While the
+ * fiber stays overdue the request is re-issued every half quantum: the hook drops requests
+ * it cannot serve, and 5.3's caml_reset_young_limit can overwrite a poisoned young_limit.
  */
 #include <stdatomic.h>
+#include <string.h>
 
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "stats.h"
+#include "switch_hook.h"
 
-void request_issue(struct thread_record *t, void *ds)
+/* Slack of a look at a running thread: a wake may serve looks due this much later. */
+static uint64_t running_slack(void) { return shim_config.quantum_ns / 32; }
+
+static void schedule(struct look_state *l, uint64_t at_ns, uint64_t slack_ns)
 {
+    l->next_look_ns = at_ns;
+    l->slack_ns = slack_ns;
+}
+
+/* Nothing to preempt since the last look: look again later and later, at most `max`
+ * apart. */
+static void back_off_to(struct thread_record *t, uint64_t now_ns, uint64_t max)
+{
+    struct look_state *l = &t->look;
+    uint64_t q = shim_config.quantum_ns;
+    if (l->quiet_looks < 32)
+        l->quiet_looks++;
+    uint64_t interval = l->quiet_looks < 20 ? q << l->quiet_looks : max;
+    if (interval > max)
+        interval = max;
+    schedule(l, now_ns + interval, interval / 2);
+    atomic_store_explicit(&t->backed_off, interval > q, memory_order_relaxed);
+}
+
+static uint64_t backoff_max(void)
+{
+    uint64_t q = shim_config.quantum_ns;
+    return q > LOOK_BACKOFF_MAX_NS ? q : LOOK_BACKOFF_MAX_NS;
+}
+
+/* Nothing ran since the last look (blocked, or no domain). */
+static void back_off(struct thread_record *t, uint64_t now_ns)
+{
+    back_off_to(t, now_ns, backoff_max());
+}
+
+/* Upper bound of the CPU time at which a run that began at the switch of TSC switch_tsc
+ * began (see the header comment). now_tsc was read before now_ns, so the switch's wall
+ * time is never underestimated. */
+static uint64_t run_start_after_switch(const struct look_state *l, uint64_t switch_tsc,
+                                       uint64_t now_tsc, uint64_t now_ns, uint64_t cpu_ns)
+{
+    uint64_t ago = switch_tsc < now_tsc ? stats_ticks_to_ns(now_tsc - switch_tsc) : 0;
+    uint64_t at = ago < now_ns ? now_ns - ago : 0;
+    if (at < l->last_look_ns)
+        at = l->last_look_ns;
+    uint64_t bound = l->last_cpu_ns + (at - l->last_look_ns);
+    return bound < cpu_ns ? bound : cpu_ns;
+}
+
+void overdue_look(struct thread_record *t)
+{
+    /* The look's own time, read before the CPU clock, so that for any instant s after
+       now_ns, CPU(s) <= cpu + (s - now_ns): what run_start_after_switch relies on. */
+    uint64_t now_tsc = stats_tsc();
+    uint64_t now_ns = monotonic_ns();
+    struct look_state *l = &t->look;
+    uint32_t generation = atomic_load(&t->generation);
+    if (l->generation != generation) {            /* a record of a thread new to us */
+        memset(l, 0, sizeof *l);
+        l->generation = generation;
+    }
+    void **slot = t->caml_state_slot;
+    void *ds = slot ? *(void *volatile *)slot : NULL;
+    if (!ds) {                         /* not running OCaml (or released its domain) */
+        l->have_cpu = false;
+        back_off(t, now_ns);
+        return;
+    }
+    uint64_t switches = atomic_load_explicit(&t->switches, memory_order_acquire);
+    uint64_t switch_tsc = atomic_load_explicit(&t->switch_tsc, memory_order_relaxed);
+    void *stack = *(void *volatile *)DS(ds, current_stack);
+    uint64_t cpu = thread_cpu_ns(t->cpu_clock);
+
+    bool same_run = l->have_cpu && ds == l->ds && switches == l->switches && stack == l->stack;
+    bool ran = !l->have_cpu || cpu != l->last_cpu_ns;
+    if (!l->have_cpu || ds != l->ds)
+        l->run_cpu_start_ns = cpu;
+    else if (switches != l->switches)
+        l->run_cpu_start_ns = run_start_after_switch(l, switch_tsc, now_tsc, now_ns, cpu);
+    else if (stack != l->stack)
+        l->run_cpu_start_ns = cpu;
+    if (l->run_cpu_start_ns > cpu)     /* a clock that went backwards: never underflow */
+        l->run_cpu_start_ns = cpu;
+    l->ds = ds;
+    l->stack = stack;
+    l->switches = switches;
+    l->last_cpu_ns = cpu;
+    l->last_look_ns = now_ns;
+    l->have_cpu = true;
+    if (same_run && !ran) {
+        back_off(t, now_ns);
+        return;
+    }
+    uint64_t q = shim_config.quantum_ns;
+    uint64_t run = cpu - l->run_cpu_start_ns;
+    stats_max(&stats_for_domain(*(volatile int *)DS(ds, id))->longest_run_ns, run);
+    bool main_fiber = stack == atomic_load_explicit(&t->main_stack, memory_order_relaxed);
+    if (!(main_fiber && same_run)) {
+        l->quiet_looks = 0;
+        atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
+    }
+    if (run < q) {
+        schedule(l, now_ns + (q - run), running_slack());
+        return;
+    }
+    if (main_fiber) {
+        /* The main fiber is never preempted: look less often, but not so rarely that a
+           scheduler it starts runs its first fibers unwatched for long. */
+        uint64_t max = backoff_max();
+        back_off_to(t, now_ns, 8 * q < max ? 8 * q : max);
+        return;
+    }
+    request_issue(t, ds, stack, switches);
+    schedule(l, now_ns + q / 2, running_slack());
+}
+
+void request_issue(struct thread_record *t, void *ds, void *stack, uint64_t switches)
+{
+    atomic_store(&t->request_switches, switches);
+    atomic_store(&t->request_stack, stack);
     if (!atomic_exchange(&t->want, 1))
         atomic_store_explicit(&t->request_tsc, stats_tsc(), memory_order_relaxed);
     atomic_store_explicit(DS_ATOMIC(ds, requested_external_interrupt), 1, memory_order_release);
@@ -28,33 +169,18 @@ void request_issue(struct thread_record *t, void *ds)
     STAT_INC(stats_for_domain(*(volatile int *)DS(ds, id)), requests);
 }
 
-void request_check_thread(struct thread_record *t, uint64_t cpu_ns)
+/* ---- hook side (the thread itself) ----------------------------------------------------- */
+
+bool request_still_due(struct thread_record *t, void *ds)
 {
-    void **slot = t->caml_state_slot;
-    void *ds = slot ? *(void *volatile *)slot : NULL;
-    if (!ds) {                         /* not running OCaml (or released its domain) */
-        t->last_stack = NULL;
-        return;
-    }
-    void *stack = *(void *volatile *)DS(ds, current_stack);
-    /* A run ends when we preempted this fiber (the fibers that ran in between may have been
-       too brief to be seen): the next one starts at the preemption's CPU time, known
-       exactly. A run also ends when the monitor sees another fiber; that one's start is
-       only known to lie within the last period, and the look's time is used, so that a
-       fiber is never preempted before it has run a whole quantum. */
-    if (atomic_exchange_explicit(&t->preempted, 0, memory_order_acquire)) {
-        t->last_stack = stack;
-        t->stack_cpu_start_ns = t->preempted_cpu_ns;
-    } else if (stack != t->last_stack) {
-        t->last_stack = stack;
-        t->stack_cpu_start_ns = cpu_ns;
-        return;
-    }
-    uint64_t run = cpu_ns - t->stack_cpu_start_ns;
-    struct domain_stats *st = stats_for_domain(*(volatile int *)DS(ds, id));
-    stats_max(&st->longest_run_ns, run);
-    if (run < shim_config.quantum_ns ||
-        stack == atomic_load_explicit(&t->main_stack, memory_order_relaxed))
-        return;
-    request_issue(t, ds);
+    return atomic_load(&t->switches) == atomic_load(&t->request_switches) &&
+           (void *)*DS(ds, current_stack) == atomic_load(&t->request_stack);
+}
+
+void request_note_injection(struct thread_record *t)
+{
+    if (switch_hook_active())
+        return;                       /* the yield's own perform will count the switch */
+    atomic_store_explicit(&t->switch_tsc, stats_tsc(), memory_order_relaxed);
+    atomic_store_explicit(&t->switches, atomic_load(&t->switches) + 1, memory_order_release);
 }

@@ -1,19 +1,25 @@
-/* request: the request stage, deciding that a fiber has run a whole quantum and
- * interrupting its domain.
+/* request: the request stage, deciding that a fiber has used its quantum and interrupting
+ * its domain.
  *
- *  - monitor.c: one thread (Go's sysmon) that looks at every registered thread, its
- *    start, its stop at exit and its restart in a child of fork();
- *  - overdue.c: the policy, what a look at one thread means (is its fiber overdue?), and
- *    the request itself (the runtime's own interrupt).
+ *  - monitor.c: the monitor thread, when to look: it sleeps until the earliest moment a
+ *    thread's fiber can become overdue, backs off on quiet threads, is woken by new threads
+ *    and by threads leaving a blocking section; its start, its stop at exit, its restart in
+ *    a child of fork();
+ *  - overdue.c: the policy, what one look at a thread means (is its fiber overdue, and when
+ *    should the monitor look again?), and the request itself (the runtime's own interrupt);
+ *  - switch_hook.c: exact fiber-switch counts, which the policy reads.
  * The hook that serves a request is hijack.c.
  */
 #ifndef OCPREEMPT_REQUEST_H
 #define OCPREEMPT_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "thread_registry.h"
+
+/* ---- monitor.c ------------------------------------------------------------------------ */
 
 /* Starts the monitor. 0, or -1 with a one-line reason. Constructor context. */
 int request_start(char *why, size_t why_len);
@@ -21,12 +27,33 @@ int request_start(char *why, size_t why_len);
 /* At exit: no request is issued after this returns (the monitor stops looking). */
 void request_stop(void);
 
-/* One look at thread t, whose CPU clock reads cpu_ns: if the same fiber has been current
- * for a whole quantum of CPU time, request a preemption. Monitor thread. */
-void request_check_thread(struct thread_record *t, uint64_t cpu_ns);
+/* A thread has just registered: the monitor looks at it within a quantum. Any thread. */
+void request_thread_started(struct thread_record *t);
 
-/* Asks thread t, running domain state ds, to yield at its next safe point: flags t for
- * the hook and interrupts the domain. Any thread but t's own. */
-void request_issue(struct thread_record *t, void *ds);
+/* Chains caml_leave_blocking_section_hook (constructor) and re-chains it if systhreads
+ * replaced it (monitor, pthread_create wrapper). */
+void request_install_blocking_hook(void);
+void request_reinstall_blocking_hook_if_replaced(void);
+
+/* ---- overdue.c ------------------------------------------------------------------------ */
+
+/* The bounds of the policy (docs/design.md, "The monitor"). */
+#define LOOK_BACKOFF_MAX_NS 50000000ull      /* a quiet thread is looked at >= every 50 ms */
+
+/* One look at thread t (pinned), now: requests a preemption if its fiber has run a whole
+ * quantum of CPU time, and sets t->look.next_look_ns / slack_ns. Monitor thread. */
+void overdue_look(struct thread_record *t);
+
+/* Asks thread t (pinned, or the caller itself), running domain state ds, to yield at its
+ * next safe point, for the fiber `stack` as of switch count `switches`: flags t for the
+ * hook and interrupts the domain. The hook drops the request if t has switched since. */
+void request_issue(struct thread_record *t, void *ds, void *stack, uint64_t switches);
+
+/* Hook side (the thread's own): is the pending request still for the running fiber? */
+bool request_still_due(struct thread_record *t, void *ds);
+
+/* Hook side: a preemption is being injected now. Without the switch hook this is the only
+ * switch the monitor can know of exactly, so it is counted as one. */
+void request_note_injection(struct thread_record *t);
 
 #endif

@@ -28,6 +28,9 @@ struct ocaml_runtime {
     struct runtime_layout layout;
 
     void (**external_interrupt_hook)(void); /* &caml_domain_external_interrupt_hook */
+    void (**leave_blocking_section_hook)(void); /* &caml_leave_blocking_section_hook, or
+                                                  NULL (then quiet threads are noticed
+                                                  only by the monitor's back-off) */
     void (*register_frametable)(void *);
     int (*try_realloc_stack)(uint64_t required_words);
     const uintptr_t *(*named_value)(const char *);

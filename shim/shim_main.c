@@ -29,6 +29,7 @@
 #include "shim_state.h"
 #include "site_table.h"
 #include "stats.h"
+#include "switch_hook.h"
 #include "thread_registry.h"
 #include "trace.h"
 #include "yield_report.h"
@@ -162,10 +163,15 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
         shim_disable("thread registry full");
         return NULL;
     }
+    char no_switch_hook[256] = "";
+    if (switch_hook_install(self_image, no_switch_hook, sizeof no_switch_hook) != 0)
+        log_info("fiber switches counted only at preemptions (%s): a fiber that yields "
+                 "between two looks of the monitor may be preempted early", no_switch_hook);
     if (request_start(why, sizeof why) != 0) {
         shim_disable(why);
         return NULL;
     }
+    thread_registry_report_unregistered();
     struct site_table_counts c;
     site_table_counts(&c);
     log_info("active: yield %s, quantum %lluus; %lu poll + %lu allocation sites "

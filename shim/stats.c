@@ -188,7 +188,7 @@ static void report_text(struct out *o, const struct summary *total,
             s->counter[STAT_preempt_alloc], (unsigned long long)s->p99_us,
             (double)s->longest_run_ns / 1e6);
         int any = 0;
-        for (int c = STAT_skip_main_fiber; c <= STAT_skip_not_ready; c++)
+        for (int c = STAT_skip_main_fiber; c <= STAT_skip_switched; c++)
             if (s->counter[c]) {
                 put(o, " %s %lu", counter_names[c] + 5, s->counter[c]);
                 any = 1;

@@ -38,7 +38,9 @@
     X(skip_memprof)        /* allocation would be sampled by memprof */               \
     X(skip_no_stack)       /* fiber stack could not grow for the stub frame */        \
     X(skip_not_ready)      /* yield closure or frame tables not ready yet */          \
-    X(unhandled)           /* Effect.Unhandled absorbed by the stub */
+    X(skip_switched)       /* the overdue fiber switched before the hook ran */       \
+    X(unhandled)           /* Effect.Unhandled absorbed by the stub */                \
+    X(threads_unregistered) /* threads never preempted: no record (domain 0's line) */
 
 enum stats_counter {
 #define COUNTER_ENUM(name) STAT_##name,

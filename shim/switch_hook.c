@@ -1,0 +1,225 @@
+/* switch_hook: see switch_hook.h.
+ *
+ * Invariants:
+ *  - nothing is written to the executable's code unless every routine matched its known
+ *    prologue and every trampoline was built: all four are patched, or none is (short of
+ *    an mprotect failing half-way, which is reported and leaves the counts conservative:
+ *    extra counts only ever make a run look shorter);
+ *  - a moved instruction sequence is copied byte for byte: it is position-independent
+ *    (checked by the exact match) and no jump targets its inside (amd64.S's labels lie
+ *    after it);
+ *  - the trampolines live in one page within +-2 GiB of the routines (rel32 jumps), mapped
+ *    read+execute once written; they are never unmapped.
+ */
+#define _GNU_SOURCE
+#include "switch_hook.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "runtime.h"
+#include "thread_registry.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+#define PROLOGUE_MAX 8
+#define TRAMPOLINE_SLOT 64
+#define JMP_REL32_LEN 5
+
+/* A routine and the exact start it has in 5.3's amd64.S (no frame pointers, no TSan):
+ * `mask` 0 marks a displacement byte (a struct offset), which may take any value. */
+struct routine {
+    const char *name;
+    size_t len;                            /* bytes moved into the trampoline, >= 5 */
+    unsigned char code[PROLOGUE_MAX];
+    unsigned char mask[PROLOGUE_MAX];
+};
+
+static const struct routine routines[] = {
+    /* mov current_stack(%r14),%rsi; lea 1(%rsi),%rdi */
+    { "caml_perform", 8, { 0x49, 0x8b, 0x76, 0, 0x48, 0x8d, 0x7e, 0x01 },
+      { 1, 1, 1, 0, 1, 1, 1, 1 } },
+    /* mov current_stack(%r14),%rsi; mov (Stack_handler-1)(%rdi),%r10 */
+    { "caml_reperform", 8, { 0x49, 0x8b, 0x76, 0, 0x4c, 0x8b, 0x57, 0 },
+      { 1, 1, 1, 0, 1, 1, 1, 0 } },
+    /* lea -1(%rax),%r10; mov %rdi,%rax */
+    { "caml_resume", 7, { 0x4c, 0x8d, 0x50, 0xff, 0x48, 0x89, 0xf8 },
+      { 1, 1, 1, 1, 1, 1, 1 } },
+    /* and $-2,%rax; mov current_stack(%r14),%rcx */
+    { "caml_runstack", 8, { 0x48, 0x83, 0xe0, 0xfe, 0x49, 0x8b, 0x4e, 0 },
+      { 1, 1, 1, 1, 1, 1, 1, 0 } },
+};
+#define ROUTINE_COUNT (sizeof routines / sizeof routines[0])
+
+static bool active;
+
+bool switch_hook_active(void) { return active; }
+
+/* ---- locating and checking the routines --------------------------------------------- */
+
+static int locate(const struct elf_image *img, uintptr_t addr[ROUTINE_COUNT], char *why,
+                  size_t why_len)
+{
+    for (size_t i = 0; i < ROUTINE_COUNT; i++) {
+        const struct routine *r = &routines[i];
+        struct elf_symbol sym;
+        if (elf_image_symbol(img, r->name, &sym) != 0 || sym.size < r->len) {
+            snprintf(why, why_len, "runtime routine %s not found", r->name);
+            return -1;
+        }
+        addr[i] = ocaml_rt.bias + sym.value;
+        const unsigned char *code = (const unsigned char *)addr[i];
+        for (size_t k = 0; k < r->len; k++) {
+            if (r->mask[k] && code[k] != r->code[k]) {
+                snprintf(why, why_len, "%s does not start as in OCaml 5.3's amd64.S "
+                         "(byte %zu is 0x%02x)", r->name, k, code[k]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- the trampoline page ------------------------------------------------------------- */
+
+static bool within_rel32(uintptr_t from, uintptr_t to)
+{
+    int64_t d = (int64_t)(to - from);
+    return d > INT32_MIN / 2 && d < INT32_MAX / 2;
+}
+
+/* One page within rel32 reach of [lo, hi], or NULL. Tries fixed addresses 1 MiB apart,
+ * below the code first (above it lies the heap), without replacing any mapping. */
+static unsigned char *map_near(uintptr_t lo, uintptr_t hi, size_t page)
+{
+    for (uintptr_t step = 1; step <= 1024; step++) {
+        uintptr_t candidates[2] = { (lo & ~(page - 1)) - step * (1u << 20),
+                                    ((hi + page) & ~(page - 1)) + step * (1u << 20) };
+        for (int c = 0; c < 2; c++) {
+            uintptr_t want = candidates[c];
+            if (!within_rel32(want, lo) || !within_rel32(want + page, hi))
+                continue;
+            void *p = mmap((void *)want, page, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+            if (p == MAP_FAILED)
+                continue;
+            if ((uintptr_t)p == want)
+                return p;
+            munmap(p, page);       /* a kernel that took the address as a mere hint */
+        }
+    }
+    return NULL;
+}
+
+struct emitter {
+    unsigned char *at;
+};
+
+static void emit(struct emitter *e, const void *bytes, size_t n)
+{
+    memcpy(e->at, bytes, n);
+    e->at += n;
+}
+
+static void emit32(struct emitter *e, int32_t v) { emit(e, &v, 4); }
+
+static void emit_jmp(struct emitter *e, uintptr_t target)
+{
+    unsigned char op = 0xe9;
+    emit(e, &op, 1);
+    emit32(e, (int32_t)(int64_t)(target - ((uintptr_t)e->at + 4)));
+}
+
+/* The counting prologue, then the moved instructions, then the jump back. */
+static void emit_trampoline(unsigned char *slot, uintptr_t routine, size_t len, int32_t tp_off)
+{
+    static const unsigned char save[] = { 0x51, 0x52, 0x50 };        /* push rcx, rdx, rax */
+    static const unsigned char load_self[] = { 0x64, 0x48, 0x8b, 0x0c, 0x25 }; /* mov %fs:d32,%rcx */
+    static const unsigned char test_je[] = { 0x48, 0x85, 0xc9, 0x74 };  /* test rcx; je */
+    static const unsigned char tsc[] = { 0x0f, 0x31, 0x48, 0xc1, 0xe2, 0x20,  /* rdtsc; shl */
+                                         0x48, 0x09, 0xd0 };                  /* or rdx,rax */
+    static const unsigned char store_tsc[] = { 0x48, 0x89, 0x81 };   /* mov %rax,d32(%rcx) */
+    static const unsigned char inc_count[] = { 0x48, 0xff, 0x81 };   /* incq d32(%rcx) */
+    static const unsigned char restore[] = { 0x58, 0x5a, 0x59 };     /* pop rax, rdx, rcx */
+    struct emitter e = { slot };
+    emit(&e, save, sizeof save);
+    emit(&e, load_self, sizeof load_self);
+    emit32(&e, tp_off);
+    /* No record (an unregistered thread): skip the count. */
+    unsigned char skip = sizeof tsc + sizeof store_tsc + 4 + sizeof inc_count + 4;
+    emit(&e, test_je, sizeof test_je);
+    emit(&e, &skip, 1);
+    emit(&e, tsc, sizeof tsc);
+    emit(&e, store_tsc, sizeof store_tsc);
+    emit32(&e, (int32_t)offsetof(struct thread_record, switch_tsc));
+    emit(&e, inc_count, sizeof inc_count);
+    emit32(&e, (int32_t)offsetof(struct thread_record, switches));
+    emit(&e, restore, sizeof restore);
+    emit(&e, (const void *)routine, len);
+    emit_jmp(&e, routine + len);
+}
+
+/* ---- patching ------------------------------------------------------------------------ */
+
+static int set_protection(uintptr_t addr, size_t len, int prot, size_t page)
+{
+    uintptr_t first = addr & ~(page - 1);
+    uintptr_t last = (addr + len + page - 1) & ~(page - 1);
+    return mprotect((void *)first, last - first, prot);
+}
+
+static int patch_entry(uintptr_t routine, size_t len, uintptr_t trampoline, size_t page)
+{
+    if (set_protection(routine, len, PROT_READ | PROT_WRITE, page) != 0)
+        return -1;
+    struct emitter e = { (unsigned char *)routine };
+    emit_jmp(&e, trampoline);
+    memset(e.at, 0xcc, len - JMP_REL32_LEN);      /* never executed: int3 */
+    return set_protection(routine, len, PROT_READ | PROT_EXEC, page);
+}
+
+int switch_hook_install(const struct elf_image *img, char *why, size_t why_len)
+{
+    uintptr_t addr[ROUTINE_COUNT];
+    if (locate(img, addr, why, why_len) != 0)
+        return -1;
+    long tp_off = thread_self_tp_offset();
+    if (tp_off < INT32_MIN || tp_off > INT32_MAX) {
+        snprintf(why, why_len, "the thread record pointer is out of %%fs:disp32 reach");
+        return -1;
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = addr[0], hi = addr[0];
+    for (size_t i = 1; i < ROUTINE_COUNT; i++) {
+        lo = addr[i] < lo ? addr[i] : lo;
+        hi = addr[i] > hi ? addr[i] : hi;
+    }
+    unsigned char *tramp = map_near(lo, hi, page);
+    if (!tramp) {
+        snprintf(why, why_len, "no free page within 2 GiB of the runtime's code");
+        return -1;
+    }
+    for (size_t i = 0; i < ROUTINE_COUNT; i++)
+        emit_trampoline(tramp + i * TRAMPOLINE_SLOT, addr[i], routines[i].len, (int32_t)tp_off);
+    if (mprotect(tramp, page, PROT_READ | PROT_EXEC) != 0) {
+        snprintf(why, why_len, "cannot make the trampolines executable: %s", strerror(errno));
+        munmap(tramp, page);
+        return -1;
+    }
+    for (size_t i = 0; i < ROUTINE_COUNT; i++) {
+        if (patch_entry(addr[i], routines[i].len, (uintptr_t)(tramp + i * TRAMPOLINE_SLOT),
+                        page) != 0) {
+            snprintf(why, why_len, "cannot patch %s: %s", routines[i].name, strerror(errno));
+            return -1;
+        }
+    }
+    active = true;
+    return 0;
+}
