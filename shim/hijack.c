@@ -178,8 +178,9 @@ static void preempt_interrupt_hook(void)
 {
     void (*prev)(void) = atomic_load_explicit(&previous_hook, memory_order_acquire);
     if (prev)
-        prev();
+        prev();              /* systhreads' may hand the runtime lock over, and get it back */
     struct thread_record *t = thread_self();
+    request_thread_resumed(t);
     if (!t || !shim_active())
         return;
     collect_stub_reports(t);

@@ -7,8 +7,10 @@
  * woken early). Its timer slack is set to quantum/64, so the kernel wakes it on time.
  * It is woken early by:
  *  - a thread that registers (it may start a fiber at once), if it sleeps beyond a quantum;
- *  - a backed-off (quiet) thread leaving a blocking section (caml_leave_blocking_section_hook,
- *    chained like the interrupt hook), if it sleeps beyond a quantum.
+ *  - a backed-off (quiet) thread that runs again, if it sleeps beyond a quantum: seen when
+ *    it leaves a blocking section (caml_leave_blocking_section_hook, chained like the
+ *    interrupt hook) or gets the runtime lock back from systhreads' interrupt hook (which
+ *    ours calls first, hijack.c).
  * So a thread that starts running again is looked at within a quantum of leaving its
  * blocking section (or of registering); one that resumes any other way (without entering
  * the runtime's blocking section) within the back-off bound, max(50 ms, quantum).
@@ -79,17 +81,21 @@ void request_thread_started(struct thread_record *t)
 static void (*_Atomic previous_leave_hook)(void);
 static void leave_blocking_hook(void);
 
-static void leave_blocking_hook(void)
+void request_thread_resumed(struct thread_record *t)
 {
-    void (*prev)(void) = atomic_load_explicit(&previous_leave_hook, memory_order_acquire);
-    if (prev)
-        prev();                 /* systhreads': takes the runtime lock back first */
-    struct thread_record *t = thread_self();
     if (!t || !atomic_load_explicit(&t->backed_off, memory_order_relaxed))
         return;
     atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
     if (shim_active())
         wake_unless_awake_by(monotonic_ns() + shim_config.quantum_ns);
+}
+
+static void leave_blocking_hook(void)
+{
+    void (*prev)(void) = atomic_load_explicit(&previous_leave_hook, memory_order_acquire);
+    if (prev)
+        prev();                 /* systhreads': takes the runtime lock back first */
+    request_thread_resumed(thread_self());
 }
 
 void request_install_blocking_hook(void)

@@ -30,6 +30,10 @@ void request_stop(void);
 /* A thread has just registered: the monitor looks at it within a quantum. Any thread. */
 void request_thread_started(struct thread_record *t);
 
+/* Thread t (the caller) runs OCaml again after waiting (a blocking section, or the runtime
+ * lock handed over by systhreads): if the monitor backed off on it, wake the monitor. */
+void request_thread_resumed(struct thread_record *t);
+
 /* Chains caml_leave_blocking_section_hook (constructor) and re-chains it if systhreads
  * replaced it (monitor, pthread_create wrapper). */
 void request_install_blocking_hook(void);

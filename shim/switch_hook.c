@@ -2,7 +2,7 @@
  *
  * Invariants:
  *  - nothing is written to the executable's code unless every routine matched its known
- *    prologue and every trampoline was built: all four are patched, or none is (short of
+ *    prologue and every trampoline was built: both are patched, or neither is (short of
  *    an mprotect failing half-way, which is reported and leaves the counts conservative:
  *    extra counts only ever make a run look shorter);
  *  - a moved instruction sequence is copied byte for byte: it is position-independent
@@ -30,31 +30,34 @@
 #endif
 
 #define PROLOGUE_MAX 8
-#define TRAMPOLINE_SLOT 64
+#define TRAMPOLINE_SLOT 96
 #define JMP_REL32_LEN 5
 
 /* A routine and the exact start it has in 5.3's amd64.S (no frame pointers, no TSan):
- * `mask` 0 marks a displacement byte (a struct offset), which may take any value. */
+ * `mask` 0 marks a displacement byte (a struct offset), which may take any value.
+ * `target` computes the fiber being switched to into %rdx from the entry registers;
+ * `always` counts every entry, otherwise only an entry whose target is not the fiber the
+ * thread last switched to. */
 struct routine {
     const char *name;
     size_t len;                            /* bytes moved into the trampoline, >= 5 */
     unsigned char code[PROLOGUE_MAX];
     unsigned char mask[PROLOGUE_MAX];
+    unsigned char target[8];
+    size_t target_len;
+    bool always;
 };
 
 static const struct routine routines[] = {
-    /* mov current_stack(%r14),%rsi; lea 1(%rsi),%rdi */
-    { "caml_perform", 8, { 0x49, 0x8b, 0x76, 0, 0x48, 0x8d, 0x7e, 0x01 },
-      { 1, 1, 1, 0, 1, 1, 1, 1 } },
-    /* mov current_stack(%r14),%rsi; mov (Stack_handler-1)(%rdi),%r10 */
-    { "caml_reperform", 8, { 0x49, 0x8b, 0x76, 0, 0x4c, 0x8b, 0x57, 0 },
-      { 1, 1, 1, 0, 1, 1, 1, 0 } },
-    /* lea -1(%rax),%r10; mov %rdi,%rax */
+    /* %rax: the continuation's fiber (the performer), tagged as Val_ptr.
+       lea -1(%rax),%r10; mov %rdi,%rax */
     { "caml_resume", 7, { 0x4c, 0x8d, 0x50, 0xff, 0x48, 0x89, 0xf8 },
-      { 1, 1, 1, 1, 1, 1, 1 } },
-    /* and $-2,%rax; mov current_stack(%r14),%rcx */
+      { 1, 1, 1, 1, 1, 1, 1 },
+      { 0x48, 0x8d, 0x50, 0xff }, 4, false },                   /* lea -1(%rax),%rdx */
+    /* %rax: the new fiber, tagged. and $-2,%rax; mov current_stack(%r14),%rcx */
     { "caml_runstack", 8, { 0x48, 0x83, 0xe0, 0xfe, 0x49, 0x8b, 0x4e, 0 },
-      { 1, 1, 1, 1, 1, 1, 1, 0 } },
+      { 1, 1, 1, 1, 1, 1, 1, 0 },
+      { 0x48, 0x89, 0xc2, 0x48, 0x83, 0xe2, 0xfe }, 7, true },  /* mov %rax,%rdx; and $-2 */
 };
 #define ROUTINE_COUNT (sizeof routines / sizeof routines[0])
 
@@ -137,33 +140,61 @@ static void emit_jmp(struct emitter *e, uintptr_t target)
     emit32(e, (int32_t)(int64_t)(target - ((uintptr_t)e->at + 4)));
 }
 
-/* The counting prologue, then the moved instructions, then the jump back. */
-static void emit_trampoline(unsigned char *slot, uintptr_t routine, size_t len, int32_t tp_off)
+static void emit_field(struct emitter *e, const unsigned char op[3], size_t offset)
 {
-    static const unsigned char save[] = { 0x51, 0x52, 0x50 };        /* push rcx, rdx, rax */
-    static const unsigned char load_self[] = { 0x64, 0x48, 0x8b, 0x0c, 0x25 }; /* mov %fs:d32,%rcx */
-    static const unsigned char test_je[] = { 0x48, 0x85, 0xc9, 0x74 };  /* test rcx; je */
-    static const unsigned char tsc[] = { 0x0f, 0x31, 0x48, 0xc1, 0xe2, 0x20,  /* rdtsc; shl */
-                                         0x48, 0x09, 0xd0 };                  /* or rdx,rax */
-    static const unsigned char store_tsc[] = { 0x48, 0x89, 0x81 };   /* mov %rax,d32(%rcx) */
-    static const unsigned char inc_count[] = { 0x48, 0xff, 0x81 };   /* incq d32(%rcx) */
-    static const unsigned char restore[] = { 0x58, 0x5a, 0x59 };     /* pop rax, rdx, rcx */
+    emit(e, op, 3);
+    emit32(e, (int32_t)offset);
+}
+
+/* The counting prologue, then the moved instructions, then the jump back:
+ *     push %rcx; push %rdx; push %rax
+ *     mov %fs:tp_off,%rcx          the thread's record
+ *     test %rcx,%rcx; je done      none: an unregistered thread
+ *     <target into %rdx>
+ *     cmp %rdx,last_fiber(%rcx); je done     (unless `always`)
+ *     mov %rdx,last_fiber(%rcx)
+ *     rdtsc; shl $32,%rdx; or %rdx,%rax; mov %rax,switch_tsc(%rcx)
+ *     incq switches(%rcx)
+ * done:
+ *     pop %rax; pop %rdx; pop %rcx
+ *     <the routine's first instructions>; jmp routine+len */
+static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct routine *r,
+                            int32_t tp_off)
+{
+    static const unsigned char save[] = { 0x51, 0x52, 0x50 };
+    static const unsigned char load_self[] = { 0x64, 0x48, 0x8b, 0x0c, 0x25 };
+    static const unsigned char test[] = { 0x48, 0x85, 0xc9 };
+    static const unsigned char je[] = { 0x74, 0 };
+    static const unsigned char cmp_last[] = { 0x48, 0x39, 0x91 };
+    static const unsigned char store_last[] = { 0x48, 0x89, 0x91 };
+    static const unsigned char tsc[] = { 0x0f, 0x31, 0x48, 0xc1, 0xe2, 0x20, 0x48, 0x09, 0xd0 };
+    static const unsigned char store_tsc[] = { 0x48, 0x89, 0x81 };
+    static const unsigned char inc_count[] = { 0x48, 0xff, 0x81 };
+    static const unsigned char restore[] = { 0x58, 0x5a, 0x59 };
+    unsigned char *to_done[2];
+    int jumps = 0;
     struct emitter e = { slot };
     emit(&e, save, sizeof save);
     emit(&e, load_self, sizeof load_self);
     emit32(&e, tp_off);
-    /* No record (an unregistered thread): skip the count. */
-    unsigned char skip = sizeof tsc + sizeof store_tsc + 4 + sizeof inc_count + 4;
-    emit(&e, test_je, sizeof test_je);
-    emit(&e, &skip, 1);
+    emit(&e, test, sizeof test);
+    emit(&e, je, sizeof je);
+    to_done[jumps++] = e.at - 1;
+    emit(&e, r->target, r->target_len);
+    if (!r->always) {
+        emit_field(&e, cmp_last, offsetof(struct thread_record, last_fiber));
+        emit(&e, je, sizeof je);
+        to_done[jumps++] = e.at - 1;
+    }
+    emit_field(&e, store_last, offsetof(struct thread_record, last_fiber));
     emit(&e, tsc, sizeof tsc);
-    emit(&e, store_tsc, sizeof store_tsc);
-    emit32(&e, (int32_t)offsetof(struct thread_record, switch_tsc));
-    emit(&e, inc_count, sizeof inc_count);
-    emit32(&e, (int32_t)offsetof(struct thread_record, switches));
+    emit_field(&e, store_tsc, offsetof(struct thread_record, switch_tsc));
+    emit_field(&e, inc_count, offsetof(struct thread_record, switches));
+    for (int i = 0; i < jumps; i++)         /* rel8 from the end of each je to here */
+        *to_done[i] = (unsigned char)(e.at - (to_done[i] + 1));
     emit(&e, restore, sizeof restore);
-    emit(&e, (const void *)routine, len);
-    emit_jmp(&e, routine + len);
+    emit(&e, (const void *)at, r->len);
+    emit_jmp(&e, at + r->len);
 }
 
 /* ---- patching ------------------------------------------------------------------------ */
@@ -207,7 +238,7 @@ int switch_hook_install(const struct elf_image *img, char *why, size_t why_len)
         return -1;
     }
     for (size_t i = 0; i < ROUTINE_COUNT; i++)
-        emit_trampoline(tramp + i * TRAMPOLINE_SLOT, addr[i], routines[i].len, (int32_t)tp_off);
+        emit_trampoline(tramp + i * TRAMPOLINE_SLOT, addr[i], &routines[i], (int32_t)tp_off);
     if (mprotect(tramp, page, PROT_READ | PROT_EXEC) != 0) {
         snprintf(why, why_len, "cannot make the trampolines executable: %s", strerror(errno));
         munmap(tramp, page);

@@ -5,14 +5,20 @@
  * place, so a monitor that only samples them cannot tell "the same fiber ran all along"
  * from "it yielded and was resumed in between" (docs/design.md, "Switch detection").
  *
- * Every switch between fibers enters one of caml_perform, caml_reperform, caml_resume or
- * caml_runstack (runtime/amd64.S). At start-up, before any OCaml code runs, the first
- * instructions of each are moved into a trampoline near the executable's code and replaced
- * by a jump to it. The trampoline, on the switching thread, stores the TSC into its record's
- * switch_tsc and then increments its `switches` (thread_registry.h), restores every
- * register it used, runs the moved instructions and jumps back. Flags are dead at these
- * entries (they are called), and the 24 bytes it pushes lie within the Stack_threshold
- * every OCaml frame leaves below itself. A thread without a record skips the count.
+ * A *switch* here is another fiber starting to run on the thread: caml_runstack (a new
+ * fiber) or caml_resume of a fiber that is not the one the thread last switched to
+ * (runtime/amd64.S). caml_perform and caml_reperform only leave a fiber for its handler;
+ * if the handler resumes the same fiber (an effect answered at once, like a state or
+ * logging effect) the fiber's run goes on, and if it resumes another, that resume is the
+ * switch. So only the two routines that *start* a fiber running are hooked: at start-up,
+ * before any OCaml code runs, their first instructions are moved into a trampoline near the
+ * executable's code and replaced by a jump to it. The trampoline, on the switching thread,
+ * compares the target fiber with its record's last_fiber and, if it differs (always, for
+ * caml_runstack), stores it there, stores the TSC into switch_tsc and then increments
+ * `switches` (thread_registry.h); it restores every register it used, runs the moved
+ * instructions and jumps back. Flags are dead at these entries (they are called), and the
+ * 24 bytes it pushes lie within the Stack_threshold every OCaml frame leaves below itself.
+ * A thread without a record skips all of it.
  *
  * Only exact instruction sequences known from 5.3's amd64.S are moved (no decoder, nothing
  * RIP-relative); anything else leaves the code untouched and the hook unavailable.
@@ -25,7 +31,7 @@
 
 #include "elf_image.h"
 
-/* Patches the four routines of the executable `img`. 0, or -1 with a one-line reason
+/* Patches the two routines of the executable `img`. 0, or -1 with a one-line reason
  * (nothing patched then). Constructor context, before any OCaml code runs. */
 int switch_hook_install(const struct elf_image *img, char *why, size_t why_len);
 

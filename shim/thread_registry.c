@@ -82,6 +82,7 @@ static void reset_record(struct thread_record *r)
     if (pthread_getcpuclockid(pthread_self(), &r->cpu_clock) != 0)
         r->cpu_clock = CLOCK_THREAD_CPUTIME_ID;
     r->caml_state_slot = runtime_caml_state_slot();
+    atomic_store(&r->last_fiber, NULL);
     atomic_store(&r->switch_tsc, 0);
     atomic_store(&r->switches, 0);
     atomic_store(&r->want, 0);

@@ -19,7 +19,7 @@
  *  - set by the owning thread while CLAIMED: tid, cpu_clock, caml_state_slot, and the reset
  *    of every other field;
  *  - written by the owner at each fiber switch (switch_hook.c's trampolines, or the hook when
- *    the switch routines could not be hooked): switch_tsc, then switches;
+ *    the switch routines could not be hooked): last_fiber, switch_tsc, then switches;
  *  - the request (`want`, request_tsc, request_switches, request_stack): written by the
  *    requester (the monitor, with the record pinned), consumed by the owner's interrupt hook;
  *  - monitor-private: struct look_state (overdue.c);
@@ -60,8 +60,9 @@ struct thread_record {
     clockid_t cpu_clock;
     void **caml_state_slot;        /* this thread's `caml_state`; *slot NULL: no domain */
 
-    _Atomic uint64_t switch_tsc;   /* TSC at the last fiber switch routine entry */
-    _Atomic uint64_t switches;     /* fiber switch routine entries (written after the TSC) */
+    _Atomic(void *) last_fiber;    /* the fiber (stack) the thread last switched to */
+    _Atomic uint64_t switch_tsc;   /* TSC at the last switch */
+    _Atomic uint64_t switches;     /* switches to another fiber (written after the TSC) */
 
     _Atomic int want;              /* a preemption is requested for this thread */
     _Atomic uint64_t request_tsc;  /* TSC at the (first) request, for latency stats */
