@@ -7,6 +7,7 @@
 #                    [--expect-stat EXPR]... [--expect-result EXPR]...
 #                    [--expect-result-equals-stat RESULT_KEY=STAT_KEY]...
 #                    [--expect-fail REGEX] [--compare-output-with-no-shim]
+#                    [--expect-stderr-count N:REGEX]...
 #                    [--allow-no-stats] [--expect-no-stderr] [--stats-log FILE]
 #                    [-- PROGRAM_ARGS...]
 #
@@ -30,6 +31,8 @@
 #   prove that a detector bites); RESULT checks are then skipped.
 # --compare-output-with-no-shim: also run the program without the shim (and without
 #   any OCPREEMPT_* variable) and require byte-identical stdout.
+# --expect-stderr-count N:REGEX: exactly N lines of stderr match the extended REGEX (e.g.
+#   a warning the shim must say once).
 # --allow-no-stats: with --shim, a missing stats line is accepted (the shim disabled
 #   itself, e.g. no yield function in the program) and --expect-stat is then skipped.
 # --expect-no-stderr: the program (and the shim) must write nothing on stderr.
@@ -52,6 +55,7 @@ program="" shim="" use_shim=0 name="" timeout_s=120 expect_fail="" compare=0 sta
 allow_no_stats=0 expect_no_stderr=0
 sum_log="" match="." expect_entries=0
 envs=() expect_stats=() expect_results=() equals=() expect_totals=() prog_args=()
+stderr_counts=()
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -68,6 +72,8 @@ while [ $# -gt 0 ]; do
                equals+=("$2"); shift 2 ;;
         --expect-fail) expect_fail=${2:?}; shift 2 ;;
         --compare-output-with-no-shim) compare=1; shift ;;
+        --expect-stderr-count) [[ ${2:-} =~ ^[0-9]+: ]] || die_usage "$1 wants N:REGEX"
+               stderr_counts+=("$2"); shift 2 ;;
         --allow-no-stats) allow_no_stats=1; shift ;;
         --expect-no-stderr) expect_no_stderr=1; shift ;;
         --stats-log) stats_log=${2:?}; shift 2 ;;
@@ -298,6 +304,12 @@ if [ "$n_stats" = 1 ]; then
         printf '%s %s\n' "$name" "${stats_lines#ocpreempt: stats: }" >>"$stats_log"
     fi
 fi
+
+for sc in ${stderr_counts[@]+"${stderr_counts[@]}"}; do
+    want=${sc%%:*} re=${sc#*:}
+    got=$(grep -cE -- "$re" "$err" || true)
+    [ "$got" = "$want" ] || fail "$got stderr lines match /$re/, expected $want"
+done
 
 # --- optional second run without the shim ------------------------------------------------
 
