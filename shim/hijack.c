@@ -179,6 +179,7 @@ static void preempt_interrupt_hook(void)
     void (*prev)(void) = atomic_load_explicit(&previous_hook, memory_order_acquire);
     if (prev)
         prev();              /* systhreads' may hand the runtime lock over, and get it back */
+    uint64_t entry_tsc = stats_tsc();
     struct thread_record *t = thread_self();
     request_thread_resumed(t);
     if (!t || !shim_active())
@@ -212,6 +213,7 @@ static void preempt_interrupt_hook(void)
     stub_handoff.domain = domain;
     request_note_injection(t);
     inject(ds, site, closure);
+    stats_record_hook(st, stats_tsc() - entry_tsc);
 }
 
 void hijack_install_hook(void)

@@ -59,6 +59,14 @@ uint64_t stats_ticks_to_ns(uint64_t ticks)
     return per_us > 0 ? (uint64_t)((double)ticks * 1000.0 / per_us) : 0;
 }
 
+void stats_record_hook(struct domain_stats *d, uint64_t ticks)
+{
+    uint64_t b = ticks / HOOK_BUCKET_TICKS;
+    atomic_fetch_add_explicit(&d->hook_hist[b < HOOK_BUCKETS ? b : HOOK_BUCKETS - 1], 1,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&d->hook_ticks, ticks, memory_order_relaxed);
+}
+
 void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 {
     uint64_t us = stats_ticks_to_ns(ticks) / 1000;
@@ -70,7 +78,7 @@ void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 
 struct summary {
     unsigned long counter[STATS_COUNTER_COUNT];
-    uint64_t longest_run_ns, latency_max_ns, samples;
+    uint64_t longest_run_ns, latency_max_ns, samples, hook_ns_mean, hook_ns_p50;
     uint64_t p50_us, p99_us;
 };
 
@@ -109,6 +117,24 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
         }
     }
     out->latency_max_ns = stats_ticks_to_ns(max_ticks);
+    uint64_t hook_ticks = 0, hooks = 0;
+    static uint64_t hook_hist[HOOK_BUCKETS];
+    memset(hook_hist, 0, sizeof hook_hist);
+    for (size_t k = 0; k < n; k++) {
+        hook_ticks += atomic_load(&ds[k]->hook_ticks);
+        for (size_t i = 0; i < HOOK_BUCKETS; i++) {
+            hook_hist[i] += atomic_load_explicit(&ds[k]->hook_hist[i], memory_order_relaxed);
+            hooks += atomic_load_explicit(&ds[k]->hook_hist[i], memory_order_relaxed);
+        }
+    }
+    out->hook_ns_mean = hooks ? stats_ticks_to_ns(hook_ticks) / hooks : 0;
+    for (size_t i = 0, seen = 0; i < HOOK_BUCKETS && hooks; i++) {
+        seen += hook_hist[i];
+        if (seen * 2 >= hooks) {     /* the bucket's middle */
+            out->hook_ns_p50 = stats_ticks_to_ns(i * HOOK_BUCKET_TICKS + HOOK_BUCKET_TICKS / 2);
+            break;
+        }
+    }
     out->p50_us = percentile(hist, out->samples, 0.50);
     out->p99_us = percentile(hist, out->samples, 0.99);
 }
@@ -135,9 +161,10 @@ static void put_summary_text(struct out *o, const struct summary *s)
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
         put(o, " %s=%lu", counter_names[c], s->counter[c]);
     put(o, " latency_samples=%llu latency_p50_ns=%llu latency_p99_ns=%llu latency_max_ns=%llu"
-           " longest_run_ns=%llu", (unsigned long long)s->samples,
+           " longest_run_ns=%llu hook_ns_p50=%llu hook_ns_mean=%llu", (unsigned long long)s->samples,
         (unsigned long long)s->p50_us * 1000, (unsigned long long)s->p99_us * 1000,
-        (unsigned long long)s->latency_max_ns, (unsigned long long)s->longest_run_ns);
+        (unsigned long long)s->latency_max_ns, (unsigned long long)s->longest_run_ns,
+        (unsigned long long)s->hook_ns_p50, (unsigned long long)s->hook_ns_mean);
 }
 
 static void put_summary_json(struct out *o, const struct summary *s)
@@ -145,10 +172,12 @@ static void put_summary_json(struct out *o, const struct summary *s)
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
         put(o, "\"%s\":%lu,", counter_names[c], s->counter[c]);
     put(o, "\"latency_samples\":%llu,\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
-           "\"latency_max_ns\":%llu,\"longest_run_ns\":%llu",
+           "\"latency_max_ns\":%llu,\"longest_run_ns\":%llu,\"hook_ns_p50\":%llu,"
+           "\"hook_ns_mean\":%llu",
         (unsigned long long)s->samples, (unsigned long long)s->p50_us * 1000,
         (unsigned long long)s->p99_us * 1000, (unsigned long long)s->latency_max_ns,
-        (unsigned long long)s->longest_run_ns);
+        (unsigned long long)s->longest_run_ns, (unsigned long long)s->hook_ns_p50,
+        (unsigned long long)s->hook_ns_mean);
 }
 
 static void json_string(struct out *o, const char *s)

@@ -7,7 +7,8 @@
  *
  * Contract the tests parse: the first line is `ocpreempt: stats: key=value ...` with the
  * totals (STATS_COUNTERS) and latency_p50_ns, latency_p99_ns, latency_max_ns,
- * latency_samples, longest_run_ns.
+ * latency_samples, longest_run_ns, hook_ns_p50 and hook_ns_mean (the mutator's time in the
+ * hook per injected preemption, from after the previous hook to the injection).
  */
 #ifndef OCPREEMPT_STATS_H
 #define OCPREEMPT_STATS_H
@@ -20,6 +21,9 @@
  * Reported percentiles are bucket floors: exact to 1 us below 1 ms, within 2x above. */
 #define LATENCY_LINEAR_US 1024
 #define LATENCY_BUCKETS (LATENCY_LINEAR_US + 40)
+/* The hook's own time per injected preemption: 16 TSC ticks per bucket, the last one open. */
+#define HOOK_BUCKET_TICKS 16
+#define HOOK_BUCKETS 512
 
 #define STATS_COUNTERS(X)                                                             \
     X(requests)            /* a fiber was found overdue and its domain interrupted */ \
@@ -53,6 +57,8 @@ struct domain_stats {
     _Atomic unsigned long counter[STATS_COUNTER_COUNT];
     _Atomic uint64_t longest_run_ns;
     _Atomic uint64_t latency_max_ticks;
+    _Atomic uint64_t hook_ticks;        /* TSC in the hook for the preemptions it injected */
+    _Atomic uint32_t hook_hist[HOOK_BUCKETS];   /* the same, per preemption: 16-tick buckets */
     _Atomic uint32_t latency[LATENCY_BUCKETS];   /* request to stub entry (see above) */
     _Atomic int used;
 };
@@ -97,6 +103,9 @@ void stats_start(void);
  * (CLOCK_MONOTONIC ns). Not for signal context. */
 uint64_t stats_ticks_to_ns(uint64_t ticks);
 uint64_t stats_start_ns(void);
+
+/* Records the hook's time for one injected preemption, in TSC ticks. Hook context. */
+void stats_record_hook(struct domain_stats *d, uint64_t ticks);
 
 /* Records one request-to-stub latency, in TSC ticks. Hook context. */
 void stats_record_latency(struct domain_stats *d, uint64_t ticks);
