@@ -6,6 +6,7 @@
                                                  fiber yields after running that long
      bench_fib idle SECONDS                      sleeps (the request path's idle cost)
      bench_fib ticker HOG_ITERS [GAPS_FILE]      a hog beside a ticker fiber
+     bench_fib domains HOG_ITERS                 the same in each of two domains
      bench_fib requests CHUNK SEED DURATION N_SHORT N_LONG SHORT_ITERS LONG_ITERS [DUMP]
                                                  open-loop request stream, a fiber each;
                                                  CHUNK > 0: yield () every CHUNK iterations
@@ -104,7 +105,9 @@ let idle seconds =
 
 (* --- a hog beside a ticker: the ticker's gaps are the hog's uninterrupted runs --- *)
 
-let ticker hog_iters gaps_file =
+(* The hog and the ticker on the calling domain's scheduler; the ticker's gaps, sorted,
+   and the run's wall time (after writing them to gaps_file if not ""). *)
+let hog_and_ticker hog_iters gaps_file =
   let finished = ref false in
   let gaps = Array.make 1_000_000 0.0 and n = ref 0 in
   Sched.spawn (fun () ->
@@ -126,9 +129,31 @@ let ticker hog_iters gaps_file =
     close_out oc
   end;
   Array.sort compare g;
+  (g, wall)
+
+let ticker hog_iters gaps_file =
+  let g, wall = hog_and_ticker hog_iters gaps_file in
   let us p = Common.percentile g p *. 1e6 in
   Printf.printf "bench: ticks=%d gap_p50_us=%.1f gap_p99_us=%.1f gap_max_us=%.1f wall_s=%.6f\n"
-    !n (us 0.5) (us 0.99) (us 1.0) wall
+    (Array.length g) (us 0.5) (us 0.99) (us 1.0) wall
+
+(* Two domains, each a hog beside a ticker: both domains' gaps, and the CPU of the domain
+   threads themselves (the rest of cpu_other_ns is the monitor and the runtime's own
+   threads). *)
+let domains hog_iters =
+  let one () =
+    let g, _ = hog_and_ticker hog_iters "" in
+    let mine = Common.this_thread_cpu_ns () in
+    (g, mine)
+  in
+  let t0 = Unix.gettimeofday () in
+  let d1 = Domain.spawn one and d2 = Domain.spawn one in
+  let (g1, c1) = Domain.join d1 and (g2, c2) = Domain.join d2 in
+  let us g p = Common.percentile g p *. 1e6 in
+  Printf.printf "bench: d1_gap_p50_us=%.1f d1_gap_p99_us=%.1f d2_gap_p50_us=%.1f \
+                 d2_gap_p99_us=%.1f domains_cpu_ns=%d wall_s=%.6f\n"
+    (us g1 0.5) (us g1 0.99) (us g2 0.5) (us g2 0.99) (c1 + c2)
+    (Unix.gettimeofday () -. t0)
 
 (* --- the request stream --- *)
 
@@ -185,6 +210,7 @@ let () =
    | "overhead" -> overhead (arg 2) (int 3) (int 4) (if arg 5 = "" then 0 else int 5)
    | "idle" -> idle (float_of_string (arg 2))
    | "ticker" -> ticker (int 2) (arg 3)
+   | "domains" -> domains (int 2)
    | "requests" ->
      requests (int 2) (int 3) (float_of_string (arg 4)) (int 5) (int 6) (int 7) (int 8) (arg 9)
    | "yield" -> yields (int 2) (int 3)

@@ -40,6 +40,15 @@ let thread_cpu_ns () =
       if tid = self then (mine + ns, others) else (mine, others + ns))
     (0, 0) tasks
 
+(* The calling thread's CPU time (ns on CPU), from /proc/thread-self/schedstat. *)
+let this_thread_cpu_ns () =
+  try
+    let ic = open_in "/proc/thread-self/schedstat" in
+    let l = input_line ic in
+    close_in ic;
+    Scanf.sscanf l "%d" (fun n -> n)
+  with _ -> 0
+
 let report_cpu () =
   let mine, others = thread_cpu_ns () in
   Printf.printf "bench: cpu_main_ns=%d cpu_other_ns=%d\n" mine others

@@ -25,24 +25,27 @@ grep -q '](latency.png)' "$report" || fail "the report does not show the plot"
 
 for section in '## Machine' '## Targets' '## Overhead' '## Preemption latency' \
                '## Fairness: hog and ticker' '## Fairness: request stream' \
-               '## Cost per preemption' '## Start-up' '## Notes'; do
+               '## Cost per preemption' '## Request path' '## Start-up' '## Notes'; do
     grep -qxF "$section" "$report" || fail "no section '$section'"
 done
 for field in '- git commit:' '- CPUs (nproc):' '- kernel:' '- date:'; do
     grep -qF -- "$field" "$report" || fail "machine description lacks '$field'"
 done
-# Target rows: 9, each marked met or missed.
+# Target rows: each marked met, missed or n/a (a figure only reported).
 for row in 'overhead at 10ms' 'overhead at 1ms' 'overhead at 100us' \
            'latency p99, mutator-bound' 'latency p99, gc workload' \
-           'short-request p99 at 10ms' 'CPU per preemption at 100us' 'load-time analysis'; do
+           'short-request p99 at 10ms' 'CPU per preemption at 100us' 'load-time analysis' \
+           'CPU while idle at 10ms' 'CPU while idle at 1ms' 'CPU while idle at 100us' \
+           'uninterrupted run at 10ms \(ticker gap p50\)' 'uninterrupted run at 1ms \(ticker gap p99\)' \
+           'gc workload at 1ms' 'gc workload at 100us' "mutator's own cost per preemption"; do
     grep -E "^\| $row" "$report" | grep -qE '\| (met|\*\*missed\*\*) \|$' ||
         fail "no target row '$row' marked met/missed"
 done
 n=$(grep -cE '\| (met|\*\*missed\*\*) \|$' "$report")
-(( n == 9 )) || fail "expected 9 target rows, found $n"
+(( n == 18 )) || fail "expected 18 target rows, found $n"
 # Detail rows: every workload x configuration, every request-stream configuration.
 for w in int alloc float gc; do
-    for c in 'no shim' disabled 'cooperative 100us' 'monitor 10ms' 'monitor 1ms' 'monitor 100us'; do
+    for c in 'no shim' disabled 'cooperative 100us' 'cooperative 1ms' 'monitor 10ms' 'monitor 1ms' 'monitor 100us'; do
         grep -qE "^\| $w \| $c \|" "$report" || fail "no overhead row '$w / $c'"
     done
 done
@@ -51,6 +54,8 @@ for c in 'no shim' 'monitor 10ms' 'monitor 100us' systhreads cooperative; do
 done
 grep -qE '^\| voluntary `yield \(\)`, tight loop \| [0-9]' "$report" || fail "no yield cost row"
 grep -qE '^\| small program: start to main \| active \| [0-9]' "$report" || fail "no start-up row"
+grep -qE '^\| physical floor: .* \| [0-9.]+ \(' "$report" || fail "no physical floor row"
+grep -qE '^\| 2 domains, .* \| d1 [0-9.]+' "$report" || fail "no two-domain row"
 # The same target table on stdout.
 grep -q '^| overhead at 10ms' "$out/stdout.txt" || fail "no table on stdout"
 echo "PASS: $(grep -c '^|' "$report") table rows, $n targets"
