@@ -214,6 +214,8 @@ static void preempt_interrupt_hook(void)
     request_note_injection(t);
     inject(ds, site, closure);
     stats_record_hook(st, stats_tsc() - entry_tsc);
+    if (requested && entry_tsc > requested)
+        stats_record_to_hook(st, entry_tsc - requested);
 }
 
 void hijack_install_hook(void)

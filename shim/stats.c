@@ -67,6 +67,12 @@ void stats_record_hook(struct domain_stats *d, uint64_t ticks)
     atomic_fetch_add_explicit(&d->hook_ticks, ticks, memory_order_relaxed);
 }
 
+void stats_record_to_hook(struct domain_stats *d, uint64_t ticks)
+{
+    uint64_t us = stats_ticks_to_ns(ticks) / 1000;
+    atomic_fetch_add_explicit(&d->to_hook[latency_bucket(us)], 1, memory_order_relaxed);
+}
+
 void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 {
     uint64_t us = stats_ticks_to_ns(ticks) / 1000;
@@ -79,8 +85,20 @@ void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 struct summary {
     unsigned long counter[STATS_COUNTER_COUNT];
     uint64_t longest_run_ns, latency_max_ns, samples, hook_ns_mean, hook_ns_p50;
-    uint64_t p50_us, p99_us;
+    uint64_t p50_us, p99_us, to_hook_p50_us, to_hook_p99_us;
 };
+
+/* Adds histogram h (LATENCY_BUCKETS) into sum; returns its number of samples. */
+static uint64_t add_histogram(uint64_t *sum, const _Atomic uint32_t *h)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+        uint32_t v = atomic_load_explicit(&h[i], memory_order_relaxed);
+        sum[i] += v;
+        n += v;
+    }
+    return n;
+}
 
 static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
 {
@@ -97,10 +115,11 @@ static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
 
 static void summarise(const struct domain_stats *const *ds, size_t n, struct summary *out)
 {
-    static uint64_t hist[LATENCY_BUCKETS];
+    static uint64_t hist[LATENCY_BUCKETS], to_hook[LATENCY_BUCKETS];
     memset(out, 0, sizeof *out);
     memset(hist, 0, sizeof hist);
-    uint64_t max_ticks = 0;
+    memset(to_hook, 0, sizeof to_hook);
+    uint64_t max_ticks = 0, to_hook_samples = 0;
     for (size_t k = 0; k < n; k++) {
         for (int c = 0; c < STATS_COUNTER_COUNT; c++)
             out->counter[c] += atomic_load(&ds[k]->counter[c]);
@@ -110,11 +129,8 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
         uint64_t m = atomic_load(&ds[k]->latency_max_ticks);
         if (m > max_ticks)
             max_ticks = m;
-        for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
-            uint32_t v = atomic_load_explicit(&ds[k]->latency[i], memory_order_relaxed);
-            hist[i] += v;
-            out->samples += v;
-        }
+        out->samples += add_histogram(hist, ds[k]->latency);
+        to_hook_samples += add_histogram(to_hook, ds[k]->to_hook);
     }
     out->latency_max_ns = stats_ticks_to_ns(max_ticks);
     uint64_t hook_ticks = 0, hooks = 0;
@@ -137,6 +153,8 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
     }
     out->p50_us = percentile(hist, out->samples, 0.50);
     out->p99_us = percentile(hist, out->samples, 0.99);
+    out->to_hook_p50_us = percentile(to_hook, to_hook_samples, 0.50);
+    out->to_hook_p99_us = percentile(to_hook, to_hook_samples, 0.99);
 }
 
 /* ---- formatting -------------------------------------------------------------------- */
@@ -161,9 +179,11 @@ static void put_summary_text(struct out *o, const struct summary *s)
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
         put(o, " %s=%lu", counter_names[c], s->counter[c]);
     put(o, " latency_samples=%llu latency_p50_ns=%llu latency_p99_ns=%llu latency_max_ns=%llu"
-           " longest_run_ns=%llu hook_ns_p50=%llu hook_ns_mean=%llu", (unsigned long long)s->samples,
+           " longest_run_ns=%llu request_to_hook_p50_ns=%llu request_to_hook_p99_ns=%llu"
+           " hook_ns_p50=%llu hook_ns_mean=%llu", (unsigned long long)s->samples,
         (unsigned long long)s->p50_us * 1000, (unsigned long long)s->p99_us * 1000,
         (unsigned long long)s->latency_max_ns, (unsigned long long)s->longest_run_ns,
+        (unsigned long long)s->to_hook_p50_us * 1000, (unsigned long long)s->to_hook_p99_us * 1000,
         (unsigned long long)s->hook_ns_p50, (unsigned long long)s->hook_ns_mean);
 }
 
@@ -172,11 +192,12 @@ static void put_summary_json(struct out *o, const struct summary *s)
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
         put(o, "\"%s\":%lu,", counter_names[c], s->counter[c]);
     put(o, "\"latency_samples\":%llu,\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
-           "\"latency_max_ns\":%llu,\"longest_run_ns\":%llu,\"hook_ns_p50\":%llu,"
-           "\"hook_ns_mean\":%llu",
+           "\"latency_max_ns\":%llu,\"longest_run_ns\":%llu,\"request_to_hook_p50_ns\":%llu,"
+           "\"request_to_hook_p99_ns\":%llu,\"hook_ns_p50\":%llu,\"hook_ns_mean\":%llu",
         (unsigned long long)s->samples, (unsigned long long)s->p50_us * 1000,
         (unsigned long long)s->p99_us * 1000, (unsigned long long)s->latency_max_ns,
-        (unsigned long long)s->longest_run_ns, (unsigned long long)s->hook_ns_p50,
+        (unsigned long long)s->longest_run_ns, (unsigned long long)s->to_hook_p50_us * 1000,
+        (unsigned long long)s->to_hook_p99_us * 1000, (unsigned long long)s->hook_ns_p50,
         (unsigned long long)s->hook_ns_mean);
 }
 

@@ -7,7 +7,9 @@
  *
  * Contract the tests parse: the first line is `ocpreempt: stats: key=value ...` with the
  * totals (STATS_COUNTERS) and latency_p50_ns, latency_p99_ns, latency_max_ns,
- * latency_samples, longest_run_ns, hook_ns_p50 and hook_ns_mean (the mutator's time in the
+ * latency_samples, longest_run_ns, request_to_hook_p50_ns, request_to_hook_p99_ns (the
+ * part of the latency before the hook that injected; the rest is hook to stub entry),
+ * hook_ns_p50 and hook_ns_mean (the mutator's time in the
  * hook per injected preemption, from after the previous hook to the injection).
  */
 #ifndef OCPREEMPT_STATS_H
@@ -60,6 +62,7 @@ struct domain_stats {
     _Atomic uint64_t hook_ticks;        /* TSC in the hook for the preemptions it injected */
     _Atomic uint32_t hook_hist[HOOK_BUCKETS];   /* the same, per preemption: 16-tick buckets */
     _Atomic uint32_t latency[LATENCY_BUCKETS];   /* request to stub entry (see above) */
+    _Atomic uint32_t to_hook[LATENCY_BUCKETS];   /* request to the hook that injected */
     _Atomic int used;
 };
 
@@ -106,6 +109,9 @@ uint64_t stats_start_ns(void);
 
 /* Records the hook's time for one injected preemption, in TSC ticks. Hook context. */
 void stats_record_hook(struct domain_stats *d, uint64_t ticks);
+
+/* Records one request-to-hook delay (the hook that injects), in TSC ticks. Hook context. */
+void stats_record_to_hook(struct domain_stats *d, uint64_t ticks);
 
 /* Records one request-to-stub latency, in TSC ticks. Hook context. */
 void stats_record_latency(struct domain_stats *d, uint64_t ticks);
