@@ -65,6 +65,7 @@ struct elf_image {
     size_t segment_count;
     bool has_tls;
     uint64_t tls_memsz, tls_align;
+    uint64_t relro_start, relro_end;    /* PT_GNU_RELRO: read-only after relocation */
 
     struct relative_reloc *relocs;      /* sorted by where; NULL when values are in place */
     size_t reloc_count;
@@ -206,6 +207,10 @@ static int read_segments(struct elf_image *img, struct analysis_error *err)
         }
         if (ph.p_type == PT_INTERP)
             has_interp = true;
+        if (ph.p_type == PT_GNU_RELRO && ph.p_vaddr + ph.p_memsz >= ph.p_vaddr) {
+            img->relro_start = ph.p_vaddr;
+            img->relro_end = ph.p_vaddr + ph.p_memsz;
+        }
         if (ph.p_type == PT_TLS) {
             img->has_tls = true;
             img->tls_memsz = ph.p_memsz;
@@ -749,7 +754,11 @@ bool elf_image_in_segment(const struct elf_image *img, uint64_t vaddr, uint64_t 
 bool elf_image_in_writable(const struct elf_image *img, uint64_t vaddr, uint64_t len)
 {
     const struct load_segment *s = segment_holding(img, vaddr, len, false);
-    return s != NULL && (s->flags & PF_W) != 0;
+    if (s == NULL || (s->flags & PF_W) == 0)
+        return false;
+    /* The loader makes RELRO read-only after relocating: writable only outside it. The
+       range lies inside s, whose end was checked not to wrap, so vaddr + len is exact. */
+    return vaddr + len <= img->relro_start || vaddr >= img->relro_end;
 }
 
 bool elf_image_in_tls(const struct elf_image *img, uint64_t offset, uint64_t len)

@@ -85,7 +85,8 @@ const uint8_t *elf_image_code(const struct elf_image *img, uint64_t vaddr, size_
 bool elf_image_in_code(const struct elf_image *img, uint64_t vaddr, uint64_t len);
 
 /* Is all of [vaddr, vaddr + len) inside one loadable segment (memsz, .bss included)? /
- * one that is writable (PF_W)? / is [offset, offset + len) inside the TLS segment? */
+ * one that is writable (PF_W) and outside PT_GNU_RELRO? / is [offset, offset + len) inside
+ * the TLS segment? */
 bool elf_image_in_segment(const struct elf_image *img, uint64_t vaddr, uint64_t len);
 bool elf_image_in_writable(const struct elf_image *img, uint64_t vaddr, uint64_t len);
 bool elf_image_in_tls(const struct elf_image *img, uint64_t offset, uint64_t len);

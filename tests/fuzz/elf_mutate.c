@@ -124,6 +124,24 @@ long mutate_vaddr_offset(const char *path, uint64_t vaddr)
     return result;
 }
 
+uint64_t mutate_relro_start(const char *path)
+{
+    struct opened o;
+    if (open_elf(path, &o) != 0)
+        return 0;
+    size_t n = 0;
+    uint64_t start = 0;
+    if (elf_getphdrnum(o.elf, &n) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            GElf_Phdr ph;
+            if (gelf_getphdr(o.elf, (int)i, &ph) && ph.p_type == PT_GNU_RELRO)
+                start = ph.p_vaddr;
+        }
+    }
+    close_elf(&o);
+    return start;
+}
+
 uint64_t mutate_image_end(const char *path)
 {
     struct opened o;

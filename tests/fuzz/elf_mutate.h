@@ -32,6 +32,9 @@ int blob_put(struct blob *b, long offset, uint64_t value, size_t len);
 /* File offset of link-time address vaddr through the program headers, or -1. */
 long mutate_vaddr_offset(const char *path, uint64_t vaddr);
 
+/* Start of PT_GNU_RELRO (writable segment, read-only after relocation), or 0. */
+uint64_t mutate_relro_start(const char *path);
+
 /* End (vaddr + memsz) of the highest loadable segment, or 0. */
 uint64_t mutate_image_end(const char *path);
 

@@ -2,8 +2,10 @@
  *
  *   ocpreempt-mutate IN OUT reloc-wrap [VALUE]     first RELATIVE r_offset := VALUE
  *                                                  (default 0xFFFFFFFFFFFFFFF9)
- *   ocpreempt-mutate IN OUT symbol NAME VALUE|past .symtab st_value of NAME := VALUE
+ *   ocpreempt-mutate IN OUT symbol NAME VALUE|past|relro
+ *                                                  .symtab st_value of NAME := VALUE
  *                                                  ("past": 1 GiB beyond the image;
+ *                                                  "relro": the start of PT_GNU_RELRO;
  *                                                  NAME ending in '*': a prefix)
  *   ocpreempt-mutate IN OUT retaddr PREFIX         first poll/alloc descriptor in a
  *                                                  function PREFIX*: return address (and
@@ -26,7 +28,7 @@
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: ocpreempt-mutate IN OUT reloc-wrap [VALUE] | symbol NAME VALUE|past"
+    fprintf(stderr, "usage: ocpreempt-mutate IN OUT reloc-wrap [VALUE] | symbol NAME VALUE|past|relro"
                     " | retaddr PREFIX | layout MEMBER OFFSET\n");
     return 2;
 }
@@ -46,8 +48,11 @@ static int mutate(const char *in, struct blob *b, int argc, char **argv)
         return at < 0 ? not_found("R_X86_64_RELATIVE relocation") : blob_put(b, at, value, 8);
     }
     if (strcmp(op, "symbol") == 0 && argc == 3) {
-        uint64_t value = strcmp(argv[2], "past") == 0 ? mutate_image_end(in) + BEYOND_IMAGE
-                                                      : strtoull(argv[2], NULL, 0);
+        uint64_t value = strcmp(argv[2], "past") == 0    ? mutate_image_end(in) + BEYOND_IMAGE
+                         : strcmp(argv[2], "relro") == 0 ? mutate_relro_start(in)
+                                                         : strtoull(argv[2], NULL, 0);
+        if (value == 0)
+            return not_found("the address for that value");
         long at = mutate_symbol_field(in, argv[1], 0);
         return at < 0 ? not_found(argv[1]) : blob_put(b, at, value, 8);
     }
