@@ -169,6 +169,17 @@ void request_issue(struct thread_record *t, void *ds, void *stack, uint64_t swit
     STAT_INC(stats_for_domain(*(volatile int *)DS(ds, id)), requests);
 }
 
+bool request_preempt_current(struct thread_record *t)
+{
+    void **slot = t->caml_state_slot;
+    void *ds = slot ? *(void *volatile *)slot : NULL;
+    if (!ds)
+        return false;
+    uint64_t switches = atomic_load_explicit(&t->switches, memory_order_acquire);
+    request_issue(t, ds, *(void *volatile *)DS(ds, current_stack), switches);
+    return true;
+}
+
 /* ---- hook side (the thread itself) ----------------------------------------------------- */
 
 bool request_still_due(struct thread_record *t, void *ds)

@@ -53,6 +53,10 @@ void overdue_look(struct thread_record *t);
  * hook and interrupts the domain. The hook drops the request if t has switched since. */
 void request_issue(struct thread_record *t, void *ds, void *stack, uint64_t switches);
 
+/* request_issue for whatever fiber thread t (pinned, or the caller itself) runs now, for
+ * a rule other than the quantum (e.g. chaos testing). false if t runs no OCaml now. */
+bool request_preempt_current(struct thread_record *t);
+
 /* Hook side (the thread's own): is the pending request still for the running fiber? */
 bool request_still_due(struct thread_record *t, void *ds);
 
