@@ -188,15 +188,15 @@ static int format_yield(const struct ocpreempt_config *cfg, char *buf, size_t le
 
 /* ---- deny list -------------------------------------------------------------------- */
 
-/* Module prefixes as they appear in symbols after "caml": the runtime-facing and
- * scheduler libraries whose code must never be interrupted half-way through a fiber
- * switch or while holding internal invariants. docs/configuration.md explains each. */
+/* Compilation units or libraries (analysis/ocaml_units.h: `Eio` covers Eio, Eio__* and
+ * Eio's own units, not a user's Eio_app) where a preemption never lands: code that must
+ * not be *where* a fiber stops (the scheduler re-enters it, or it holds a lock). Code
+ * whose callees must not be preempted either is a critical extent (OCPREEMPT_CRITICAL and
+ * the built-in list in analysis/critical_extents.c). docs/configuration.md explains each. */
 #define DENY_DEFAULT                                                                      \
-    "Stdlib__Effect,Stdlib__Domain,Stdlib__Mutex,Stdlib__Condition,Stdlib__Semaphore,"   \
-    "Stdlib__Queue,Stdlib__Stack,Stdlib__Hashtbl,Stdlib__Buffer,Stdlib__Atomic,"         \
-    "Stdlib__Weak,Stdlib__Ephemeron,Stdlib__Lazy,CamlinternalLazy,Stdlib__Printf,"       \
-    "Stdlib__Format,CamlinternalFormat,Thread,Eio,Miou,Picos,Moonpool,Domainslib,"       \
-    "Saturn,Lwt"
+    "Stdlib__Effect,Stdlib__Mutex,Stdlib__Condition,Stdlib__Semaphore,Stdlib__Queue,"    \
+    "Stdlib__Stack,Stdlib__Buffer,Stdlib__Atomic,Stdlib__Printf,CamlinternalFormat,"     \
+    "Thread,Eio,Miou,Picos,Moonpool,Domainslib,Saturn,Lwt"
 
 static bool deny_contains(const struct ocpreempt_config *cfg, const char *entry, size_t n)
 {
@@ -269,6 +269,78 @@ static int format_deny(const struct ocpreempt_config *cfg, char *buf, size_t len
     buf[0] = '\0';
     for (size_t i = 0; i < cfg->deny_count; i++) {
         int n = snprintf(buf + used, len - used, "%s%s", i ? "," : "", cfg->deny[i]);
+        if (n < 0 || (size_t)n >= len - used)
+            return -1;
+        used += (size_t)n;
+    }
+    return 0;
+}
+
+/* ---- critical extents ------------------------------------------------------------ */
+
+/* OCPREEMPT_CRITICAL: functions (Module.fn) or units/libraries (Module, A.B) during whose
+ * execution, callees included, a fiber is never preempted. Always added to the built-in
+ * extents (analysis/critical_extents.c), which cannot be removed: they protect the
+ * Stdlib's own invariants. */
+
+/* "A", "A.B", "Stdlib__Hashtbl": capitalised module components only. */
+static bool is_module_path(const char *s)
+{
+    for (;;) {
+        size_t n = identifier_length(s);
+        if (n == 0 || !is_upper(s[0]))
+            return false;
+        if (s[n] == '\0')
+            return true;
+        if (s[n] != '.')
+            return false;
+        s += n + 1;
+    }
+}
+
+static const char *critical_add(struct ocpreempt_config *cfg, const char *entry, size_t n)
+{
+    char one[CONFIG_CRITICAL_ENTRY_MAX];
+    if (n == 0)
+        return "has an empty entry";
+    if (n >= CONFIG_CRITICAL_ENTRY_MAX)
+        return "has an entry longer than 127 characters";
+    memcpy(one, entry, n);
+    one[n] = '\0';
+    if (!is_module_path(one) && !is_yield_path(one))
+        return "has an entry that is neither Module nor Module.function";
+    for (size_t i = 0; i < cfg->critical_count; i++)
+        if (strcmp(cfg->critical[i], one) == 0)
+            return NULL;
+    if (cfg->critical_count == CONFIG_CRITICAL_MAX)
+        return "has more than 32 entries";
+    memcpy(cfg->critical[cfg->critical_count++], one, n + 1);
+    return NULL;
+}
+
+static const char *parse_critical(const char *value, struct ocpreempt_config *cfg)
+{
+    cfg->critical_count = 0;
+    for (;;) {
+        const char *comma = strchr(value, ',');
+        size_t n = comma ? (size_t)(comma - value) : strlen(value);
+        const char *problem = critical_add(cfg, value, n);
+        if (problem != NULL)
+            return problem;
+        if (comma == NULL)
+            return NULL;
+        value = comma + 1;
+    }
+}
+
+static int format_critical(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return -1;
+    buf[0] = '\0';
+    for (size_t i = 0; i < cfg->critical_count; i++) {
+        int n = snprintf(buf + used, len - used, "%s%s", i ? "," : "", cfg->critical[i]);
         if (n < 0 || (size_t)n >= len - used)
             return -1;
         used += (size_t)n;
@@ -424,10 +496,15 @@ static const struct option options[] = {
         "1: the shim does nothing" },
       parse_disable, format_disable },
     { { "OCPREEMPT_DENY", DENY_DEFAULT,
-        "use comma-separated capitalised module prefixes such as Mylib,Stdlib__Mutex; "
+        "use comma-separated capitalised unit or library names such as Mylib,Stdlib__Mutex; "
         "+A,B appends to the default list, none empties it",
-        "modules where a preemption never lands" },
+        "units and libraries where a preemption never lands" },
       parse_deny, format_deny },
+    { { "OCPREEMPT_CRITICAL", "",
+        "use comma-separated Module or Module.function names such as Mylib.Cache.update,"
+        "Mylib__Pool",
+        "functions or modules during which, callees included, a fiber is never preempted" },
+      parse_critical, format_critical },
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 

@@ -32,6 +32,8 @@ enum stats_format { STATS_TEXT, STATS_JSON };
 #define CONFIG_NAME_MAX 256
 #define CONFIG_DENY_MAX 64
 #define CONFIG_DENY_ENTRY_MAX 64      /* bytes per deny entry, NUL included */
+#define CONFIG_CRITICAL_MAX 32
+#define CONFIG_CRITICAL_ENTRY_MAX 128 /* bytes per critical entry, NUL included */
 #define CONFIG_ERR_MAX 512            /* a buffer this size never truncates an error */
 
 #define CONFIG_QUANTUM_MIN_NS 100000ULL          /* 100us */
@@ -47,11 +49,16 @@ struct ocpreempt_config {
     enum log_level log;               /* OCPREEMPT_LOG: quiet|warn|info|debug (warn) */
     bool strict;                      /* OCPREEMPT_STRICT: 0|1 */
     bool enabled;                     /* OCPREEMPT_DISABLE=1 turns the shim off */
-    /* OCPREEMPT_DENY: comma-separated module prefixes where preemption never lands;
+    /* OCPREEMPT_DENY: comma-separated units or libraries where preemption never lands;
      * "+A,B" appends to the default list, "A,B" replaces it, "none" empties it.
-     * Entries are symbol-name prefixes without "caml" (Stdlib__Mutex, Eio, ...). */
+     * Entries are unit names as in symbols without "caml" (Stdlib__Mutex, Eio, ...),
+     * matched as units (analysis/ocaml_units.h), not as string prefixes. */
     size_t deny_count;
     char deny[CONFIG_DENY_MAX][CONFIG_DENY_ENTRY_MAX];
+    /* OCPREEMPT_CRITICAL: Module or Module.fn entries added to the built-in critical
+     * extents (analysis/critical_extents.h); "" = none. */
+    size_t critical_count;
+    char critical[CONFIG_CRITICAL_MAX][CONFIG_CRITICAL_ENTRY_MAX];
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 after writing one line to `err`

@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "landing.h"
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
@@ -49,16 +50,30 @@ __thread struct stub_handoff stub_handoff __attribute__((tls_model("initial-exec
 static void (*_Atomic previous_hook)(void);
 static void preempt_interrupt_hook(void);
 
+/* What became of a request: a landing refusal (landing.h: where a preemption may land),
+ * or a refusal of this moment (the allocation needs a GC, no room for the stub frame, the
+ * yield closure or frame tables not ready), or PREEMPT. */
 enum verdict {
     PREEMPT,
-    SKIP_NOT_SAFEPOINT, SKIP_MAIN_FIBER, SKIP_DENIED, SKIP_BAD_SHAPE, SKIP_IN_YIELD, SKIP_MUTEX,
-    SKIP_UNHANDLED, SKIP_HEAP_FULL, SKIP_MEMPROF, SKIP_NO_STACK, SKIP_NOT_READY,
+    SKIP_NOT_SAFEPOINT, SKIP_MAIN_FIBER, SKIP_CALLBACK, SKIP_DENIED, SKIP_BAD_SHAPE,
+    SKIP_IN_YIELD, SKIP_EXTENT, SKIP_UNWALKABLE, SKIP_MUTEX, SKIP_UNHANDLED,
+    SKIP_HEAP_FULL, SKIP_MEMPROF, SKIP_NO_STACK, SKIP_NOT_READY,
+};
+
+static const enum verdict landing_to_verdict[] = {
+    [LAND_OK] = PREEMPT,                    [LAND_NOT_SAFEPOINT] = SKIP_NOT_SAFEPOINT,
+    [LAND_MAIN_FIBER] = SKIP_MAIN_FIBER,    [LAND_CALLBACK] = SKIP_CALLBACK,
+    [LAND_DENIED] = SKIP_DENIED,            [LAND_BAD_SHAPE] = SKIP_BAD_SHAPE,
+    [LAND_IN_YIELD] = SKIP_IN_YIELD,        [LAND_EXTENT] = SKIP_EXTENT,
+    [LAND_UNWALKABLE] = SKIP_UNWALKABLE,    [LAND_MUTEX] = SKIP_MUTEX,
+    [LAND_UNHANDLED] = SKIP_UNHANDLED,
 };
 
 static const enum stats_counter verdict_counter[] = {
     [SKIP_NOT_SAFEPOINT] = STAT_skip_not_safepoint, [SKIP_MAIN_FIBER] = STAT_skip_main_fiber,
-    [SKIP_DENIED] = STAT_skip_denied,               [SKIP_BAD_SHAPE] = STAT_skip_bad_shape,
-    [SKIP_IN_YIELD] = STAT_skip_in_yield,
+    [SKIP_CALLBACK] = STAT_skip_callback,           [SKIP_DENIED] = STAT_skip_denied,
+    [SKIP_BAD_SHAPE] = STAT_skip_bad_shape,         [SKIP_IN_YIELD] = STAT_skip_in_yield,
+    [SKIP_EXTENT] = STAT_skip_extent,               [SKIP_UNWALKABLE] = STAT_skip_unwalkable,
     [SKIP_MUTEX] = STAT_skip_mutex,                 [SKIP_UNHANDLED] = STAT_skip_unhandled,
     [SKIP_HEAP_FULL] = STAT_skip_heap_full,         [SKIP_MEMPROF] = STAT_skip_memprof,
     [SKIP_NO_STACK] = STAT_skip_no_stack,           [SKIP_NOT_READY] = STAT_skip_not_ready,
@@ -73,12 +88,6 @@ static void count_verdict(struct domain_stats *st, enum verdict v, const struct 
     STAT_INC(st, preemptions);
     stats_count(st, site->kind == SITE_ALLOC ? STAT_preempt_alloc : STAT_preempt_poll);
     site_table_count_preemption(site);
-}
-
-static bool is_main_fiber(uintptr_t stack)
-{
-    uintptr_t handler = STACK_FIELD(stack, handler);
-    return HANDLER_FIELD(handler, parent) == 0;
 }
 
 static enum verdict check_allocation(void *ds, const struct safepoint *site)
@@ -104,28 +113,28 @@ static uintptr_t ensure_stub_room(void *ds, uintptr_t stack)
     return *DS(ds, current_stack);
 }
 
+/* The sampler stops asking for a thread's main fiber, which is never preemptible
+ * (thread_registry.h: main_stack). Only a true main stack is recorded (a callback on a
+ * fiber is refused as LAND_CALLBACK, not here), and the record follows the main stack when
+ * it is reallocated, so no fiber is ever exempted for good. */
+static void note_main_stack(struct thread_record *t, uintptr_t stack, enum landing_verdict v)
+{
+    void *main = atomic_load_explicit(&t->main_stack, memory_order_relaxed);
+    if (v == LAND_MAIN_FIBER && main != (void *)stack)
+        atomic_store_explicit(&t->main_stack, (void *)stack, memory_order_relaxed);
+    else if (v != LAND_MAIN_FIBER && main == (void *)stack)
+        atomic_store_explicit(&t->main_stack, NULL, memory_order_relaxed);
+}
+
 static enum verdict decide(struct thread_record *t, void *ds, const struct safepoint **site_out,
                            uintptr_t *closure_out)
 {
     uintptr_t stack = *DS(ds, current_stack);
-    const struct safepoint *site = site_table_find(*(uintptr_t *)STACK_FIELD(stack, sp));
-    *site_out = site;
-    if (!site)
-        return SKIP_NOT_SAFEPOINT;
-    if (is_main_fiber(stack)) {
-        atomic_store_explicit(&t->main_stack, (void *)stack, memory_order_relaxed);
-        return SKIP_MAIN_FIBER;
-    }
-    if (site->refusal == SITE_DENIED)
-        return SKIP_DENIED;
-    if (site->refusal == SITE_BAD_SHAPE)
-        return SKIP_BAD_SHAPE;
-    if (site->refusal == SITE_IN_YIELD)
-        return SKIP_IN_YIELD;
-    if (t->ocaml_mutexes_held > 0)
-        return SKIP_MUTEX;
-    if (t->unhandled_fiber && t->unhandled_fiber == STACK_FIELD(stack, id) + 1)
-        return SKIP_UNHANDLED;
+    enum landing_verdict land = landing_decide(t, ds, site_out);
+    note_main_stack(t, stack, land);
+    if (land != LAND_OK)
+        return landing_to_verdict[land];
+    const struct safepoint *site = *site_out;
     if (!site_table_ensure_registered())
         return SKIP_NOT_READY;
     uintptr_t closure = yield_target_closure();

@@ -22,6 +22,7 @@
 
 #include "elf_image.h"
 #include "hijack.h"
+#include "landing.h"
 #include "log.h"
 #include "mutex_guard.h"
 #include "request.h"
@@ -93,7 +94,8 @@ static int prepare(char *why, size_t why_len)
     int rc = choose_yield(why, why_len);
     if (rc != 0)
         return rc;
-    if (site_table_build(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
+    if (site_table_build(self_image, why, why_len) != 0 ||
+        landing_prepare(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
         return -1;
     return 0;
 }

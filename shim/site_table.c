@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "debuginfo.h"
+#include "ocaml_units.h"
 #include "source_lines.h"
 #include "runtime.h"
 #include "shim_state.h"
@@ -47,17 +48,14 @@ static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F
 
 /* ---- deny-list ---------------------------------------------------------------------- */
 
-/* A compilation unit is denied when its name starts with a listed prefix, as a plain
- * string prefix (docs/configuration.md): `Eio` covers `Eio__Fiber` and `Eio_linux` alike.
- * Over-matching only forgoes preemption; under-matching would land a preemption inside a
- * scheduler. */
+/* A compilation unit is denied when a deny entry covers it as a unit or library
+ * (analysis/ocaml_units.h): `Miou` covers Miou, Miou__* and Miou's own units, never a
+ * user's Miou_fair. */
 static bool unit_is_denied(const char *unit, size_t len)
 {
-    for (size_t i = 0; i < shim_config.deny_count; i++) {
-        size_t n = strlen(shim_config.deny[i]);
-        if (n > 0 && n <= len && strncmp(unit, shim_config.deny[i], n) == 0)
+    for (size_t i = 0; i < shim_config.deny_count; i++)
+        if (ocaml_unit_coverage(shim_config.deny[i], unit, len) != UNIT_NOT_COVERED)
             return true;
-    }
     return false;
 }
 

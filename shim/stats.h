@@ -36,6 +36,9 @@
     X(skip_main_fiber)     /* no effect handler above: nothing to yield to */         \
     X(skip_not_safepoint)  /* interrupt taken outside an OCaml poll/alloc point */    \
     X(skip_denied)         /* site in a deny-listed module */                         \
+    X(skip_extent)         /* a frame of the fiber is in a critical extent */        \
+    X(skip_callback)       /* a C-to-OCaml callback runs on top of the fiber */       \
+    X(skip_unwalkable)     /* a frame of the fiber has no descriptor: not walked */   \
     X(skip_bad_shape)      /* site code not in the shape the stub resumes */          \
     X(skip_in_yield)       /* site inside the yield function itself */                \
     X(skip_mutex)          /* thread holds an OCaml Mutex.t */                        \

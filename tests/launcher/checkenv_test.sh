@@ -28,18 +28,18 @@ OCPREEMPT_STATS_FORMAT=text
 OCPREEMPT_TRACE=
 OCPREEMPT_STRICT=0
 OCPREEMPT_DISABLE=0
-OCPREEMPT_DENY=Stdlib__Effect,Stdlib__Domain,Stdlib__Mutex,Stdlib__Condition,\
-Stdlib__Semaphore,Stdlib__Queue,Stdlib__Stack,Stdlib__Hashtbl,Stdlib__Buffer,\
-Stdlib__Atomic,Stdlib__Weak,Stdlib__Ephemeron,Stdlib__Lazy,CamlinternalLazy,\
-Stdlib__Printf,Stdlib__Format,CamlinternalFormat,Thread,Eio,Miou,Picos,Moonpool,\
-Domainslib,Saturn,Lwt" "the effective defaults"
+OCPREEMPT_DENY=Stdlib__Effect,Stdlib__Mutex,Stdlib__Condition,Stdlib__Semaphore,\
+Stdlib__Queue,Stdlib__Stack,Stdlib__Buffer,Stdlib__Atomic,Stdlib__Printf,\
+CamlinternalFormat,Thread,Eio,Miou,Picos,Moonpool,Domainslib,Saturn,Lwt
+OCPREEMPT_CRITICAL=" "the effective defaults"
 }
 
 case_print_environment() {
     OCPREEMPT_LOG=debug OCPREEMPT_QUANTUM=1500us OCPREEMPT_REQUEST=monitor \
     OCPREEMPT_YIELD=Sched.yield OCPREEMPT_STATS=/tmp/s \
     OCPREEMPT_STATS_FORMAT=json OCPREEMPT_TRACE=/tmp/t OCPREEMPT_STRICT=1 \
-    OCPREEMPT_DISABLE=1 OCPREEMPT_DENY=A,B run_cmd "$checkenv" --print
+    OCPREEMPT_DISABLE=1 OCPREEMPT_DENY=A,B OCPREEMPT_CRITICAL=Lib.Cache.update,Lib__Pool \
+    run_cmd "$checkenv" --print
     expect_eq "$status" 0 "status"
     expect_eq "$out" "\
 OCPREEMPT_LOG=debug
@@ -50,7 +50,8 @@ OCPREEMPT_STATS_FORMAT=json
 OCPREEMPT_TRACE=/tmp/t
 OCPREEMPT_STRICT=1
 OCPREEMPT_DISABLE=1
-OCPREEMPT_DENY=A,B" "values in their accepted (canonical) form"
+OCPREEMPT_DENY=A,B
+OCPREEMPT_CRITICAL=Lib.Cache.update,Lib__Pool" "values in their accepted (canonical) form"
     # What --print writes is accepted back as it is.
     local line
     while IFS= read -r line; do
@@ -63,7 +64,8 @@ case_bad_values() {
     local pair name value
     for pair in OCPREEMPT_LOG=loud OCPREEMPT_QUANTUM=5xs \
                 OCPREEMPT_YIELD=yield OCPREEMPT_STATS_FORMAT=xml \
-                OCPREEMPT_STRICT=yes OCPREEMPT_DISABLE=true OCPREEMPT_DENY=lower; do
+                OCPREEMPT_STRICT=yes OCPREEMPT_DISABLE=true OCPREEMPT_DENY=lower \
+                OCPREEMPT_CRITICAL=lower; do
         name=${pair%%=*}
         value=${pair#*=}
         env "$pair" "$checkenv" >"$work/stdout" 2>"$work/stderr"
