@@ -127,10 +127,13 @@ static void note_main_stack(struct thread_record *t, uintptr_t stack, enum landi
 }
 
 static enum verdict decide(struct thread_record *t, void *ds, const struct safepoint **site_out,
-                           uintptr_t *closure_out)
+                           uintptr_t *closure_out, struct domain_stats *st)
 {
     uintptr_t stack = *DS(ds, current_stack);
-    enum landing_verdict land = landing_decide(t, ds, site_out);
+    size_t frames;
+    uint64_t t0 = stats_tsc();
+    enum landing_verdict land = landing_decide(t, ds, site_out, &frames);
+    stats_record_decision(st, stats_tsc() - t0, frames);
     note_main_stack(t, stack, land);
     if (land != LAND_OK)
         return landing_to_verdict[land];
@@ -212,7 +215,7 @@ static void preempt_interrupt_hook(void)
 
     const struct safepoint *site = NULL;
     uintptr_t closure = 0;
-    enum verdict v = decide(t, ds, &site, &closure);
+    enum verdict v = decide(t, ds, &site, &closure, st);
     count_verdict(st, v, site);
     if (v != PREEMPT)
         return;

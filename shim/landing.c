@@ -1,25 +1,19 @@
 /* landing: see landing.h. The checks run cheapest first; the stack walk, whose cost grows
- * with the fiber's depth, runs last and only for a request that passed every other check.
- *
- * The walk mirrors the runtime's caml_next_frame_descriptor (5.3, amd64 without frame
- * pointers: the start-up refuses frame-pointer runtimes): from current_stack->sp, which
- * holds the return address into the interrupted function, each descriptor's frame size
- * leads to the next return address; a descriptor of size 0xFFFF marks the end of an OCaml
- * chunk, which is the fiber's base when the 4-word stack header ends at Stack_high, and a
- * callback boundary (C frames below, then more OCaml frames) otherwise. */
+ * with the number of frames pushed or popped since the fiber's last decision
+ * (fiber_walk.h), runs last and only for a request that passed every other check. */
 #include "landing.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fiber_walk.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "stub_abi.h"
 #include "yield_target.h"
 
 #define VAL_UNIT ((uintptr_t)1)
-#define STACK_HEADER_SIZE 32          /* amd64 Stack_header_size: C stack link + trap */
 #define PARENT_CHAIN_MAX 4096         /* effect handlers nested deeper: refuse */
 
 static struct extent_set extents;
@@ -59,7 +53,8 @@ static enum landing_verdict fiber_context(uintptr_t stack)
     return LAND_UNWALKABLE;
 }
 
-static enum landing_verdict frame_verdict(uintptr_t pc)
+/* The class of a return address for fiber_walk: LAND_OK (0), LAND_IN_YIELD, LAND_EXTENT. */
+static uint8_t frame_class(uintptr_t pc)
 {
     if (pc == (uintptr_t)ocpreempt_stub_yield_ret || yield_target_contains(pc))
         return LAND_IN_YIELD;
@@ -68,30 +63,19 @@ static enum landing_verdict frame_verdict(uintptr_t pc)
     return LAND_OK;
 }
 
+_Static_assert(LAND_OK == 0, "fiber_walk: class 0 is an ordinary frame");
+
 /* Every frame of the running fiber, innermost first, down to its base. */
-static enum landing_verdict walk_fiber(uintptr_t stack)
+static enum landing_verdict walk_fiber(uintptr_t stack, size_t *frames)
 {
-    const char *sp = (const char *)STACK_FIELD(stack, sp);
-    const char *high = (const char *)STACK_FIELD(stack, handler);
-    uintptr_t pc;
-    memcpy(&pc, sp, sizeof pc);
-    sp += sizeof pc;
-    caml_frame_descrs_t fds = ocaml_rt.get_frame_descrs();
-    for (;;) {
-        enum landing_verdict v = frame_verdict(pc);
-        if (v != LAND_OK)
-            return v;
-        const uint8_t *d = ocaml_rt.find_frame_descr(fds, pc);
-        if (!d)
-            return LAND_UNWALKABLE;
-        uint16_t frame_data;
-        memcpy(&frame_data, d + sizeof(uintptr_t), sizeof frame_data);
-        if (frame_data == FRAME_RETURN_TO_C_MARK)
-            return sp + STACK_HEADER_SIZE == high ? LAND_OK : LAND_CALLBACK;
-        sp += frame_data & ~3u;
-        if (sp > high)
-            return LAND_UNWALKABLE;
-        memcpy(&pc, sp - sizeof pc, sizeof pc);
+    struct walk_outcome w;
+    fiber_walk(stack, (int64_t)STACK_FIELD(stack, id), frame_class, &w);
+    *frames = w.frames;
+    switch (w.result) {
+    case WALK_CLEAN:    return LAND_OK;
+    case WALK_HIT:      return (enum landing_verdict)w.hit;
+    case WALK_CALLBACK: return LAND_CALLBACK;
+    default:            return LAND_UNWALKABLE;
     }
 }
 
@@ -106,8 +90,9 @@ static enum landing_verdict site_refusal(const struct safepoint *site)
 }
 
 enum landing_verdict landing_decide(const struct thread_record *t, void *ds,
-                                    const struct safepoint **site_out)
+                                    const struct safepoint **site_out, size_t *frames)
 {
+    *frames = 0;
     uintptr_t stack = *DS(ds, current_stack);
     const struct safepoint *site = site_table_find(*(uintptr_t *)STACK_FIELD(stack, sp));
     *site_out = site;
@@ -122,5 +107,5 @@ enum landing_verdict landing_decide(const struct thread_record *t, void *ds,
         return LAND_MUTEX;
     if (t->unhandled_fiber && t->unhandled_fiber == STACK_FIELD(stack, id) + 1)
         return LAND_UNHANDLED;
-    return walk_fiber(stack);
+    return walk_fiber(stack, frames);
 }

@@ -48,8 +48,8 @@ int landing_prepare(const struct elf_image *img, char *why, size_t why_len);
 const struct extent_set *landing_extents(void);
 
 /* May the fiber running on `ds`, stopped in caml_call_gc, be preempted at that safe point?
- * *site_out gets the site (NULL if none). */
+ * *site_out gets the site (NULL if none), *frames the number of frames walked. */
 enum landing_verdict landing_decide(const struct thread_record *t, void *ds,
-                                    const struct safepoint **site_out);
+                                    const struct safepoint **site_out, size_t *frames);
 
 #endif

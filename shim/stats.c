@@ -80,12 +80,20 @@ void stats_record_latency(struct domain_stats *d, uint64_t ticks)
     stats_max(&d->latency_max_ticks, ticks);
 }
 
+void stats_record_decision(struct domain_stats *d, uint64_t ticks, uint64_t frames)
+{
+    atomic_fetch_add_explicit(&d->decision_ticks, ticks, memory_order_relaxed);
+    stats_max(&d->decision_max_ticks, ticks);
+    stats_max(&d->walk_frames_max, frames);
+}
+
 /* ---- aggregation ----------------------------------------------------------------- */
 
 struct summary {
     unsigned long counter[STATS_COUNTER_COUNT];
     uint64_t longest_run_ns, latency_max_ns, samples, hook_ns_mean, hook_ns_p50;
     uint64_t p50_us, p99_us, to_hook_p50_us, to_hook_p99_us;
+    uint64_t decision_mean_ns, decision_max_ns, walk_frames_max;
 };
 
 /* Adds histogram h (LATENCY_BUCKETS) into sum; returns its number of samples. */
@@ -119,8 +127,13 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
     memset(out, 0, sizeof *out);
     memset(hist, 0, sizeof hist);
     memset(to_hook, 0, sizeof to_hook);
-    uint64_t max_ticks = 0, to_hook_samples = 0;
+    uint64_t max_ticks = 0, to_hook_samples = 0, decision_ticks = 0, decision_max = 0;
     for (size_t k = 0; k < n; k++) {
+        decision_ticks += atomic_load(&ds[k]->decision_ticks);
+        uint64_t dm = atomic_load(&ds[k]->decision_max_ticks);
+        decision_max = dm > decision_max ? dm : decision_max;
+        uint64_t wf = atomic_load(&ds[k]->walk_frames_max);
+        out->walk_frames_max = wf > out->walk_frames_max ? wf : out->walk_frames_max;
         for (int c = 0; c < STATS_COUNTER_COUNT; c++)
             out->counter[c] += atomic_load(&ds[k]->counter[c]);
         uint64_t run = atomic_load(&ds[k]->longest_run_ns);
@@ -151,6 +164,9 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
             break;
         }
     }
+    unsigned long decisions = out->counter[STAT_hook_calls];
+    out->decision_mean_ns = decisions ? stats_ticks_to_ns(decision_ticks) / decisions : 0;
+    out->decision_max_ns = stats_ticks_to_ns(decision_max);
     out->p50_us = percentile(hist, out->samples, 0.50);
     out->p99_us = percentile(hist, out->samples, 0.99);
     out->to_hook_p50_us = percentile(to_hook, to_hook_samples, 0.50);
@@ -185,6 +201,9 @@ static void put_summary_text(struct out *o, const struct summary *s)
         (unsigned long long)s->latency_max_ns, (unsigned long long)s->longest_run_ns,
         (unsigned long long)s->to_hook_p50_us * 1000, (unsigned long long)s->to_hook_p99_us * 1000,
         (unsigned long long)s->hook_ns_p50, (unsigned long long)s->hook_ns_mean);
+    put(o, " decision_mean_ns=%llu decision_max_ns=%llu walk_frames_max=%llu",
+        (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
+        (unsigned long long)s->walk_frames_max);
 }
 
 static void put_summary_json(struct out *o, const struct summary *s)
@@ -199,6 +218,9 @@ static void put_summary_json(struct out *o, const struct summary *s)
         (unsigned long long)s->longest_run_ns, (unsigned long long)s->to_hook_p50_us * 1000,
         (unsigned long long)s->to_hook_p99_us * 1000, (unsigned long long)s->hook_ns_p50,
         (unsigned long long)s->hook_ns_mean);
+    put(o, ",\"decision_mean_ns\":%llu,\"decision_max_ns\":%llu,\"walk_frames_max\":%llu",
+        (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
+        (unsigned long long)s->walk_frames_max);
 }
 
 static void json_string(struct out *o, const char *s)

@@ -64,6 +64,9 @@ struct domain_stats {
     _Atomic uint64_t latency_max_ticks;
     _Atomic uint64_t hook_ticks;        /* TSC in the hook for the preemptions it injected */
     _Atomic uint32_t hook_hist[HOOK_BUCKETS];   /* the same, per preemption: 16-tick buckets */
+    _Atomic uint64_t decision_ticks;             /* landing_decide: total and worst, */
+    _Atomic uint64_t decision_max_ticks;         /* in TSC ticks (one per hook call) */
+    _Atomic uint64_t walk_frames_max;            /* deepest stack walk, in frames */
     _Atomic uint32_t latency[LATENCY_BUCKETS];   /* request to stub entry (see above) */
     _Atomic uint32_t to_hook[LATENCY_BUCKETS];   /* request to the hook that injected */
     _Atomic int used;
@@ -112,6 +115,8 @@ uint64_t stats_start_ns(void);
 
 /* Records the hook's time for one injected preemption, in TSC ticks. Hook context. */
 void stats_record_hook(struct domain_stats *d, uint64_t ticks);
+/* Records the cost of one landing decision (TSC ticks, frames walked). Hook context. */
+void stats_record_decision(struct domain_stats *d, uint64_t ticks, uint64_t frames);
 
 /* Records one request-to-hook delay (the hook that injects), in TSC ticks. Hook context. */
 void stats_record_to_hook(struct domain_stats *d, uint64_t ticks);
