@@ -133,6 +133,8 @@ static void analyse_native5(struct probe_report *r, const struct elf_image *img,
     analyse_layout(r, img);
     analyse_census(r, img);
     analyse_yield(r, img, requested);
+    r->landing_attempted = true;
+    landing_report_take(img, &r->landing);
 }
 
 void probe_analyse(const char *path, const char *requested_yield, struct probe_report *r)

@@ -12,6 +12,7 @@
 
 #include "census.h"
 #include "elf_image.h"
+#include "landing_report.h"
 #include "ocaml_binary.h"
 #include "runtime_layout.h"
 #include "yield_report.h"
@@ -51,6 +52,9 @@ struct probe_report {
     struct yield_report yield;
     const struct yield_candidate *yield_choice;   /* what the shim will call, or NULL */
     const char *yield_choice_path;
+
+    bool landing_attempted;                  /* deny list, critical extents, share */
+    struct landing_report landing;
 
     char reasons[PROBE_MAX_REASONS][PROBE_REASON_LEN];
     size_t reason_count;

@@ -235,6 +235,60 @@ static void write_binary(struct json_writer *w, const struct probe_report *r)
     json_bool(w, "dwarf", r->has_dwarf);
 }
 
+static void write_units(struct json_writer *w, const char *key, const struct landing_unit *u,
+                        size_t n, size_t left_out)
+{
+    json_begin_array(w, key);
+    for (size_t i = 0; i < n; i++) {
+        json_begin_object(w, NULL);
+        json_string(w, "unit", u[i].unit);
+        json_string(w, "entry", u[i].entry);
+        json_uint(w, "sites", u[i].sites);
+        json_end_object(w);
+    }
+    json_end_array(w);
+    char left[64];
+    snprintf(left, sizeof left, "%s_left_out", key);
+    json_uint(w, left, left_out);
+}
+
+static void write_landing(struct json_writer *w, const struct probe_report *r)
+{
+    if (!r->landing_attempted) {
+        json_null(w, "landing");
+        return;
+    }
+    const struct landing_report *l = &r->landing;
+    json_begin_object(w, "landing");
+    optional_string(w, "error", l->ok ? NULL : l->error);
+    optional_string(w, "configuration_error", l->config_error[0] ? l->config_error : NULL);
+    write_units(w, "denied_units", l->denied, l->denied_count, l->denied_left_out);
+    write_units(w, "lookalike_units", l->lookalikes, l->lookalike_count,
+                l->lookalike_left_out);
+    json_begin_array(w, "critical_extents");
+    for (size_t i = 0; l->ok && i < l->extents.entry_count; i++) {
+        const struct extent_entry *x = &l->extents.entry[i];
+        json_begin_object(w, NULL);
+        json_string(w, "entry", x->name);
+        json_bool(w, "builtin", x->builtin);
+        json_uint(w, "units", x->units);
+        json_uint(w, "functions", x->functions);
+        json_bool(w, "found", x->units + x->functions > 0);
+        json_end_object(w);
+    }
+    json_end_array(w);
+    json_uint(w, "safepoints", l->safepoints);
+    json_uint(w, "denied_sites", l->denied_sites);
+    json_uint(w, "bad_shape_sites", l->bad_shape_sites);
+    json_uint(w, "preemptible_sites", l->preemptible_sites);
+    if (l->safepoints)
+        json_double(w, "preemptible_ratio",
+                    (double)l->preemptible_sites / (double)l->safepoints);
+    else
+        json_null(w, "preemptible_ratio");
+    json_end_object(w);
+}
+
 void report_json(const struct probe_report *r)
 {
     struct json_writer w;
@@ -249,6 +303,7 @@ void report_json(const struct probe_report *r)
     write_layout(&w, r);
     write_census(&w, r);
     write_yield(&w, r);
+    write_landing(&w, r);
     json_begin_array(&w, "reasons");
     for (size_t i = 0; i < r->reason_count; i++)
         json_string(&w, NULL, r->reasons[i]);

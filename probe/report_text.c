@@ -236,6 +236,62 @@ static void print_yield(const struct probe_report *r)
     print_choice(r);
 }
 
+static void print_units(const char *key, const struct landing_unit *u, size_t n,
+                        size_t left_out, bool lookalike)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (lookalike)
+            kv(i ? "" : key, "%s (%zu site%s) is not part of %s: OCPREEMPT_DENY=+%s denies it",
+               u[i].unit, u[i].sites, u[i].sites == 1 ? "" : "s", u[i].entry, u[i].unit);
+        else
+            kv(i ? "" : key, "%s (%zu site%s, entry %s)", u[i].unit, u[i].sites,
+               u[i].sites == 1 ? "" : "s", u[i].entry);
+    }
+    if (left_out)
+        kv("", "... and %zu more", left_out);
+    if (n == 0)
+        kv(key, "none");
+}
+
+static void print_extents(const struct extent_set *e)
+{
+    for (size_t i = 0; i < e->entry_count; i++) {
+        const struct extent_entry *x = &e->entry[i];
+        const char *origin = x->builtin ? "built-in" : "OCPREEMPT_CRITICAL";
+        const char *key = i == 0 ? "critical extents" : "";
+        if (x->units)
+            kv(key, "%s: %zu unit%s (%s)", x->name, x->units, x->units > 1 ? "s" : "", origin);
+        else if (x->functions)
+            kv(key, "%s: %zu function%s (%s)", x->name, x->functions,
+               x->functions > 1 ? "s" : "", origin);
+        else
+            kv(key, "%s: not in this program (%s)", x->name, origin);
+    }
+}
+
+static void print_landing(const struct probe_report *r)
+{
+    if (!r->landing_attempted)
+        return;
+    const struct landing_report *l = &r->landing;
+    section("Where preemption may land");
+    if (l->config_error[0])
+        kv("configuration", "refused (%s); defaults shown", l->config_error);
+    if (!l->ok) {
+        kv("error", "%s", l->error);
+        return;
+    }
+    print_units("denied units", l->denied, l->denied_count, l->denied_left_out, false);
+    print_units("lookalike units", l->lookalikes, l->lookalike_count, l->lookalike_left_out,
+                true);
+    print_extents(&l->extents);
+    if (l->safepoints)
+        kv("preemptible sites", "%zu of %zu (%.1f%%); denied %zu, unrecognised shape %zu",
+           l->preemptible_sites, l->safepoints,
+           100.0 * (double)l->preemptible_sites / (double)l->safepoints, l->denied_sites,
+           l->bad_shape_sites);
+}
+
 static void print_verdict(const struct probe_report *r)
 {
     printf("\n");
@@ -256,5 +312,6 @@ void report_text(const struct probe_report *r)
     print_layout(r);
     print_census(r);
     print_yield(r);
+    print_landing(r);
     print_verdict(r);
 }

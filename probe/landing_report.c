@@ -1,0 +1,141 @@
+/* landing_report: see landing_report.h. One pass over the module frame tables: each
+ * table is named by its caml<Unit>.frametable symbol (the shim's own rule, so a table the
+ * shim cannot name is denied here too), its sites counted and their code shape checked. */
+#include "landing_report.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "frametable.h"
+#include "frametable_image.h"
+#include "ocaml_units.h"
+#include "site_shape.h"
+
+struct walk {
+    const struct elf_image *img;
+    struct landing_report *r;
+    struct site_targets targets;
+    size_t sites, recognised;             /* of the module being walked */
+};
+
+static uint64_t address_of(const struct elf_image *img, const char *name)
+{
+    struct elf_symbol sym;
+    return elf_image_symbol(img, name, &sym) == 0 ? sym.value : 0;
+}
+
+static int count_site(const struct frame_descr_view *d, void *p)
+{
+    struct walk *w = p;
+    if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
+        return 0;
+    w->sites++;
+    const uint8_t *code = d->retaddr >= 5 ? elf_image_code(w->img, d->retaddr - 5, 7) : NULL;
+    if (code && site_shape_classify(code, d->retaddr, &w->targets) != SHAPE_UNRECOGNISED)
+        w->recognised++;
+    return 0;
+}
+
+/* "camlFoo__Bar.frametable" -> "Foo__Bar"; false if the table is not named so. */
+static bool unit_name(const char *table, char *out, size_t len)
+{
+    static const char *const suffixes[] = { ".frametable", "__frametable" };
+    size_t n = strlen(table);
+    if (strncmp(table, "caml", 4) != 0)
+        return false;
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > 4 + k && strcmp(table + n - k, suffixes[i]) == 0) {
+            snprintf(out, len, "%.*s", (int)(n - 4 - k), table + 4);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void keep(struct landing_unit *list, size_t *count, size_t *left_out, const char *unit,
+                 const char *entry, size_t sites)
+{
+    if (*count == LANDING_LIST_MAX) {
+        (*left_out)++;
+        return;
+    }
+    struct landing_unit *u = &list[(*count)++];
+    snprintf(u->unit, sizeof u->unit, "%s", unit);
+    snprintf(u->entry, sizeof u->entry, "%s", entry);
+    u->sites = sites;
+}
+
+static const char *covering_entry(const struct ocpreempt_config *c, const char *unit)
+{
+    for (size_t i = 0; i < c->deny_count; i++)
+        if (ocaml_unit_coverage(c->deny[i], unit, strlen(unit)) != UNIT_NOT_COVERED)
+            return c->deny[i];
+    return NULL;
+}
+
+/* The compiler's own units (CamlinternalFormatBasics next to CamlinternalFormat) are not
+ * reported: the default list names exactly the ones it means. */
+static const char *resembled_entry(const struct ocpreempt_config *c, const char *unit)
+{
+    if (strncmp(unit, "Stdlib", 6) == 0 || strncmp(unit, "Camlinternal", 12) == 0)
+        return NULL;
+    for (size_t i = 0; i < c->deny_count; i++)
+        if (ocaml_unit_lookalike(c->deny[i], unit, strlen(unit)))
+            return c->deny[i];
+    return NULL;
+}
+
+static int visit_module(const struct frametable_module *m, void *p)
+{
+    struct walk *w = p;
+    struct landing_report *r = w->r;
+    w->sites = w->recognised = 0;
+    if (frametable_each(m->bytes, m->length, count_site, w) != 0)
+        return 0;                          /* census reports malformed tables */
+    r->safepoints += w->sites;
+    char unit[LANDING_UNIT_MAX];
+    const char *entry = unit_name(m->name, unit, sizeof unit)
+                        ? covering_entry(&r->config, unit) : "(unnamed table)";
+    if (entry) {
+        r->denied_sites += w->sites;
+        if (w->sites)
+            keep(r->denied, &r->denied_count, &r->denied_left_out,
+                 entry[0] == '(' ? m->name : unit, entry, w->sites);
+        return 0;
+    }
+    r->bad_shape_sites += w->sites - w->recognised;
+    r->preemptible_sites += w->recognised;
+    const char *like = resembled_entry(&r->config, unit);
+    if (like)
+        keep(r->lookalikes, &r->lookalike_count, &r->lookalike_left_out, unit, like, w->sites);
+    return 0;
+}
+
+void landing_report_take(const struct elf_image *img, struct landing_report *r)
+{
+    memset(r, 0, sizeof *r);
+    if (config_load(&r->config, r->config_error, sizeof r->config_error) != 0)
+        config_defaults(&r->config);
+    struct analysis_error err = {{0}};
+    struct walk w = {
+        .img = img, .r = r,
+        .targets = { .call_gc = address_of(img, "caml_call_gc"),
+                     .alloc1 = address_of(img, "caml_alloc1"),
+                     .alloc2 = address_of(img, "caml_alloc2"),
+                     .alloc3 = address_of(img, "caml_alloc3"),
+                     .allocN = address_of(img, "caml_allocN") },
+    };
+    if (frametable_image_each(img, visit_module, &w, &err) != 0) {
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+        return;
+    }
+    const char *user[CONFIG_CRITICAL_MAX];
+    for (size_t i = 0; i < r->config.critical_count; i++)
+        user[i] = r->config.critical[i];
+    if (critical_extents_resolve(img, user, r->config.critical_count, &r->extents, &err) != 0) {
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+        return;
+    }
+    r->ok = true;
+}

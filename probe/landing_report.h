@@ -1,0 +1,46 @@
+/* landing_report: where the shim, with the configuration in the environment
+ * (OCPREEMPT_DENY, OCPREEMPT_CRITICAL, read as the shim reads them), would let a
+ * preemption land in one executable: the units each deny entry covers, units that only
+ * look like a denied library's (with the entry that would deny them), the critical
+ * extents each entry resolved to (and the entries that matched nothing), and the share of
+ * the program's safe points that can be preempted.
+ * Invariants: filled once by landing_report_take, then read-only; lists are cut at
+ * LANDING_LIST_MAX entries with the number left out kept.
+ */
+#ifndef OCPREEMPT_PROBE_LANDING_REPORT_H
+#define OCPREEMPT_PROBE_LANDING_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "critical_extents.h"
+#include "elf_image.h"
+
+#define LANDING_LIST_MAX 64
+#define LANDING_UNIT_MAX 96
+
+struct landing_unit {
+    char unit[LANDING_UNIT_MAX];
+    char entry[CONFIG_DENY_ENTRY_MAX];    /* the deny entry that covers it / it looks like */
+    size_t sites;                         /* poll + allocation sites in the unit */
+};
+
+struct landing_report {
+    bool ok;
+    char error[ANALYSIS_ERR_LEN];
+    struct ocpreempt_config config;       /* the deny and critical lists used */
+    char config_error[CONFIG_ERR_MAX];    /* environment refused: defaults used instead */
+    struct landing_unit denied[LANDING_LIST_MAX];
+    size_t denied_count, denied_left_out;
+    struct landing_unit lookalikes[LANDING_LIST_MAX];
+    size_t lookalike_count, lookalike_left_out;
+    struct extent_set extents;            /* entry names point into `config` */
+    size_t safepoints, denied_sites, bad_shape_sites, preemptible_sites;
+};
+
+/* Fills *r for img. Never fails as a whole: r->ok false with r->error set if the frame
+ * tables or the symbols could not be read. */
+void landing_report_take(const struct elf_image *img, struct landing_report *r);
+
+#endif
