@@ -31,33 +31,9 @@ const struct critical_builtin critical_builtins[] = {
     { NULL, NULL },
 };
 
-/* ---- entry syntax --------------------------------------------------------------------- */
+/* ---- entries -------------------------------------------------------------------------- */
 
 static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
-static bool is_ident(char c)
-{
-    return (c >= 'a' && c <= 'z') || is_upper(c) || (c >= '0' && c <= '9') || c == '_' ||
-           c == '\'';
-}
-
-bool critical_entry_valid(const char *entry)
-{
-    const char *p = entry;
-    for (;;) {
-        const char *start = p;
-        while (is_ident(*p))
-            p++;
-        if (p == start)
-            return false;
-        bool module = is_upper(*start);
-        if (*p == '\0')
-            return module || start != entry;   /* a lone function name is not an entry */
-        if (*p != '.' || !module)
-            return false;
-        p++;
-    }
-}
-
 /* An entry as parsed: its module components and, for a function entry, the function. */
 struct parsed_entry {
     char unit[CRITICAL_ENTRY_MAX * 2];    /* components joined by "__" */

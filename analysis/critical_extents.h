@@ -63,8 +63,4 @@ void critical_extents_free(struct extent_set *set);
 /* The range holding link-time address pc, or NULL. Binary search; any context. */
 const struct extent_range *critical_extents_find(const struct extent_set *set, uint64_t pc);
 
-/* Is `entry` well formed: capitalised module names separated by '.' (or "__"), optionally
- * ending with a function name? */
-bool critical_entry_valid(const char *entry);
-
 #endif

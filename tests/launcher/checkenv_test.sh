@@ -117,7 +117,7 @@ case_value_mode() {
 case_list() {
     run_cmd "$checkenv" --list
     expect_eq "$status" 0 "status"
-    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_YIELD OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY " "names in table order"
+    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_YIELD OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY OCPREEMPT_CRITICAL " "names in table order"
     expect_eq "$(awk -F '\t' 'NF != 4' <<<"$out")" "" "four tab-separated fields per line"
     expect_eq "$(grep '^OCPREEMPT_QUANTUM' <<<"$out" | cut -f2)" "10ms" "a default"
 }

@@ -1,0 +1,79 @@
+/* Unit tests of ocaml_units (deny/critical entries name units and libraries, not string
+ * prefixes) and of critical_extents' range search. */
+#include <string.h>
+
+#include "check.h"
+#include "critical_extents.h"
+#include "ocaml_units.h"
+
+static enum unit_coverage cov(const char *entry, const char *unit)
+{
+    return ocaml_unit_coverage(entry, unit, strlen(unit));
+}
+
+static void test_coverage(int argc, char **argv)
+{
+    CHECK_EQ(cov("Miou", "Miou"), UNIT_COVERED_EXACT);
+    CHECK_EQ(cov("Eio", "Eio__core__Fiber"), UNIT_COVERED_WRAPPED);
+    CHECK_EQ(cov("Miou", "Miou_queue"), UNIT_COVERED_KNOWN);        /* Miou's own unit */
+    CHECK_EQ(cov("Eio", "Eio_posix__Sched"), UNIT_COVERED_KNOWN);   /* known unit, wrapped */
+    CHECK_EQ(cov("Picos", "Picos_mux_fifo"), UNIT_COVERED_KNOWN);
+    /* the program's own units that merely start with the entry */
+    CHECK_EQ(cov("Miou", "Miou_fair"), UNIT_NOT_COVERED);
+    CHECK_EQ(cov("Eio", "Eio_app"), UNIT_NOT_COVERED);
+    CHECK_EQ(cov("Lwt", "Lwt_foo"), UNIT_NOT_COVERED);
+    CHECK_EQ(cov("Thread", "Threadpool"), UNIT_NOT_COVERED);
+    CHECK_EQ(cov("Miou", "Mio"), UNIT_NOT_COVERED);
+    CHECK_EQ(cov("Miou", "Miou__"), UNIT_NOT_COVERED);              /* no module after __ */
+    CHECK_EQ(cov("Stdlib__Hashtbl", "Stdlib__Hashtbl"), UNIT_COVERED_EXACT);
+    CHECK_EQ(cov("CamlinternalFormat", "CamlinternalFormatBasics"), UNIT_NOT_COVERED);
+    /* a unit given with its length, not NUL-terminated */
+    CHECK_EQ(ocaml_unit_coverage("Miou", "Miou.code_begin", 4), UNIT_COVERED_EXACT);
+}
+
+static void test_lookalike(int argc, char **argv)
+{
+    CHECK(ocaml_unit_lookalike("Miou", "Miou_fair", 9));
+    CHECK(ocaml_unit_lookalike("Thread", "Threadpool", 10));
+    CHECK(!ocaml_unit_lookalike("Miou", "Miou", 4));
+    CHECK(!ocaml_unit_lookalike("Miou", "Miou_queue", 10));
+    CHECK(!ocaml_unit_lookalike("Miou", "Other", 5));
+}
+
+static void test_symbol_unit(int argc, char **argv)
+{
+    const char *unit, *rest;
+    size_t len;
+    CHECK(ocaml_symbol_unit("camlStdlib__Hashtbl.replace_1162", &unit, &len, &rest));
+    CHECK_EQ(len, strlen("Stdlib__Hashtbl"));
+    CHECK_STR(rest, "replace_1162");
+    CHECK(!ocaml_symbol_unit("caml_call_gc", &unit, &len, &rest));
+    CHECK(!ocaml_symbol_unit("camlSched", &unit, &len, &rest));
+    CHECK(!ocaml_symbol_unit("memcpy", &unit, &len, &rest));
+}
+
+static void test_find(int argc, char **argv)
+{
+    struct extent_range ranges[] = { { 0x100, 0x200, 0 }, { 0x200, 0x280, 1 },
+                                     { 0x400, 0x401, 2 } };
+    struct extent_set set = { .ranges = ranges, .count = 3 };
+    CHECK(critical_extents_find(&set, 0xff) == NULL);
+    CHECK(critical_extents_find(&set, 0x100) == &ranges[0]);
+    CHECK(critical_extents_find(&set, 0x1ff) == &ranges[0]);
+    CHECK(critical_extents_find(&set, 0x200) == &ranges[1]);
+    CHECK(critical_extents_find(&set, 0x280) == NULL);
+    CHECK(critical_extents_find(&set, 0x400) == &ranges[2]);
+    CHECK(critical_extents_find(&set, 0x401) == NULL);
+    struct extent_set empty = { 0 };
+    CHECK(critical_extents_find(&empty, 0x100) == NULL);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct subtest tests[] = {
+        {"coverage", test_coverage},       {"lookalike", test_lookalike},
+        {"symbol_unit", test_symbol_unit}, {"find", test_find},
+        {NULL, NULL},
+    };
+    return run_subtests(argc, argv, tests);
+}
