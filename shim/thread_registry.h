@@ -69,7 +69,9 @@ struct thread_record {
     _Atomic uint64_t request_switches; /* the switch count and fiber the request was for: */
     _Atomic(void *) request_stack; /*   the hook drops it if the thread has switched since */
     _Atomic(void *) main_stack;    /* set by the hook: the thread's main fiber, which is
-                                      never preempted, so the monitor stops asking */
+                                      never preempted, so the monitor stops asking; only
+                                      a true main stack (a callback on a fiber is not),
+                                      cleared if that address is seen as a fiber */
     _Atomic int backed_off;        /* the monitor looks at this thread rarely (it was quiet):
                                       leaving a blocking section wakes the monitor */
 
