@@ -88,9 +88,10 @@ static void defaults(int argc, char **argv)
     CHECK_EQ(cfg.log, LOG_WARN);
     CHECK(!cfg.strict);
     CHECK(cfg.enabled);
-    CHECK_EQ(cfg.deny_count, 25);
+    CHECK_EQ(cfg.deny_count, 18);
     CHECK_STR(cfg.deny[0], "Stdlib__Effect");
-    CHECK_STR(cfg.deny[24], "Lwt");
+    CHECK_STR(cfg.deny[17], "Lwt");
+    CHECK_EQ(cfg.critical_count, 0);
     /* Every default, printed back, is its own default text: defaults are parseable. */
     for (size_t i = 0; i < config_option_count(); i++) {
         CHECK_EQ(config_format_option(&cfg, i, buf, sizeof buf), 0);
@@ -106,7 +107,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 9);
+    CHECK_EQ(config_option_count(), 10);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -334,6 +335,37 @@ static void bool_forms(int argc, char **argv)
     }
 }
 
+/* OCPREEMPT_CRITICAL: Module.fn or module paths, always added to the built-in extents. */
+static void critical_forms(int argc, char **argv)
+{
+    EXPECT_OK("OCPREEMPT_CRITICAL", "Mylib.Cache.update,Mylib__Pool,Sched.run,A.B");
+    CHECK_EQ(cfg.critical_count, 4);
+    CHECK_STR(cfg.critical[0], "Mylib.Cache.update");
+    CHECK_STR(cfg.critical[1], "Mylib__Pool");
+    CHECK_STR(cfg.critical[3], "A.B");
+    EXPECT_OK("OCPREEMPT_CRITICAL", "A,A");      /* a repeated entry once */
+    CHECK_EQ(cfg.critical_count, 1);
+    EXPECT_OK("OCPREEMPT_CRITICAL", "M._f'");
+    CHECK_EQ(load_with("OCPREEMPT_CRITICAL", "update"), -1);
+    CHECK_STR(err, "OCPREEMPT_CRITICAL=update has an entry that is neither Module nor "
+                   "Module.function; use comma-separated Module or Module.function names "
+                   "such as Mylib.Cache.update,Mylib__Pool");
+    EXPECT_BAD("OCPREEMPT_CRITICAL", "A,,B", "has an empty entry");
+    EXPECT_BAD("OCPREEMPT_CRITICAL", "A.f.g", "has an entry that is neither Module nor Module.function");
+    EXPECT_BAD("OCPREEMPT_CRITICAL", "A..f", "has an entry that is neither Module nor Module.function");
+    EXPECT_BAD("OCPREEMPT_CRITICAL", "+A", "has an entry that is neither Module nor Module.function");
+    EXPECT_BAD("OCPREEMPT_CRITICAL", "A B", "has an entry that is neither Module nor Module.function");
+    char list[33 * 4 + 8] = "";
+    size_t used = 0;
+    for (int i = 0; i < CONFIG_CRITICAL_MAX; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%sM%d", i ? "," : "", i);
+    EXPECT_OK("OCPREEMPT_CRITICAL", list);
+    CHECK_EQ(cfg.critical_count, CONFIG_CRITICAL_MAX);
+    snprintf(list + used, sizeof list - used, ",M32");
+    CHECK_EQ(load_with("OCPREEMPT_CRITICAL", list), -1);
+    CHECK(strstr(err, "has more than 32 entries") != NULL);
+}
+
 static void deny_forms(int argc, char **argv)
 {
     EXPECT_OK("OCPREEMPT_DENY", "Mylib,Stdlib__Mutex");
@@ -341,12 +373,12 @@ static void deny_forms(int argc, char **argv)
     CHECK_STR(cfg.deny[0], "Mylib");
     CHECK_STR(cfg.deny[1], "Stdlib__Mutex");
     EXPECT_OK("OCPREEMPT_DENY", "+Mylib,Other'");
-    CHECK_EQ(cfg.deny_count, 27);
+    CHECK_EQ(cfg.deny_count, 20);
     CHECK_STR(cfg.deny[0], "Stdlib__Effect");
-    CHECK_STR(cfg.deny[25], "Mylib");
-    CHECK_STR(cfg.deny[26], "Other'");
+    CHECK_STR(cfg.deny[18], "Mylib");
+    CHECK_STR(cfg.deny[19], "Other'");
     EXPECT_OK("OCPREEMPT_DENY", "+Eio");   /* already in the default list: not twice */
-    CHECK_EQ(cfg.deny_count, 25);
+    CHECK_EQ(cfg.deny_count, 18);
     EXPECT_OK("OCPREEMPT_DENY", "A,A");
     CHECK_EQ(cfg.deny_count, 1);
     EXPECT_OK("OCPREEMPT_DENY", "none");
@@ -356,7 +388,7 @@ static void deny_forms(int argc, char **argv)
 
     CHECK_EQ(load_with("OCPREEMPT_DENY", "mylib"), -1);
     CHECK_STR(err, "OCPREEMPT_DENY=mylib has an entry that is not a capitalised module name; "
-                   "use comma-separated capitalised module prefixes such as "
+                   "use comma-separated capitalised unit or library names such as "
                    "Mylib,Stdlib__Mutex; +A,B appends to the default list, none empties it");
     EXPECT_BAD("OCPREEMPT_DENY", "A,,B", "has an empty entry");
     EXPECT_BAD("OCPREEMPT_DENY", "A,", "has an empty entry");
@@ -377,13 +409,13 @@ static void deny_forms(int argc, char **argv)
     snprintf(list + used, sizeof list - used, ",M64");
     CHECK_EQ(load_with("OCPREEMPT_DENY", list), -1);
     CHECK(strstr(err, "... has more than 64 entries; use comma-separated") != NULL);
-    /* +: 25 defaults + 39 fit, 40 do not. */
+    /* +: 18 defaults + 46 fit, 47 do not. */
     used = (size_t)snprintf(list, sizeof list, "+");
-    for (int i = 0; i < 39; i++)
+    for (int i = 0; i < 46; i++)
         used += (size_t)snprintf(list + used, sizeof list - used, "%sM%d", i ? "," : "", i);
     EXPECT_OK("OCPREEMPT_DENY", list);
     CHECK_EQ(cfg.deny_count, CONFIG_DENY_MAX);
-    snprintf(list + used, sizeof list - used, ",M39");
+    snprintf(list + used, sizeof list - used, ",M46");
     CHECK_EQ(load_with("OCPREEMPT_DENY", list), -1);
 
     char entry[CONFIG_DENY_ENTRY_MAX + 1];
@@ -421,7 +453,7 @@ static void unknown_variable(int argc, char **argv)
     CHECK_STR(err, "OCPREEMPT_TRACEFILE is not a known variable; the variables are "
                    "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_YIELD, OCPREEMPT_STATS, "
                    "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_STRICT, "
-                   "OCPREEMPT_DISABLE, OCPREEMPT_DENY");
+                   "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
     CHECK(strncmp(err, "OCPREEMPT_X is not a known variable; the variables are ", 55) == 0);
@@ -535,7 +567,7 @@ static void all_together(int argc, char **argv)
     CHECK_EQ(cfg.log, LOG_INFO);
     CHECK(cfg.strict);
     CHECK(cfg.enabled);
-    CHECK_EQ(cfg.deny_count, 26);
+    CHECK_EQ(cfg.deny_count, 19);
 }
 
 /* config_format_option writes a form that parses back to the same configuration. */
@@ -606,6 +638,7 @@ static const struct subtest tests[] = {
     { "log_forms", log_forms },
     { "bool_forms", bool_forms },
     { "deny_forms", deny_forms },
+    { "critical_forms", critical_forms },
     { "empty_is_default", empty_is_default },
     { "unknown_variable", unknown_variable },
     { "one_line_messages", one_line_messages },
