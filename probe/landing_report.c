@@ -4,6 +4,7 @@
 #include "landing_report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frametable.h"
@@ -16,6 +17,10 @@ struct walk {
     struct landing_report *r;
     struct site_targets targets;
     size_t sites, recognised;             /* of the module being walked */
+    bool denied;                          /* the module being walked */
+    struct loop_query *preemptible;       /* recognised sites of allowed modules */
+    size_t npre, cappre;
+    int failed;
 };
 
 static uint64_t address_of(const struct elf_image *img, const char *name)
@@ -31,8 +36,20 @@ static int count_site(const struct frame_descr_view *d, void *p)
         return 0;
     w->sites++;
     const uint8_t *code = d->retaddr >= 5 ? elf_image_code(w->img, d->retaddr - 5, 7) : NULL;
-    if (code && site_shape_classify(code, d->retaddr, &w->targets) != SHAPE_UNRECOGNISED)
-        w->recognised++;
+    if (!code || site_shape_classify(code, d->retaddr, &w->targets) == SHAPE_UNRECOGNISED)
+        return 0;
+    w->recognised++;
+    if (w->denied)
+        return 0;
+    if (w->npre == w->cappre) {
+        size_t cap = w->cappre ? w->cappre * 2 : 1024;
+        struct loop_query *g = realloc(w->preemptible, cap * sizeof *g);
+        if (!g)
+            return (w->failed = 1);
+        w->preemptible = g;
+        w->cappre = cap;
+    }
+    w->preemptible[w->npre++] = (struct loop_query){ d->retaddr, (uint8_t)d->kind, false };
     return 0;
 }
 
@@ -91,12 +108,13 @@ static int visit_module(const struct frametable_module *m, void *p)
     struct walk *w = p;
     struct landing_report *r = w->r;
     w->sites = w->recognised = 0;
-    if (frametable_each(m->bytes, m->length, count_site, w) != 0)
-        return 0;                          /* census reports malformed tables */
-    r->safepoints += w->sites;
     char unit[LANDING_UNIT_MAX];
     const char *entry = unit_name(m->name, unit, sizeof unit)
                         ? covering_entry(&r->config, unit) : "(unnamed table)";
+    w->denied = entry != NULL;
+    if (frametable_each(m->bytes, m->length, count_site, w) != 0)
+        return w->failed ? -1 : 0;         /* census reports malformed tables */
+    r->safepoints += w->sites;
     if (entry) {
         r->denied_sites += w->sites;
         if (w->sites)
@@ -126,8 +144,22 @@ void landing_report_take(const struct elf_image *img, struct landing_report *r)
                      .alloc3 = address_of(img, "caml_alloc3"),
                      .allocN = address_of(img, "caml_allocN") },
     };
-    if (frametable_image_each(img, visit_module, &w, &err) != 0) {
-        snprintf(r->error, sizeof r->error, "%s", err.msg);
+    int walked = frametable_image_each(img, visit_module, &w, &err);
+    if (walked == 0 && loop_sites_mark(img, w.preemptible, w.npre, &r->loops, &err) == 0) {
+        for (size_t i = 0; i < w.npre; i++) {
+            if (w.preemptible[i].kind == SITE_POLL)
+                r->preemptible_poll++;
+            else {
+                r->preemptible_allocs++;
+                r->preemptible_loop_allocs += w.preemptible[i].keep;
+            }
+        }
+    } else {
+        walked = -1;
+    }
+    free(w.preemptible);
+    if (walked != 0) {
+        snprintf(r->error, sizeof r->error, "%s", w.failed ? "out of memory" : err.msg);
         return;
     }
     const char *user[CONFIG_CRITICAL_MAX];

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "critical_extents.h"
 #include "elf_image.h"
+#include "loop_sites.h"
 
 #define LANDING_LIST_MAX 64
 #define LANDING_UNIT_MAX 96
@@ -37,6 +38,10 @@ struct landing_report {
     size_t lookalike_count, lookalike_left_out;
     struct extent_set extents;            /* entry names point into `config` */
     size_t safepoints, denied_sites, bad_shape_sites, preemptible_sites;
+    /* OCPREEMPT_SITES: preemptible sites in each mode (poll sites; + allocation sites
+     * that are a loop's only safe points; + every allocation site) */
+    size_t preemptible_poll, preemptible_loop_allocs, preemptible_allocs;
+    struct loop_stats loops;              /* functions decoded for `loop` */
 };
 
 /* Fills *r for img. Never fails as a whole: r->ok false with r->error set if the frame

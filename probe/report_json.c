@@ -281,6 +281,13 @@ static void write_landing(struct json_writer *w, const struct probe_report *r)
     json_uint(w, "denied_sites", l->denied_sites);
     json_uint(w, "bad_shape_sites", l->bad_shape_sites);
     json_uint(w, "preemptible_sites", l->preemptible_sites);
+    json_begin_object(w, "sites_modes");
+    json_uint(w, "poll", l->preemptible_poll);
+    json_uint(w, "loop", l->preemptible_poll + l->preemptible_loop_allocs);
+    json_uint(w, "all", l->preemptible_poll + l->preemptible_allocs);
+    json_uint(w, "loop_functions", l->loops.functions);
+    json_uint(w, "loop_functions_undecoded", l->loops.undecoded);
+    json_end_object(w);
     if (l->safepoints)
         json_double(w, "preemptible_ratio",
                     (double)l->preemptible_sites / (double)l->safepoints);

@@ -290,6 +290,12 @@ static void print_landing(const struct probe_report *r)
            l->preemptible_sites, l->safepoints,
            100.0 * (double)l->preemptible_sites / (double)l->safepoints, l->denied_sites,
            l->bad_shape_sites);
+    kv("OCPREEMPT_SITES", "poll: %zu sites; loop: %zu (+%zu allocation sites that are a "
+       "loop's only safe points); all: %zu", l->preemptible_poll,
+       l->preemptible_poll + l->preemptible_loop_allocs, l->preemptible_loop_allocs,
+       l->preemptible_poll + l->preemptible_allocs);
+    kv("loop analysis", "%zu functions with allocation sites, %zu not decodable for "
+       "certain (all their allocation sites kept)", l->loops.functions, l->loops.undecoded);
 }
 
 static void print_verdict(const struct probe_report *r)
