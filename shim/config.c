@@ -382,6 +382,23 @@ static int format_stats_format(const struct ocpreempt_config *cfg, char *buf, si
     return put(buf, len, stats_format_words[cfg->stats_format]);
 }
 
+/* OCPREEMPT_SITES: which safe points a preemption may use (README: what each keeps atomic). */
+static const char *const sites_words[] = { "poll", "loop", "all", NULL };
+
+static const char *parse_sites(const char *value, struct ocpreempt_config *cfg)
+{
+    int i = keyword_index(value, sites_words);
+    if (i < 0)
+        return "is not a site policy";
+    cfg->sites = (enum site_policy)i;
+    return NULL;
+}
+
+static int format_sites(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, sites_words[cfg->sites]);
+}
+
 /* 0 or 1, nothing else: "yes"/"true" would invite "no"/"false" typos that read as on. */
 static int parse_bool(const char *value, bool *out)
 {
@@ -505,6 +522,10 @@ static const struct option options[] = {
         "Mylib__Pool",
         "functions or modules during which, callees included, a fiber is never preempted" },
       parse_critical, format_critical },
+    { { "OCPREEMPT_SITES", "all", "use poll, loop or all",
+        "where a preemption may land: poll sites only, also allocations that are a loop's "
+        "only safe points, or every allocation too" },
+      parse_sites, format_sites },
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 

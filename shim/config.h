@@ -28,6 +28,9 @@
  * wrong; LOG_QUIET prints nothing at all. */
 enum log_level { LOG_QUIET, LOG_WARN, LOG_INFO, LOG_DEBUG };
 enum stats_format { STATS_TEXT, STATS_JSON };
+/* OCPREEMPT_SITES: poll sites only; + allocation sites that are a loop's only safe points
+ * (analysis/loop_sites.h); + every allocation site. */
+enum site_policy { SITES_POLL, SITES_LOOP, SITES_ALL };
 
 #define CONFIG_NAME_MAX 256
 #define CONFIG_DENY_MAX 64
@@ -59,6 +62,7 @@ struct ocpreempt_config {
      * extents (analysis/critical_extents.h); "" = none. */
     size_t critical_count;
     char critical[CONFIG_CRITICAL_MAX][CONFIG_CRITICAL_ENTRY_MAX];
+    enum site_policy sites;           /* OCPREEMPT_SITES: poll|loop|all */
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 after writing one line to `err`

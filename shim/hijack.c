@@ -56,6 +56,7 @@ static void preempt_interrupt_hook(void);
 enum verdict {
     PREEMPT,
     SKIP_NOT_SAFEPOINT, SKIP_MAIN_FIBER, SKIP_CALLBACK, SKIP_DENIED, SKIP_BAD_SHAPE,
+    SKIP_SITE_POLICY,
     SKIP_IN_YIELD, SKIP_EXTENT, SKIP_UNWALKABLE, SKIP_MUTEX, SKIP_UNHANDLED,
     SKIP_HEAP_FULL, SKIP_MEMPROF, SKIP_NO_STACK, SKIP_NOT_READY,
 };
@@ -64,6 +65,7 @@ static const enum verdict landing_to_verdict[] = {
     [LAND_OK] = PREEMPT,                    [LAND_NOT_SAFEPOINT] = SKIP_NOT_SAFEPOINT,
     [LAND_MAIN_FIBER] = SKIP_MAIN_FIBER,    [LAND_CALLBACK] = SKIP_CALLBACK,
     [LAND_DENIED] = SKIP_DENIED,            [LAND_BAD_SHAPE] = SKIP_BAD_SHAPE,
+    [LAND_SITE_POLICY] = SKIP_SITE_POLICY,
     [LAND_IN_YIELD] = SKIP_IN_YIELD,        [LAND_EXTENT] = SKIP_EXTENT,
     [LAND_UNWALKABLE] = SKIP_UNWALKABLE,    [LAND_MUTEX] = SKIP_MUTEX,
     [LAND_UNHANDLED] = SKIP_UNHANDLED,
@@ -73,6 +75,7 @@ static const enum stats_counter verdict_counter[] = {
     [SKIP_NOT_SAFEPOINT] = STAT_skip_not_safepoint, [SKIP_MAIN_FIBER] = STAT_skip_main_fiber,
     [SKIP_CALLBACK] = STAT_skip_callback,           [SKIP_DENIED] = STAT_skip_denied,
     [SKIP_BAD_SHAPE] = STAT_skip_bad_shape,         [SKIP_IN_YIELD] = STAT_skip_in_yield,
+    [SKIP_SITE_POLICY] = STAT_skip_site_policy,
     [SKIP_EXTENT] = STAT_skip_extent,               [SKIP_UNWALKABLE] = STAT_skip_unwalkable,
     [SKIP_MUTEX] = STAT_skip_mutex,                 [SKIP_UNHANDLED] = STAT_skip_unhandled,
     [SKIP_HEAP_FULL] = STAT_skip_heap_full,         [SKIP_MEMPROF] = STAT_skip_memprof,

@@ -85,6 +85,7 @@ static enum landing_verdict site_refusal(const struct safepoint *site)
     case SITE_DENIED:    return LAND_DENIED;
     case SITE_BAD_SHAPE: return LAND_BAD_SHAPE;
     case SITE_IN_YIELD:  return LAND_IN_YIELD;
+    case SITE_POLICY:    return LAND_SITE_POLICY;
     default:             return LAND_OK;
     }
 }

@@ -5,7 +5,7 @@
  * A fiber stopped at a safe point may be preempted there when (docs/design.md, "Where
  * preemption may land"):
  *  - the safe point is one of ours (the site table) and the site itself is not refused
- *    (deny list: innermost, code shape, the yield function itself);
+ *    (deny list: innermost, code shape, the yield function itself, OCPREEMPT_SITES);
  *  - the fiber has a scheduler above it: not the main fiber, and no C-to-OCaml callback
  *    (finaliser, memprof or signal handler) runs on the stack or on one of its parents;
  *  - no frame of the fiber, from the interrupted one to the fiber's base (never past its
@@ -33,6 +33,7 @@ enum landing_verdict {
     LAND_CALLBACK,        /* a C-to-OCaml callback runs on this fiber (or a parent) */
     LAND_DENIED,          /* innermost frame in a deny-listed unit */
     LAND_BAD_SHAPE,       /* site code the stub cannot resume */
+    LAND_SITE_POLICY,     /* an allocation site OCPREEMPT_SITES leaves out */
     LAND_IN_YIELD,        /* a frame of the yield function, or the stub, on the stack */
     LAND_EXTENT,          /* a frame in a critical extent */
     LAND_UNWALKABLE,      /* a frame without descriptor: refuse rather than guess */

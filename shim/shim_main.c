@@ -176,9 +176,11 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
     thread_registry_report_unregistered();
     struct site_table_counts c;
     site_table_counts(&c);
+    static const char *const policy[] = { "poll", "loop", "all" };
     log_info("active: yield %s, quantum %lluus; %lu poll + %lu allocation sites "
-             "(%lu denied, %lu unrecognised)",
+             "(%lu denied, %lu unrecognised, %lu left out by sites=%s); %zu critical ranges",
              yield_target_name(), (unsigned long long)(shim_config.quantum_ns / 1000),
-             c.poll, c.alloc, c.denied, c.bad_shape);
+             c.poll, c.alloc, c.denied, c.bad_shape, c.policy, policy[shim_config.sites],
+             landing_extents()->count);
     return &forwarded_calls;
 }

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 
 #include "debuginfo.h"
+#include "loop_sites.h"
 #include "ocaml_units.h"
 #include "source_lines.h"
 #include "runtime.h"
@@ -400,11 +401,61 @@ static int build_shadow_frametable(char *why, size_t why_len)
     return 0;
 }
 
+/* ---- site policy (OCPREEMPT_SITES) ---------------------------------------------------- */
+
+static void refuse_for_policy(struct safepoint *s)
+{
+    s->refusal = SITE_POLICY;
+    counts.policy++;
+}
+
+/* poll: no allocation site; loop: the allocation sites that are a loop's only safe points
+ * (analysis/loop_sites.h, from the code of the functions around them); all: every one. */
+static int apply_site_policy(const struct elf_image *img, char *why, size_t why_len)
+{
+    if (shim_config.sites == SITES_ALL)
+        return 0;
+    if (shim_config.sites == SITES_POLL) {
+        for (size_t i = 0; i < site_count; i++)
+            if (sites[i].kind == SITE_ALLOC && sites[i].refusal == SITE_OK)
+                refuse_for_policy(&sites[i]);
+        return 0;
+    }
+    struct loop_query *q = malloc((site_count ? site_count : 1) * sizeof *q);
+    size_t *index = malloc((site_count ? site_count : 1) * sizeof *index);
+    size_t n = 0;
+    struct loop_stats stats;
+    struct analysis_error err;
+    int rc = -1;
+    if (!q || !index) {
+        snprintf(why, why_len, "out of memory finding loop sites");
+        goto out;
+    }
+    for (size_t i = 0; i < site_count; i++) {
+        if (sites[i].refusal != SITE_OK)
+            continue;
+        q[n] = (struct loop_query){ sites[i].retaddr - ocaml_rt.bias, sites[i].kind, false };
+        index[n++] = i;
+    }
+    if (loop_sites_mark(img, q, n, &stats, &err) != 0) {
+        snprintf(why, why_len, "%s", err.msg);
+        goto out;
+    }
+    for (size_t k = 0; k < n; k++)
+        if (q[k].kind == SITE_ALLOC && !q[k].keep)
+            refuse_for_policy(&sites[index[k]]);
+    rc = 0;
+out:
+    free(q);
+    free(index);
+    return rc;
+}
+
 int site_table_build(const struct elf_image *img, char *why, size_t why_len)
 {
     site_image = img;
-    if (collect_sites(img, why, why_len) != 0 || build_index(why, why_len) != 0 ||
-        build_shadow_frametable(why, why_len) != 0)
+    if (collect_sites(img, why, why_len) != 0 || apply_site_policy(img, why, why_len) != 0 ||
+        build_index(why, why_len) != 0 || build_shadow_frametable(why, why_len) != 0)
         return -1;
     return 0;
 }

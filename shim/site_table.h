@@ -27,6 +27,7 @@ enum site_refusal {
     SITE_DENIED,          /* in a module of the deny-list */
     SITE_BAD_SHAPE,       /* code around it is not what the stub can resume */
     SITE_IN_YIELD,        /* inside the yield function itself */
+    SITE_POLICY,          /* an allocation site OCPREEMPT_SITES leaves out */
 };
 
 struct safepoint {
@@ -41,7 +42,7 @@ struct safepoint {
 };
 
 struct site_table_counts {
-    unsigned long poll, alloc, denied, bad_shape, in_yield;
+    unsigned long poll, alloc, denied, bad_shape, in_yield, policy;
 };
 
 /* Builds the table (after yield_target_prepare). 0, or -1 with a one-line reason. */

@@ -39,6 +39,7 @@
     X(skip_extent)         /* a frame of the fiber is in a critical extent */        \
     X(skip_callback)       /* a C-to-OCaml callback runs on top of the fiber */       \
     X(skip_unwalkable)     /* a frame of the fiber has no descriptor: not walked */   \
+    X(skip_site_policy)    /* allocation site left out by OCPREEMPT_SITES */          \
     X(skip_bad_shape)      /* site code not in the shape the stub resumes */          \
     X(skip_in_yield)       /* site inside the yield function itself */                \
     X(skip_mutex)          /* thread holds an OCaml Mutex.t */                        \
