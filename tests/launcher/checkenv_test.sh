@@ -31,7 +31,8 @@ OCPREEMPT_DISABLE=0
 OCPREEMPT_DENY=Stdlib__Effect,Stdlib__Mutex,Stdlib__Condition,Stdlib__Semaphore,\
 Stdlib__Queue,Stdlib__Stack,Stdlib__Buffer,Stdlib__Atomic,Stdlib__Printf,\
 CamlinternalFormat,Thread,Eio,Miou,Picos,Moonpool,Domainslib,Saturn,Lwt
-OCPREEMPT_CRITICAL=" "the effective defaults"
+OCPREEMPT_CRITICAL=
+OCPREEMPT_SITES=all" "the effective defaults"
 }
 
 case_print_environment() {
@@ -39,7 +40,7 @@ case_print_environment() {
     OCPREEMPT_YIELD=Sched.yield OCPREEMPT_STATS=/tmp/s \
     OCPREEMPT_STATS_FORMAT=json OCPREEMPT_TRACE=/tmp/t OCPREEMPT_STRICT=1 \
     OCPREEMPT_DISABLE=1 OCPREEMPT_DENY=A,B OCPREEMPT_CRITICAL=Lib.Cache.update,Lib__Pool \
-    run_cmd "$checkenv" --print
+    OCPREEMPT_SITES=poll run_cmd "$checkenv" --print
     expect_eq "$status" 0 "status"
     expect_eq "$out" "\
 OCPREEMPT_LOG=debug
@@ -51,7 +52,8 @@ OCPREEMPT_TRACE=/tmp/t
 OCPREEMPT_STRICT=1
 OCPREEMPT_DISABLE=1
 OCPREEMPT_DENY=A,B
-OCPREEMPT_CRITICAL=Lib.Cache.update,Lib__Pool" "values in their accepted (canonical) form"
+OCPREEMPT_CRITICAL=Lib.Cache.update,Lib__Pool
+OCPREEMPT_SITES=poll" "values in their accepted (canonical) form"
     # What --print writes is accepted back as it is.
     local line
     while IFS= read -r line; do
@@ -65,7 +67,7 @@ case_bad_values() {
     for pair in OCPREEMPT_LOG=loud OCPREEMPT_QUANTUM=5xs \
                 OCPREEMPT_YIELD=yield OCPREEMPT_STATS_FORMAT=xml \
                 OCPREEMPT_STRICT=yes OCPREEMPT_DISABLE=true OCPREEMPT_DENY=lower \
-                OCPREEMPT_CRITICAL=lower; do
+                OCPREEMPT_CRITICAL=lower OCPREEMPT_SITES=some; do
         name=${pair%%=*}
         value=${pair#*=}
         env "$pair" "$checkenv" >"$work/stdout" 2>"$work/stderr"
@@ -117,7 +119,7 @@ case_value_mode() {
 case_list() {
     run_cmd "$checkenv" --list
     expect_eq "$status" 0 "status"
-    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_YIELD OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY OCPREEMPT_CRITICAL " "names in table order"
+    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_YIELD OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY OCPREEMPT_CRITICAL OCPREEMPT_SITES " "names in table order"
     expect_eq "$(awk -F '\t' 'NF != 4' <<<"$out")" "" "four tab-separated fields per line"
     expect_eq "$(grep '^OCPREEMPT_QUANTUM' <<<"$out" | cut -f2)" "10ms" "a default"
 }

@@ -66,7 +66,7 @@ case_help() {
     expect_eq "$err" "" "--help stderr"
     local word
     for word in --quantum --yield --stats --stats=FILE --json --trace \
-                --deny --critical --log --strict "ocpreempt probe" "Exit status" 126 127 OCPREEMPT_LIB; do
+                --deny --critical --sites --log --strict "ocpreempt probe" "Exit status" 126 127 OCPREEMPT_LIB; do
         expect_contains "$out" "$word" "--help documents $word"
     done
     local help=$out
@@ -164,7 +164,8 @@ case_bad_option_values() {
     run_cmd "$launcher" run --quantum 50us -- "${marker_program[@]}"
     expect_error 2 "ocpreempt: run: --quantum: OCPREEMPT_QUANTUM=50us is below the minimum 100us; use e.g. 10ms, 500us (minimum 100us)" "--quantum 50us"
     local option value name
-    for option in "--log verbose" "--yield yield" "--deny lower" "--critical lower"; do
+    for option in "--log verbose" "--yield yield" "--deny lower" "--critical lower" \
+                  "--sites some"; do
         read -r name value <<<"$option"
         run_cmd "$launcher" run "$name" "$value" -- "${marker_program[@]}"
         expect_eq "$status" 2 "$option status"
@@ -335,13 +336,14 @@ case_options_to_env() {
     setup
     FAKE_PROBE_VERDICT=supported run_cmd "$launcher" run --quantum 2ms --yield Sched.yield \
         --stats=s.json --json --trace=t.tsv --deny +Mylib --log info \
-        --critical Mylib.Cache.update,Mylib__Pool --strict -- env
+        --critical Mylib.Cache.update,Mylib__Pool --sites loop --strict -- env
     expect_eq "$status" 0 "status"
     expect_eq "$(grep -E '^OCPREEMPT_' <<<"$out" | grep -v '^OCPREEMPT_LAUNCHED=' | sort)" "\
 OCPREEMPT_CRITICAL=Mylib.Cache.update,Mylib__Pool
 OCPREEMPT_DENY=+Mylib
 OCPREEMPT_LOG=info
 OCPREEMPT_QUANTUM=2ms
+OCPREEMPT_SITES=loop
 OCPREEMPT_STATS=$work/s.json
 OCPREEMPT_STATS_FORMAT=json
 OCPREEMPT_STRICT=1

@@ -92,6 +92,7 @@ static void defaults(int argc, char **argv)
     CHECK_STR(cfg.deny[0], "Stdlib__Effect");
     CHECK_STR(cfg.deny[17], "Lwt");
     CHECK_EQ(cfg.critical_count, 0);
+    CHECK_EQ(cfg.sites, SITES_ALL);
     /* Every default, printed back, is its own default text: defaults are parseable. */
     for (size_t i = 0; i < config_option_count(); i++) {
         CHECK_EQ(config_format_option(&cfg, i, buf, sizeof buf), 0);
@@ -107,7 +108,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 10);
+    CHECK_EQ(config_option_count(), 11);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -343,6 +344,11 @@ static void critical_forms(int argc, char **argv)
     CHECK_STR(cfg.critical[0], "Mylib.Cache.update");
     CHECK_STR(cfg.critical[1], "Mylib__Pool");
     CHECK_STR(cfg.critical[3], "A.B");
+    EXPECT_OK("OCPREEMPT_SITES", "poll");
+    CHECK_EQ(cfg.sites, SITES_POLL);
+    EXPECT_OK("OCPREEMPT_SITES", "loop");
+    CHECK_EQ(cfg.sites, SITES_LOOP);
+    EXPECT_BAD("OCPREEMPT_SITES", "Loop", "is not a site policy");
     EXPECT_OK("OCPREEMPT_CRITICAL", "A,A");      /* a repeated entry once */
     CHECK_EQ(cfg.critical_count, 1);
     EXPECT_OK("OCPREEMPT_CRITICAL", "M._f'");
@@ -453,7 +459,7 @@ static void unknown_variable(int argc, char **argv)
     CHECK_STR(err, "OCPREEMPT_TRACEFILE is not a known variable; the variables are "
                    "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_YIELD, OCPREEMPT_STATS, "
                    "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_STRICT, "
-                   "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL");
+                   "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL, OCPREEMPT_SITES");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
     CHECK(strncmp(err, "OCPREEMPT_X is not a known variable; the variables are ", 55) == 0);
