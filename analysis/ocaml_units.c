@@ -90,3 +90,20 @@ bool ocaml_symbol_unit(const char *symbol, const char **unit, size_t *unit_len,
     *rest = dot + 1;
     return true;
 }
+
+bool ocaml_frametable_unit(const char *symbol, const char **unit, size_t *unit_len)
+{
+    static const char *const suffixes[] = { ".frametable", "__frametable" };
+    size_t n = strlen(symbol);
+    if (strncmp(symbol, "caml", 4) != 0)
+        return false;
+    for (size_t i = 0; i < 2; i++) {
+        size_t k = strlen(suffixes[i]);
+        if (n > 4 + k && strcmp(symbol + n - k, suffixes[i]) == 0) {
+            *unit = symbol + 4;
+            *unit_len = n - 4 - k;
+            return true;
+        }
+    }
+    return false;
+}

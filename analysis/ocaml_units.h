@@ -33,4 +33,8 @@ bool ocaml_unit_lookalike(const char *entry, const char *unit, size_t len);
 bool ocaml_symbol_unit(const char *symbol, const char **unit, size_t *unit_len,
                        const char **rest);
 
+/* The unit a module frame table symbol names: `caml<Unit>.frametable` (or the older
+ * `caml<Unit>__frametable`). false if the symbol is not one. */
+bool ocaml_frametable_unit(const char *symbol, const char **unit, size_t *unit_len);
+
 #endif

@@ -56,18 +56,12 @@ static int count_site(const struct frame_descr_view *d, void *p)
 /* "camlFoo__Bar.frametable" -> "Foo__Bar"; false if the table is not named so. */
 static bool unit_name(const char *table, char *out, size_t len)
 {
-    static const char *const suffixes[] = { ".frametable", "__frametable" };
-    size_t n = strlen(table);
-    if (strncmp(table, "caml", 4) != 0)
+    const char *unit;
+    size_t n;
+    if (!ocaml_frametable_unit(table, &unit, &n))
         return false;
-    for (size_t i = 0; i < 2; i++) {
-        size_t k = strlen(suffixes[i]);
-        if (n > 4 + k && strcmp(table + n - k, suffixes[i]) == 0) {
-            snprintf(out, len, "%.*s", (int)(n - 4 - k), table + 4);
-            return true;
-        }
-    }
-    return false;
+    snprintf(out, len, "%.*s", (int)n, unit);
+    return true;
 }
 
 static void keep(struct landing_unit *list, size_t *count, size_t *left_out, const char *unit,
@@ -78,8 +72,9 @@ static void keep(struct landing_unit *list, size_t *count, size_t *left_out, con
         return;
     }
     struct landing_unit *u = &list[(*count)++];
-    snprintf(u->unit, sizeof u->unit, "%s", unit);
-    snprintf(u->entry, sizeof u->entry, "%s", entry);
+    /* names longer than the fields are cut (units are short; a table name may not be) */
+    snprintf(u->unit, sizeof u->unit, "%.*s", (int)sizeof u->unit - 1, unit);
+    snprintf(u->entry, sizeof u->entry, "%.*s", (int)sizeof u->entry - 1, entry);
     u->sites = sites;
 }
 

@@ -73,28 +73,11 @@ struct unit_table {
 static struct unit_table *unit_tables;
 static size_t unit_table_count, unit_table_capacity;
 
-static bool frametable_unit(const char *name, const char **unit, size_t *len)
-{
-    static const char *const suffixes[] = { ".frametable", "__frametable" };
-    size_t n = strlen(name);
-    if (strncmp(name, "caml", 4) != 0)
-        return false;
-    for (size_t i = 0; i < 2; i++) {
-        size_t k = strlen(suffixes[i]);
-        if (n > 4 + k && strcmp(name + n - k, suffixes[i]) == 0) {
-            *unit = name + 4;
-            *len = n - 4 - k;
-            return true;
-        }
-    }
-    return false;
-}
-
 static int collect_unit_table(const struct elf_symbol *sym, void *unused)
 {
     const char *unit;
     size_t len;
-    if (!frametable_unit(sym->name, &unit, &len))
+    if (!ocaml_frametable_unit(sym->name, &unit, &len))
         return 0;
     if (unit_table_count == unit_table_capacity) {
         size_t cap = unit_table_capacity ? unit_table_capacity * 2 : 256;
