@@ -6,7 +6,10 @@
 /* Libraries that ship units under their own name rather than wrapped as Lib__X: the real
  * unit names of the versions ocpreempt knows (Eio 1.5, Miou 0.5.5 and after 0.7.0,
  * Picos 0.6, Moonpool 0.9-0.11, Lwt 5, Saturn 0.4-1.0), the fallback that needs no debug
- * information. Each listed unit also covers its own Unit__X modules. */
+ * information. Each listed unit also covers its own Unit__X modules. A scheduler's list
+ * also holds the mutable structures its scheduler code runs on a fiber's stack (checked in
+ * their sources: Eio's waiter lists are Lwt_dllist; Picos' queues and tables retry with
+ * Backoff over Multicore_magic), which are not the program's code either. */
 struct library_units {
     const char *library;
     const char *const *units;
@@ -14,7 +17,7 @@ struct library_units {
 
 static const char *const eio_units[] = {
     "Eio_unix", "Eio_posix", "Eio_linux", "Eio_main", "Eio_mock", "Eio_utils",
-    "Eio_runtime_events", "Eio_windows", NULL };
+    "Eio_runtime_events", "Eio_windows", "Lwt_dllist", "Domain_local_await", NULL };
 static const char *const miou_units[] = {
     "Miou_backoff", "Miou_bitv", "Miou_fmt", "Miou_gen", "Miou_logs", "Miou_poll",
     "Miou_pqueue", "Miou_queue", "Miou_runtime_events", "Miou_sequence", "Miou_state",
@@ -25,7 +28,8 @@ static const char *const picos_units[] = {
     "Picos_io_thread_atomic", "Picos_lwt", "Picos_lwt_unix", "Picos_mux_fifo",
     "Picos_mux_multififo", "Picos_mux_random", "Picos_mux_thread", "Picos_std_awaitable",
     "Picos_std_event", "Picos_std_finally", "Picos_std_structured", "Picos_std_sync",
-    "Picos_thread", "Picos_thread_ocaml4", NULL };
+    "Picos_thread", "Picos_thread_ocaml4", "Backoff", "Multicore_magic", "Thread_table",
+    "Domain_local_await", NULL };
 static const char *const moonpool_units[] = {
     "Moonpool_dpool", "Moonpool_fib", "Moonpool_forkjoin", "Moonpool_lwt",
     "Moonpool_private", "Moonpool_sync", NULL };
@@ -42,7 +46,8 @@ static const struct library_units known_libraries[] = {
     { "Moonpool", moonpool_units }, { "Saturn", saturn_units }, { "Lwt", lwt_units },
 };
 
-/* unit == name, or unit == name "__" ... */
+/* unit == name, or unit == name "__" ... (dune's alias module of a wrapped library is
+ * `Name__` itself) */
 static enum unit_coverage name_covers(const char *name, const char *unit, size_t len)
 {
     size_t n = strlen(name);
@@ -50,7 +55,7 @@ static enum unit_coverage name_covers(const char *name, const char *unit, size_t
         return UNIT_NOT_COVERED;
     if (n == len)
         return UNIT_COVERED_EXACT;
-    if (len > n + 2 && unit[n] == '_' && unit[n + 1] == '_')
+    if (len >= n + 2 && unit[n] == '_' && unit[n + 1] == '_')
         return UNIT_COVERED_WRAPPED;
     return UNIT_NOT_COVERED;
 }

@@ -119,7 +119,7 @@ static int visit_module(const struct frametable_module *m, void *p)
     }
     r->bad_shape_sites += w->sites - w->recognised;
     r->preemptible_sites += w->recognised;
-    const char *like = resembled_entry(&r->config, unit);
+    const char *like = w->sites ? resembled_entry(&r->config, unit) : NULL;
     if (like)
         keep(r->lookalikes, &r->lookalike_count, &r->lookalike_left_out, unit, like, w->sites);
     return 0;
