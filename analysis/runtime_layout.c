@@ -206,7 +206,7 @@ const struct layout_field runtime_layout_fields[] = {
     FIELD(LAYOUT_STACK_INFO, stack_info, size, false),
     FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_value, true),
     FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_exn, true),
-    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_effect, true),
+    FIELD(LAYOUT_STACK_HANDLER, stack_handler, handle_effect, false),
     FIELD(LAYOUT_STACK_HANDLER, stack_handler, parent, false),
     FIELD(LAYOUT_STACK_HANDLER, stack_handler, size, false),
     FIELD(LAYOUT_C_STACK_LINK, c_stack_link, stack, true),

@@ -48,6 +48,8 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
     BIND("caml_named_value", named_value);
     BIND("caml_call_gc", caml_call_gc);
     BIND("caml_frametable", frametable);
+    BIND("caml_find_frame_descr", find_frame_descr);      /* the landing rule's stack walk */
+    BIND("caml_get_frame_descrs", get_frame_descrs);
     if (bind_symbol(img, "caml_ml_mutex_lock", &ocaml_rt.ml_mutex_lock,
                     &ocaml_rt.ml_mutex_lock_end, why, why_len) != 0 ||
         bind_symbol(img, "caml_ml_mutex_unlock", &ocaml_rt.ml_mutex_unlock,

@@ -22,6 +22,8 @@
 #include "ocaml_binary.h"
 #include "runtime_layout.h"
 
+typedef void *caml_frame_descrs_t;
+
 struct ocaml_runtime {
     uintptr_t bias;                         /* load bias of the executable */
     struct ocaml_binary_info info;
@@ -32,6 +34,8 @@ struct ocaml_runtime {
                                                   NULL (then quiet threads are noticed
                                                   only by the monitor's back-off) */
     void (*register_frametable)(void *);
+    void *(*find_frame_descr)(caml_frame_descrs_t, uintptr_t);   /* fiber_walk.c */
+    caml_frame_descrs_t (*get_frame_descrs)(void);
     int (*try_realloc_stack)(uint64_t required_words);
     const uintptr_t *(*named_value)(const char *);
     uintptr_t caml_call_gc;
