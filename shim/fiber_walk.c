@@ -8,6 +8,8 @@
  * stack_info's handler), and a callback boundary (C frames below) otherwise. */
 #include "fiber_walk.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frametable.h"
@@ -39,17 +41,47 @@ struct clean_region {
     struct checkpoint cp[CHECKPOINTS];   /* top-most first (off descending) */
 };
 
-static __thread struct memo_entry memo[MEMO_SIZE];
-static __thread struct clean_region regions[REGIONS];
-static __thread unsigned next_region;
+/* Per-thread state, on the heap: the engine is loaded with dlopen, where static TLS has
+ * room for a few words only (the module's whole TLS block is static: hijack.c's hand-off
+ * record is initial-exec). One pointer in TLS; the block is allocated at the thread's first
+ * walk (hook context: malloc is allowed) and freed by a pthread key destructor at its exit.
+ * Without it (out of memory) walks run whole, without memo or checkpoints. */
+struct walk_cache {
+    struct memo_entry memo[MEMO_SIZE];
+    struct clean_region regions[REGIONS];
+    unsigned next_region;
+};
+
+static __thread struct walk_cache *thread_cache;
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+static bool cache_key_ok;
+
+static void make_cache_key(void) { cache_key_ok = pthread_key_create(&cache_key, free) == 0; }
+
+static struct walk_cache *cache_of_thread(void)
+{
+    if (thread_cache)
+        return thread_cache;
+    pthread_once(&cache_key_once, make_cache_key);
+    if (!cache_key_ok)
+        return NULL;
+    struct walk_cache *c = calloc(1, sizeof *c);
+    if (c && pthread_setspecific(cache_key, c) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return thread_cache = c;
+}
 
 static size_t memo_slot(uintptr_t pc) { return (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 56); }
 
 /* Frame data and class of pc; false if the runtime has no descriptor for it. */
-static bool describe(uintptr_t pc, frame_classifier classify, caml_frame_descrs_t *fds,
-                     uint16_t *frame_data, uint8_t *class)
+static bool describe(struct walk_cache *cache, uintptr_t pc, frame_classifier classify,
+                     caml_frame_descrs_t *fds, uint16_t *frame_data, uint8_t *class)
 {
-    struct memo_entry *m = &memo[memo_slot(pc) % MEMO_SIZE];
+    struct memo_entry scratch = { 0, 0, 0 };
+    struct memo_entry *m = cache ? &cache->memo[memo_slot(pc) % MEMO_SIZE] : &scratch;
     if (m->pc != pc) {
         if (!*fds)
             *fds = ocaml_rt.get_frame_descrs();
@@ -92,20 +124,22 @@ static bool region_holds_from(const struct clean_region *r, uint32_t i, const ch
     return true;
 }
 
-static struct clean_region *region_of(int64_t fiber)
+static struct clean_region *region_of(struct walk_cache *cache, int64_t fiber)
 {
-    for (unsigned i = 0; i < REGIONS; i++)
-        if (regions[i].fiber == fiber + 1)
-            return &regions[i];
+    for (unsigned i = 0; cache && i < REGIONS; i++)
+        if (cache->regions[i].fiber == fiber + 1)
+            return &cache->regions[i];
     return NULL;
 }
 
 /* The walk's own checkpoints, then the old ones from `keep` on (all clean). */
-static void remember(struct clean_region *r, int64_t fiber, const struct checkpoint *fresh,
-                     uint32_t nfresh, uint32_t keep)
+static void remember(struct walk_cache *cache, struct clean_region *r, int64_t fiber,
+                     const struct checkpoint *fresh, uint32_t nfresh, uint32_t keep)
 {
+    if (!cache)
+        return;
     if (!r) {
-        r = &regions[next_region++ % REGIONS];
+        r = &cache->regions[cache->next_region++ % REGIONS];
         r->count = 0;
         keep = 0;
     }
@@ -129,7 +163,8 @@ void fiber_walk(uintptr_t stack, int64_t fiber, frame_classifier classify,
     memcpy(&pc, sp, sizeof pc);
     sp += sizeof pc;
     caml_frame_descrs_t fds = NULL;
-    struct clean_region *region = region_of(fiber);
+    struct walk_cache *cache = cache_of_thread();
+    struct clean_region *region = region_of(cache, fiber);
     struct checkpoint fresh[CHECKPOINTS];
     uint32_t nfresh = 0, next_old = 0;
     size_t next_mark = FIRST_CHECKPOINT;
@@ -142,13 +177,13 @@ void fiber_walk(uintptr_t stack, int64_t fiber, frame_classifier classify,
             if (next_old < region->count && region->cp[next_old].off == off &&
                 region_holds_from(region, next_old, high)) {
                 out->from_checkpoint = true;
-                remember(region, fiber, fresh, nfresh, next_old);
+                remember(cache, region, fiber, fresh, nfresh, next_old);
                 return;
             }
         }
         uint16_t frame_data;
         uint8_t class;
-        if (!describe(pc, classify, &fds, &frame_data, &class)) {
+        if (!describe(cache, pc, classify, &fds, &frame_data, &class)) {
             out->result = WALK_UNWALKABLE;
             return;
         }
@@ -163,7 +198,7 @@ void fiber_walk(uintptr_t stack, int64_t fiber, frame_classifier classify,
                 return;
             }
             if (out->frames >= REMEMBER_FROM)
-                remember(region, fiber, fresh, nfresh, region ? region->count : 0);
+                remember(cache, region, fiber, fresh, nfresh, region ? region->count : 0);
             return;
         }
         uint16_t size = frame_data & ~3u;

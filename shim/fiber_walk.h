@@ -16,7 +16,8 @@
  * frame inserted between two checkpoints, would go unseen; a GC that moves a spilled
  * value, a stack reallocation (trap links rewritten) or any other change makes the walk
  * go on instead (never less safe than a full walk, only slower).
- * Context: the interrupt hook, on the fiber's own thread; per-thread state only.
+ * Context: the interrupt hook, on the fiber's own thread; per-thread state only (a heap
+ * block per thread, allocated at its first walk: the engine's static TLS is tiny).
  */
 #ifndef OCPREEMPT_FIBER_WALK_H
 #define OCPREEMPT_FIBER_WALK_H
