@@ -34,19 +34,30 @@ void source_lines_close(struct source_lines *sl)
     free(sl);
 }
 
-int source_lines_at(struct source_lines *sl, uint64_t addr, char *buf, size_t len)
+int source_lines_find(struct source_lines *sl, uint64_t addr, const char **file, int *line)
 {
     if (sl == NULL)
         return -1;
     Dwarf_Die cu;
     if (dwarf_addrdie(sl->dbg, addr, &cu) == NULL)
         return -1;
-    Dwarf_Line *line = dwarf_getsrc_die(&cu, addr);
+    Dwarf_Line *found = dwarf_getsrc_die(&cu, addr);
     int lineno;
-    const char *file = line ? dwarf_linesrc(line, NULL, NULL) : NULL;
-    if (file == NULL || dwarf_lineno(line, &lineno) != 0 || lineno <= 0)
+    const char *path = found ? dwarf_linesrc(found, NULL, NULL) : NULL;
+    if (path == NULL || dwarf_lineno(found, &lineno) != 0 || lineno <= 0)
         return -1;
-    const char *base = strrchr(file, '/');
-    snprintf(buf, len, "%s:%d", base ? base + 1 : file, lineno);
+    const char *base = strrchr(path, '/');
+    *file = base ? base + 1 : path;
+    *line = lineno;
+    return 0;
+}
+
+int source_lines_at(struct source_lines *sl, uint64_t addr, char *buf, size_t len)
+{
+    const char *file;
+    int line;
+    if (source_lines_find(sl, addr, &file, &line) != 0)
+        return -1;
+    snprintf(buf, len, "%s:%d", file, line);
     return 0;
 }

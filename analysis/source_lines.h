@@ -18,6 +18,10 @@ struct source_lines;
 struct source_lines *source_lines_open(const struct elf_image *img);
 void source_lines_close(struct source_lines *sl);
 
+/* The line of addr: `*file` is the base name (valid until source_lines_close), `*line`
+ * > 0. 0 found, -1 not. */
+int source_lines_find(struct source_lines *sl, uint64_t addr, const char **file, int *line);
+
 /* Writes "file.ml:42" into buf. 0 found, -1 not. */
 int source_lines_at(struct source_lines *sl, uint64_t addr, char *buf, size_t len);
 

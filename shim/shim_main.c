@@ -22,6 +22,7 @@
 
 #include "elf_image.h"
 #include "hijack.h"
+#include "hog_sites.h"
 #include "landing.h"
 #include "log.h"
 #include "mutex_guard.h"
@@ -97,6 +98,11 @@ static int prepare(char *why, size_t why_len)
     if (site_table_build(self_image, why, why_len) != 0 ||
         landing_prepare(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
         return -1;
+    /* Names for the stats and the trace now: the exit path must not parse (hog_sites.h). */
+    if (shim_config.stats || shim_config.trace_path[0])
+        hog_sites_prepare(self_image, shim_config.stats);
+    if (shim_config.stats)
+        stats_prepare();
     return 0;
 }
 

@@ -20,7 +20,6 @@
 #include "debuginfo.h"
 #include "loop_sites.h"
 #include "ocaml_units.h"
-#include "source_lines.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "stub_abi.h"
@@ -34,6 +33,11 @@ static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
 static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done */
 static struct site_table_counts counts;
 static _Atomic uint32_t *site_hits;   /* preemptions per site, parallel to sites */
+/* The sites preempted at least once, in order of first preemption: 1 + index into sites
+ * (0 while its writer has claimed the entry but not stored it yet). Lets the exit report
+ * look at the few sites that matter, not at every site of a large binary. */
+static _Atomic uint32_t *hit_list;
+static _Atomic size_t hit_count;
 static const struct elf_image *site_image;
 
 /* The module tables of caml_frametable, each with the bytes up to the end of the segment
@@ -280,7 +284,8 @@ static int build_index(char *why, size_t why_len)
         cap *= 2;
     site_index = calloc(cap, sizeof *site_index);
     site_hits = calloc(site_count ? site_count : 1, sizeof *site_hits);
-    if (!site_index || !site_hits) {
+    hit_list = calloc(site_count ? site_count : 1, sizeof *hit_list);
+    if (!site_index || !site_hits || !hit_list) {
         snprintf(why, why_len, "out of memory indexing safe points");
         return -1;
     }
@@ -462,66 +467,33 @@ void site_table_counts(struct site_table_counts *out) { *out = counts; }
 
 void site_table_count_preemption(const struct safepoint *site)
 {
-    atomic_fetch_add_explicit(&site_hits[site - sites], 1, memory_order_relaxed);
-}
-
-/* Where in the function body the site is: caml_call_gc calls are emitted out of line at
- * the function's end, and their `jmp` goes back to the poll or allocation in the body;
- * -compact allocation calls are in the body already. */
-static uintptr_t body_address(const struct safepoint *s)
-{
-    const uint8_t *at = (const uint8_t *)s->retaddr;
-    if (s->shape != SHAPE_CALL_GC_THEN_JMP)
-        return s->retaddr;
-    if (at[0] == 0xEB)
-        return s->retaddr + 2 + (int8_t)at[1];
-    int32_t rel;
-    memcpy(&rel, at + 1, 4);
-    return s->retaddr + 5 + rel;
-}
-
-/* Allocation sites carry their own debuginfo; polls do not (the compiler records an empty
- * one), so they get the DWARF line of their place in the body. */
-static void describe_site(struct source_lines *lines, const struct safepoint *s,
-                          unsigned long count, struct site_report *out)
-{
-    struct source_location loc;
-    out->count = count;
-    out->kind = s->kind;
-    out->function = site_table_function_name(s->retaddr, NULL);
-    if (debuginfo_decode(s->debuginfo, &loc) == 0) {
-        out->function = loc.function;
-        snprintf(out->location, sizeof out->location, "%s:%d", loc.file, loc.line);
-    } else if (source_lines_at(lines, body_address(s) - ocaml_rt.bias, out->location,
-                               sizeof out->location) != 0) {
-        snprintf(out->location, sizeof out->location, "?");
+    size_t i = (size_t)(site - sites);
+    if (atomic_fetch_add_explicit(&site_hits[i], 1, memory_order_relaxed) == 0) {
+        /* Each site's 0 -> 1 step happens once, so at most site_count claims. */
+        size_t slot = atomic_fetch_add_explicit(&hit_count, 1, memory_order_relaxed);
+        atomic_store_explicit(&hit_list[slot], (uint32_t)(i + 1), memory_order_relaxed);
     }
 }
 
-/* Selection by repeated maximum: max is small (10) and this runs once, at exit. */
-size_t site_table_top(struct site_report *out, size_t max)
+size_t site_table_hit_sites(void)
 {
-    struct source_lines *lines = site_image ? source_lines_open(site_image) : NULL;
-    size_t n = 0;
-    uint32_t bound = UINT32_MAX;
-    size_t bound_index = SIZE_MAX;
-    while (n < max) {
-        size_t best = SIZE_MAX;
-        uint32_t best_count = 0;
-        for (size_t i = 0; i < site_count; i++) {
-            uint32_t c = atomic_load_explicit(&site_hits[i], memory_order_relaxed);
-            bool below = c < bound || (c == bound && i > bound_index);
-            if (c > 0 && below && (c > best_count || best == SIZE_MAX)) {
-                best = i;
-                best_count = c;
-            }
-        }
-        if (best == SIZE_MAX)
-            break;
-        describe_site(lines, &sites[best], best_count, &out[n++]);
-        bound = best_count;
-        bound_index = best;
-    }
-    source_lines_close(lines);
-    return n;
+    return atomic_load_explicit(&hit_count, memory_order_relaxed);
+}
+
+bool site_table_hit_site(size_t nth, size_t *index)
+{
+    uint32_t v = atomic_load_explicit(&hit_list[nth], memory_order_relaxed);
+    if (v == 0)
+        return false;
+    *index = v - 1;
+    return true;
+}
+
+const struct safepoint *site_table_site(size_t index) { return &sites[index]; }
+
+size_t site_table_size(void) { return site_count; }
+
+uint32_t site_table_hits(size_t index)
+{
+    return atomic_load_explicit(&site_hits[index], memory_order_relaxed);
 }

@@ -62,17 +62,21 @@ void site_table_counts(struct site_table_counts *out);
 /* Per-site preemption counter (hook context; relaxed atomics). */
 void site_table_count_preemption(const struct safepoint *site);
 
-/* The most preempted sites, most first: where fibers hog the CPU. */
-struct site_report {
-    unsigned long count;
-    int kind;                     /* SITE_POLL or SITE_ALLOC */
-    const char *function;         /* OCaml name from debuginfo, else the symbol */
-    char location[160];           /* "file.ml:42", or "?" without debuginfo and DWARF */
-};
-size_t site_table_top(struct site_report *out, size_t max);
+/* The sites in table order (index < site_table_size()) and how often each was preempted
+ * (relaxed read). Any context, after site_table_build. */
+size_t site_table_size(void);
+const struct safepoint *site_table_site(size_t index);
+uint32_t site_table_hits(size_t index);
+
+/* The sites preempted at least once: how many so far, and the table index of the nth
+ * (false if that entry is being written right now by a first preemption elsewhere). */
+size_t site_table_hit_sites(void);
+bool site_table_hit_site(size_t nth, size_t *index);
 
 /* Name of the function containing a run-time address ("?" if unknown) and, if `offset` is
- * not NULL, the address's offset inside it. */
+ * not NULL, the address's offset inside it. The first call builds the image's symbol index
+ * (allocates): hog_sites_prepare makes that call at start-up whenever stats or a trace
+ * will ask, so that later calls (hook, exit) only read. */
 const char *site_table_function_name(uintptr_t addr, uintptr_t *offset);
 
 #endif

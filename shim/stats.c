@@ -1,5 +1,6 @@
 /* stats: see stats.h. The report is formatted into a static buffer (at exit the heap may be
- * in any state) and written with write(2). */
+ * in any state) and written with write(2); the hog sites it names were resolved at
+ * start-up (hog_sites.h): nothing here allocates or parses. */
 #include "stats.h"
 
 #include <stdarg.h>
@@ -7,12 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hog_sites.h"
 #include "log.h"
 #include "shim_state.h"
 #include "site_table.h"
 #include "thread_registry.h"
 
 struct domain_stats domain_stats[STATS_MAX_DOMAINS];
+_Atomic uint64_t stats_touched_mask[STATS_MASK_WORDS];
 
 static const char *const counter_names[STATS_COUNTER_COUNT] = {
 #define COUNTER_NAME(name) #name,
@@ -76,6 +79,7 @@ void stats_record_to_hook(struct domain_stats *d, uint64_t ticks)
 void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 {
     uint64_t us = stats_ticks_to_ns(ticks) / 1000;
+    stats_mark_touched(d);
     atomic_fetch_add_explicit(&d->latency[latency_bucket(us)], 1, memory_order_relaxed);
     stats_max(&d->latency_max_ticks, ticks);
 }
@@ -95,6 +99,21 @@ struct summary {
     uint64_t p50_us, p99_us, to_hook_p50_us, to_hook_p99_us;
     uint64_t decision_mean_ns, decision_max_ns, walk_frames_max;
 };
+
+/* Everything the report writes, in one place so that stats_prepare can fault its pages in
+ * at start-up: at exit even a page fault is time other domains may spend on a runtime
+ * being torn down. */
+static struct {
+    char text[64 * 1024];
+    uint64_t hist[LATENCY_BUCKETS], to_hook[LATENCY_BUCKETS], hook_hist[HOOK_BUCKETS];
+    struct summary per_domain[STATS_MAX_DOMAINS];
+    int ids[STATS_MAX_DOMAINS];
+} report;
+
+void stats_prepare(void)
+{
+    memset(&report, 0, sizeof report);
+}
 
 /* Adds histogram h (LATENCY_BUCKETS) into sum; returns its number of samples. */
 static uint64_t add_histogram(uint64_t *sum, const _Atomic uint32_t *h)
@@ -123,10 +142,10 @@ static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
 
 static void summarise(const struct domain_stats *const *ds, size_t n, struct summary *out)
 {
-    static uint64_t hist[LATENCY_BUCKETS], to_hook[LATENCY_BUCKETS];
+    uint64_t *hist = report.hist, *to_hook = report.to_hook;
     memset(out, 0, sizeof *out);
-    memset(hist, 0, sizeof hist);
-    memset(to_hook, 0, sizeof to_hook);
+    memset(report.hist, 0, sizeof report.hist);
+    memset(report.to_hook, 0, sizeof report.to_hook);
     uint64_t max_ticks = 0, to_hook_samples = 0, decision_ticks = 0, decision_max = 0;
     for (size_t k = 0; k < n; k++) {
         decision_ticks += atomic_load(&ds[k]->decision_ticks);
@@ -147,8 +166,8 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
     }
     out->latency_max_ns = stats_ticks_to_ns(max_ticks);
     uint64_t hook_ticks = 0, hooks = 0;
-    static uint64_t hook_hist[HOOK_BUCKETS];
-    memset(hook_hist, 0, sizeof hook_hist);
+    uint64_t *hook_hist = report.hook_hist;
+    memset(report.hook_hist, 0, sizeof report.hook_hist);
     for (size_t k = 0; k < n; k++) {
         hook_ticks += atomic_load(&ds[k]->hook_ticks);
         for (size_t i = 0; i < HOOK_BUCKETS; i++) {
@@ -302,13 +321,16 @@ void stats_report(void)
 {
     if (!shim_config.stats)
         return;
-    static char buf[64 * 1024];
-    static struct summary per_domain[STATS_MAX_DOMAINS];
-    static int ids[STATS_MAX_DOMAINS];
+    struct summary *per_domain = report.per_domain;
+    int *ids = report.ids;
     const struct domain_stats *all[STATS_MAX_DOMAINS];
-    size_t n = 0;
+    size_t n = 0, touched = 0;
+    /* Only the domains that recorded something (stats.h: stats_touched_mask). */
     for (int i = 0; i < STATS_MAX_DOMAINS; i++) {
-        all[i] = &domain_stats[i];
+        uint64_t word = atomic_load_explicit(&stats_touched_mask[i / 64], memory_order_relaxed);
+        if (!(word & ((uint64_t)1 << (i % 64))))
+            continue;
+        all[touched++] = &domain_stats[i];
         if (!atomic_load(&domain_stats[i].used))
             continue;
         const struct domain_stats *one = &domain_stats[i];
@@ -316,11 +338,11 @@ void stats_report(void)
         ids[n++] = i;
     }
     struct summary total;
-    summarise(all, STATS_MAX_DOMAINS, &total);
+    summarise(all, touched, &total);
     struct site_report top[TOP_SITES];
-    size_t ntop = site_table_top(top, TOP_SITES);
+    size_t ntop = hog_sites_top(top, TOP_SITES);
 
-    struct out o = { buf, sizeof buf, 0 };
+    struct out o = { report.text, sizeof report.text, 0 };
     if (shim_config.stats_format == STATS_JSON)
         report_json(&o, &total, per_domain, ids, n, top, ntop);
     else
@@ -335,7 +357,7 @@ void stats_report(void)
             fd = 2;
         }
     }
-    log_write_all(fd, buf, o.used);
+    log_write_all(fd, report.text, o.used);
     if (fd != 2)
         close(fd);
 }

@@ -2,8 +2,11 @@
  *
  * Storage is static (no allocation anywhere, so any thread may count without locks). Counters are
  * relaxed atomics indexed by domain id (ids past STATS_MAX_DOMAINS share the last slot).
- * Writers: the sampler (the monitor: requests, longest run), the interrupt
- * hook (everything else). The report runs at exit, after OCaml's own at_exit.
+ * Writers: the sampler (the monitor: requests, longest run), the interrupt hook
+ * (everything else). The report runs at exit, after OCaml's own at_exit: it formats into
+ * static storage and writes, and allocates, opens (but the OCPREEMPT_STATS file) and
+ * parses nothing, since the heap may be exhausted and the runtime half torn down
+ * (hog_sites.h).
  *
  * Contract the tests parse: the first line is `ocpreempt: stats: key=value ...` with the
  * totals (STATS_COUNTERS) and latency_p50_ns, latency_p99_ns, latency_max_ns,
@@ -16,6 +19,7 @@
 #define OCPREEMPT_STATS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define STATS_MAX_DOMAINS 128
@@ -75,6 +79,23 @@ struct domain_stats {
 
 extern struct domain_stats domain_stats[STATS_MAX_DOMAINS];
 
+/* One bit per domain_stats entry that has recorded anything. The report reads only those
+ * entries: each is ~4 KiB, and touching 128 of them at exit (page faults on untouched
+ * zero pages) took ~100 us, time during which, with OCAMLRUNPARAM=c=1, other domains run
+ * on a runtime that is being torn down. */
+#define STATS_MASK_WORDS ((STATS_MAX_DOMAINS + 63) / 64)
+extern _Atomic uint64_t stats_touched_mask[STATS_MASK_WORDS];
+
+/* Lock-free. The load first keeps the shared mask's cache line read-only once a domain
+ * is marked. */
+static inline void stats_mark_touched(const struct domain_stats *d)
+{
+    size_t i = (size_t)(d - domain_stats);
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    if (!(atomic_load_explicit(&stats_touched_mask[i / 64], memory_order_relaxed) & bit))
+        atomic_fetch_or_explicit(&stats_touched_mask[i / 64], bit, memory_order_relaxed);
+}
+
 static inline struct domain_stats *stats_for_domain(int id)
 {
     if (id < 0 || id >= STATS_MAX_DOMAINS)
@@ -85,6 +106,7 @@ static inline struct domain_stats *stats_for_domain(int id)
 /* Lock-free. */
 static inline void stats_count(struct domain_stats *d, enum stats_counter c)
 {
+    stats_mark_touched(d);
     atomic_store_explicit(&d->used, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&d->counter[c], 1, memory_order_relaxed);
 }
@@ -97,6 +119,13 @@ static inline void stats_max(_Atomic uint64_t *slot, uint64_t v)
                                                               memory_order_relaxed,
                                                               memory_order_relaxed))
         ;
+}
+
+/* The sampler's record of the longest run without a yield. Lock-free. */
+static inline void stats_record_longest_run(struct domain_stats *d, uint64_t run_ns)
+{
+    stats_mark_touched(d);
+    stats_max(&d->longest_run_ns, run_ns);
 }
 
 static inline uint64_t stats_tsc(void)
@@ -124,6 +153,9 @@ void stats_record_to_hook(struct domain_stats *d, uint64_t ticks);
 
 /* Records one request-to-stub latency, in TSC ticks. Hook context. */
 void stats_record_latency(struct domain_stats *d, uint64_t ticks);
+
+/* Faults in the report's static storage (start-up, when stats are on). */
+void stats_prepare(void);
 
 /* Prints the report to the configured destination. At-exit context. */
 void stats_report(void);
