@@ -99,10 +99,10 @@ case_oom_uncaught() {
 # Expected: with OCAMLRUNPARAM=c=1 a second domain calls `exit 0` while the main
 # domain's fibers compute. The runtime frees its state before exit() runs the atexit
 # handlers, so the main domain can crash in that window even without the shim (a race
-# of the runtime: measured 0 of 160 runs without the shim, 2 of 150 with this shim,
-# 46 of 100 with the shim whose report parsed DWARF at exit). Repeated runs (at most
-# 30, at most 40 s, at least 10): every run that does not crash exits 0 with its
-# RESULT and stats lines, and at most 1 run in 10 crashes.
+# of the runtime: measured 1 of 100 runs without the shim, 3 of 100 with this shim,
+# 15 of 30 with the shim whose report parsed DWARF at exit; README.md). Repeated runs
+# (at most 30, at most 40 s, at least 10): every run that does not crash exits 0 with
+# its RESULT and stats lines, and at most 1 run in 10 crashes.
 case_domain_exit_c1() {
     local runs=0 crashes=0 start=$SECONDS
     while ((runs < 30 && (runs < 10 || SECONDS - start < 40))); do
