@@ -5,14 +5,15 @@
 #   run_core_test.sh --program PATH [--shim LIB | --no-shim] [--name NAME]
 #                    [--env K=V]... [--timeout SECONDS]
 #                    [--expect-stat EXPR]... [--expect-result EXPR]...
+#                    [--expect-stat-per-cpu-s EXPR]...
 #                    [--expect-result-equals-stat RESULT_KEY=STAT_KEY]...
-#                    [--expect-fail REGEX] [--compare-output-with-no-shim]
+#                    [--expect-fail REGEX] [--compare-output-with-no-shim] [--compete N]
 #                    [--expect-stderr-count N:REGEX]...
 #                    [--allow-no-stats] [--expect-no-stderr] [--stats-log FILE]
 #                    [-- PROGRAM_ARGS...]
 #
-#   run_core_test.sh --sum-stats-log FILE --expect-total EXPR
-#                    [--match REGEX] [--expect-entries N]
+#   run_core_test.sh --sum-stats-log FILE [--expect-total EXPR]...
+#                    [--expect-total-per-cpu-s EXPR]... [--match REGEX] [--expect-entries N]
 #
 # EXPR is KEY OP NUMBER with OP one of >= <= == != < > (e.g. 'preemptions>=100',
 # 'worst_gap_ms<250'); numbers may be decimals.
@@ -27,6 +28,10 @@
 # the empty string). With --no-shim (the default) LD_PRELOAD is removed from the
 # environment and --expect-stat is an error.
 #
+# --expect-stat-per-cpu-s EXPR: the stats value of KEY divided by the CPU time, in
+#   seconds, that the fibers got (RESULT fiber_cpu_ms: the threads running Sched.run)
+#   must satisfy EXPR. Preemption counts are checked this way: on a loaded machine a
+#   program gets less CPU, hence fewer quanta, in the same wall time.
 # --expect-fail REGEX: the program must exit 1 with a FAIL line matching REGEX (used to
 #   prove that a detector bites); RESULT checks are then skipped.
 # --compare-output-with-no-shim: also run the program without the shim (and without
@@ -36,9 +41,13 @@
 # --allow-no-stats: with --shim, a missing stats line is accepted (the shim disabled
 #   itself, e.g. no yield function in the program) and --expect-stat is then skipped.
 # --expect-no-stderr: the program (and the shim) must write nothing on stderr.
-# --stats-log FILE: append "NAME key=value ..." (the stats) to FILE, for --sum-stats-log.
+# --compete N: run the program pinned to one CPU beside N busy loops pinned to the same
+#   CPU, so that it gets about 1/(N+1) of it: a loaded machine on demand (taskset).
+# --stats-log FILE: append "NAME key=value ..." (the stats, and the RESULT's
+#   fiber_cpu_ms) to FILE, for --sum-stats-log.
 # --sum-stats-log FILE: sum each stats key over the lines of FILE whose NAME matches
-#   --match, check --expect-total against the sums. Exits 77 (ctest: skipped) if fewer
+#   --match, check --expect-total against the sums and --expect-total-per-cpu-s against
+#   the sums divided by the summed fiber CPU seconds. Exits 77 (ctest: skipped) if fewer
 #   than --expect-entries lines match (a partial run: totals would be meaningless).
 #
 # Exit status: 0 pass, 1 fail, 2 usage error, 77 skipped.
@@ -52,10 +61,10 @@ usage() {
 die_usage() { echo "run_core_test.sh: $*" >&2; exit 2; }
 
 program="" shim="" use_shim=0 name="" timeout_s=120 expect_fail="" compare=0 stats_log=""
-allow_no_stats=0 expect_no_stderr=0
+allow_no_stats=0 expect_no_stderr=0 compete=0
 sum_log="" match="." expect_entries=0
 envs=() expect_stats=() expect_results=() equals=() expect_totals=() prog_args=()
-stderr_counts=()
+stderr_counts=() expect_rates=() expect_total_rates=()
 
 while [ $# -gt 0 ]; do
     case $1 in
@@ -68,6 +77,8 @@ while [ $# -gt 0 ]; do
         --timeout) timeout_s=${2:?}; shift 2 ;;
         --expect-stat) expect_stats+=("${2:?}"); shift 2 ;;
         --expect-result) expect_results+=("${2:?}"); shift 2 ;;
+        --expect-stat-per-cpu-s) expect_rates+=("${2:?}"); shift 2 ;;
+        --expect-total-per-cpu-s) expect_total_rates+=("${2:?}"); shift 2 ;;
         --expect-result-equals-stat) [[ ${2:-} == *=* ]] || die_usage "$1 wants RKEY=SKEY"
                equals+=("$2"); shift 2 ;;
         --expect-fail) expect_fail=${2:?}; shift 2 ;;
@@ -76,6 +87,8 @@ while [ $# -gt 0 ]; do
                stderr_counts+=("$2"); shift 2 ;;
         --allow-no-stats) allow_no_stats=1; shift ;;
         --expect-no-stderr) expect_no_stderr=1; shift ;;
+        --compete) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--compete wants a number of busy loops"
+                   compete=$2; shift 2 ;;
         --stats-log) stats_log=${2:?}; shift 2 ;;
         --sum-stats-log) sum_log=${2:?}; shift 2 ;;
         --expect-total) expect_totals+=("${2:?}"); shift 2 ;;
@@ -111,14 +124,16 @@ compare_num() {
 }
 
 for e in ${expect_stats[@]+"${expect_stats[@]}"} ${expect_results[@]+"${expect_results[@]}"} \
-         ${expect_totals[@]+"${expect_totals[@]}"}; do
+         ${expect_totals[@]+"${expect_totals[@]}"} ${expect_rates[@]+"${expect_rates[@]}"} \
+         ${expect_total_rates[@]+"${expect_total_rates[@]}"}; do
     parse_expr "$e" || die_usage "bad expectation '$e' (want KEY OP NUMBER, OP in >= <= == != < >)"
 done
 
 # --- mode 2: totals over a stats log ----------------------------------------------------
 
 if [ -n "$sum_log" ]; then
-    [ ${#expect_totals[@]} -gt 0 ] || die_usage "--sum-stats-log needs --expect-total"
+    [ $((${#expect_totals[@]} + ${#expect_total_rates[@]})) -gt 0 ] ||
+        die_usage "--sum-stats-log needs --expect-total or --expect-total-per-cpu-s"
     if [ ! -f "$sum_log" ]; then
         echo "SKIP: no stats log $sum_log (no stress test ran)"
         exit 77
@@ -130,17 +145,39 @@ if [ -n "$sum_log" ]; then
         echo "SKIP: partial run ($entries of $expect_entries expected entries); totals not checked"
         exit 77
     fi
-    status=0
-    for e in "${expect_totals[@]}"; do
-        parse_expr "$e"
-        total=$(awk -v re="$match" -v key="$ex_key" '
+    sum_key() { # sum_key KEY: KEY summed over the matching lines
+        awk -v re="$match" -v key="$1" '
             $1 ~ re { for (i = 2; i <= NF; i++) { split($i, kv, "=");
                       if (kv[1] == key && kv[2] ~ /^-?[0-9]+(\.[0-9]+)?$/) s += kv[2] } }
-            END { printf "%.0f", s + 0 }' "$sum_log")
+            END { printf "%.3f", s + 0 }' "$sum_log"
+    }
+    status=0
+    for e in ${expect_totals[@]+"${expect_totals[@]}"}; do
+        parse_expr "$e"
+        total=$(sum_key "$ex_key")
+        total=${total%.000}
         if compare_num "$total" "$ex_op" "$ex_num"; then
             echo "ok: total $ex_key = $total ($e)"
         else
             echo "FAILED: total $ex_key = $total, expected $e"
+            status=1
+        fi
+    done
+    cpu_ms=$(sum_key fiber_cpu_ms)
+    for e in ${expect_total_rates[@]+"${expect_total_rates[@]}"}; do
+        parse_expr "$e"
+        total=$(sum_key "$ex_key")
+        total=${total%.000}
+        if ! compare_num "$cpu_ms" ">" 0; then
+            echo "FAILED: no fiber CPU time in the log (programs must report fiber_cpu_ms)"
+            status=1
+            continue
+        fi
+        rate=$(awk -v t="$total" -v c="$cpu_ms" 'BEGIN { printf "%.1f", t / (c / 1000) }')
+        if compare_num "$rate" "$ex_op" "$ex_num"; then
+            echo "ok: total $ex_key = $total over $cpu_ms ms of fiber CPU: $rate per CPU second ($e)"
+        else
+            echo "FAILED: total $ex_key = $total over $cpu_ms ms of fiber CPU: $rate per CPU second, expected $e"
             status=1
         fi
     done
@@ -160,8 +197,9 @@ if [ "$use_shim" = 1 ] && [ ! -f "$shim" ]; then
     echo "FAILED $name: shim $shim does not exist (build target ocpreempt)"
     exit 1
 fi
-if [ "$use_shim" = 0 ] && { [ ${#expect_stats[@]} -gt 0 ] || [ ${#equals[@]} -gt 0 ] || [ -n "$stats_log" ]; }; then
-    die_usage "--expect-stat/--expect-result-equals-stat/--stats-log need --shim"
+if [ "$use_shim" = 0 ] && { [ ${#expect_stats[@]} -gt 0 ] || [ ${#equals[@]} -gt 0 ] ||
+                            [ -n "$stats_log" ] || [ ${#expect_rates[@]} -gt 0 ]; }; then
+    die_usage "--expect-stat/--expect-stat-per-cpu-s/--expect-result-equals-stat/--stats-log need --shim"
 fi
 
 workdir=$(mktemp -d "${TMPDIR:-/tmp}/core_test.XXXXXX")
@@ -180,7 +218,20 @@ if [ "$use_shim" = 1 ]; then
 else
     cmd+=(-u LD_PRELOAD)
 fi
-cmd+=(${envs[@]+"${envs[@]}"} timeout --kill-after=10 "$timeout_s" "$program" ${prog_args[@]+"${prog_args[@]}"})
+cmd+=(${envs[@]+"${envs[@]}"} timeout --kill-after=10 "$timeout_s")
+competitors=()
+if [ "$compete" -gt 0 ]; then
+    command -v taskset >/dev/null || { echo "SKIP: --compete needs taskset (util-linux)"; exit 77; }
+    # the first CPU this shell may run on
+    cpu=$(taskset -pc $$ | sed 's/.*: *//; s/[-,].*//')
+    for ((i = 0; i < compete; i++)); do
+        taskset -c "$cpu" sh -c 'while :; do :; done' &
+        competitors+=($!)
+    done
+    trap 'kill "${competitors[@]}" 2>/dev/null; rm -rf "$workdir"' EXIT
+    cmd+=(taskset -c "$cpu")
+fi
+cmd+=("$program" ${prog_args[@]+"${prog_args[@]}"})
 
 # the command as a copy-pasteable line
 quote_cmd() { local s="" a; for a in "$@"; do s+="$(printf '%q' "$a") "; done; echo "${s% }"; }
@@ -201,6 +252,7 @@ run_one() { # run_one OUT ERR CMD... ; sets run_rc, run_secs
 out=$workdir/stdout err=$workdir/stderr
 run_one "$out" "$err" "${cmd[@]}"
 rc=$run_rc secs=$run_secs
+[ ${#competitors[@]} -eq 0 ] || kill "${competitors[@]}" 2>/dev/null || true
 
 case $rc in
     124|137) fail "timed out after ${timeout_s}s (exit $rc): a deadlock or a starved fiber?" ;;
@@ -250,7 +302,8 @@ fi
 n_stats=$(printf '%s' "$stats_lines" | grep -c '^ocpreempt: stats: ' || true)
 if [ "$use_shim" = 1 ]; then
     need_stats=0
-    if [ ${#expect_stats[@]} -gt 0 ] || [ ${#equals[@]} -gt 0 ] || [ -n "$stats_log" ]; then
+    if [ ${#expect_stats[@]} -gt 0 ] || [ ${#equals[@]} -gt 0 ] || [ -n "$stats_log" ] ||
+       [ ${#expect_rates[@]} -gt 0 ]; then
         need_stats=1
     fi
     if [ "$n_stats" = 0 ] && [ "$allow_no_stats" = 1 ]; then
@@ -300,8 +353,24 @@ if [ "$n_stats" = 1 ]; then
             fail "RESULT $rk=${R[$rk]} differs from stats $sk=${S[$sk]}"
         fi
     done
+    for e in ${expect_rates[@]+"${expect_rates[@]}"}; do
+        parse_expr "$e"
+        cpu=${R[fiber_cpu_ms]-}
+        if [ -z "$cpu" ] || ! is_number "$cpu"; then
+            fail "cannot check $e: the RESULT has no fiber_cpu_ms"
+        elif ! compare_num "$cpu" ">" 0; then
+            fail "cannot check $e: the fibers got no CPU time (fiber_cpu_ms=$cpu)"
+        elif [ -z "${S[$ex_key]+set}" ]; then
+            fail "stats has no key '$ex_key' (wanted $e)"
+        else
+            rate=$(awk -v v="${S[$ex_key]}" -v c="$cpu" 'BEGIN { printf "%.1f", v / (c / 1000) }')
+            compare_num "$rate" "$ex_op" "$ex_num" ||
+                fail "stats $ex_key=${S[$ex_key]} over ${cpu} ms of fiber CPU is $rate per CPU second, expected $e"
+        fi
+    done
     if [ -n "$stats_log" ]; then
-        printf '%s %s\n' "$name" "${stats_lines#ocpreempt: stats: }" >>"$stats_log"
+        printf '%s %s%s\n' "$name" "${stats_lines#ocpreempt: stats: }" \
+            "${R[fiber_cpu_ms]+ fiber_cpu_ms=${R[fiber_cpu_ms]}}" >>"$stats_log"
     fi
 fi
 

@@ -37,6 +37,16 @@ let received = Atomic.make 0
    are [yields_received () - voluntary_yields ()]. *)
 let voluntary = Atomic.make 0
 
+(* CPU time of the threads running [run], summed over every call (all domains and
+   threads), in ns: the CPU the fibers (and this scheduler) actually got. The tests relate
+   preemption counts to it, since on a loaded machine a program gets less CPU in the same
+   wall time (thread_cpu.c: CLOCK_THREAD_CPUTIME_ID, the clock the shim's quantum uses). *)
+external thread_cpu_ns : unit -> (int[@untagged])
+  = "core_thread_cpu_ns_byte" "core_thread_cpu_ns" [@@noalloc]
+
+let fiber_cpu = Atomic.make 0
+let fiber_cpu_ns () = Atomic.get fiber_cpu
+
 let yields_received () = Atomic.get received
 let voluntary_yields () = Atomic.get voluntary
 let preemptions_seen () = yields_received () - voluntary_yields ()
@@ -89,6 +99,10 @@ let run ?(on_yield = default_policy) (main : unit -> unit) : unit =
           | _ -> None) }
   in
   Queue.push (fun () -> spawn main) ready;
-  while not (Queue.is_empty ready) do
-    (Queue.pop ready) ()
-  done
+  let cpu_start = thread_cpu_ns () in
+  Fun.protect
+    ~finally:(fun () -> ignore (Atomic.fetch_and_add fiber_cpu (thread_cpu_ns () - cpu_start)))
+    (fun () ->
+      while not (Queue.is_empty ready) do
+        (Queue.pop ready) ()
+      done)

@@ -43,7 +43,8 @@ let now () = Unix.gettimeofday ()
 let sched_counters () =
   [ ("yields_received", i (Sched.yields_received ()));
     ("voluntary", i (Sched.voluntary_yields ()));
-    ("preempted", i (Sched.preemptions_seen ())) ]
+    ("preempted", i (Sched.preemptions_seen ()));
+    ("fiber_cpu_ms", ms (float_of_int (Sched.fiber_cpu_ns ()) *. 1e-9)) ]
 
 (* Runs the program body; exits 0 if it returns, turns exceptions into FAIL. *)
 let main prog (body : unit -> unit) =
