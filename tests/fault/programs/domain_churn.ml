@@ -11,8 +11,8 @@ let rounds = 25 and per_round = 4
 
 let one_domain k refs () =
   let completed = Array.make 2 0 in
-  Sched.run (fun () -> Kernels.fork_checked_fibers k refs ~nfibers:2 ~rounds:6 completed);
-  Kernels.check_completed "churned domain" completed ~rounds:6
+  Sched.run (fun () -> Kernels.fork_checked_fibers k refs ~nfibers:2 ~rounds:3 completed);
+  Kernels.check_completed "churned domain" completed ~rounds:3
 
 let () =
   Tcommon.main "domain_churn" @@ fun () ->
