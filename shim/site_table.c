@@ -469,15 +469,18 @@ void site_table_count_preemption(const struct safepoint *site)
 {
     size_t i = (size_t)(site - sites);
     if (atomic_fetch_add_explicit(&site_hits[i], 1, memory_order_relaxed) == 0) {
-        /* Each site's 0 -> 1 step happens once, so at most site_count claims. */
+        /* A site's 0 -> 1 step happens once (unless its count wraps at 2^32: then the
+           list already holds it), so at most site_count claims. */
         size_t slot = atomic_fetch_add_explicit(&hit_count, 1, memory_order_relaxed);
-        atomic_store_explicit(&hit_list[slot], (uint32_t)(i + 1), memory_order_relaxed);
+        if (slot < site_count)
+            atomic_store_explicit(&hit_list[slot], (uint32_t)(i + 1), memory_order_relaxed);
     }
 }
 
 size_t site_table_hit_sites(void)
 {
-    return atomic_load_explicit(&hit_count, memory_order_relaxed);
+    size_t n = atomic_load_explicit(&hit_count, memory_order_relaxed);
+    return n < site_count ? n : site_count;
 }
 
 bool site_table_hit_site(size_t nth, size_t *index)
