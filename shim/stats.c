@@ -79,7 +79,6 @@ void stats_record_to_hook(struct domain_stats *d, uint64_t ticks)
 void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 {
     uint64_t us = stats_ticks_to_ns(ticks) / 1000;
-    stats_mark_touched(d);
     atomic_fetch_add_explicit(&d->latency[latency_bucket(us)], 1, memory_order_relaxed);
     stats_max(&d->latency_max_ticks, ticks);
 }

@@ -79,34 +79,28 @@ struct domain_stats {
 
 extern struct domain_stats domain_stats[STATS_MAX_DOMAINS];
 
-/* One bit per domain_stats entry that has recorded anything. The report reads only those
- * entries: each is ~4 KiB, and touching 128 of them at exit (page faults on untouched
- * zero pages) took ~100 us, time during which, with OCAMLRUNPARAM=c=1, other domains run
- * on a runtime that is being torn down. */
+/* One bit per domain_stats entry that a writer has asked for (stats_for_domain). The
+ * report reads only those entries: each is ~4 KiB, and touching all 128 at exit (page
+ * faults on untouched zero pages) took ~100 us, time during which, with
+ * OCAMLRUNPARAM=c=1, other domains run on a runtime that is being torn down. */
 #define STATS_MASK_WORDS ((STATS_MAX_DOMAINS + 63) / 64)
 extern _Atomic uint64_t stats_touched_mask[STATS_MASK_WORDS];
 
-/* Lock-free. The load first keeps the shared mask's cache line read-only once a domain
- * is marked. */
-static inline void stats_mark_touched(const struct domain_stats *d)
-{
-    size_t i = (size_t)(d - domain_stats);
-    uint64_t bit = (uint64_t)1 << (i % 64);
-    if (!(atomic_load_explicit(&stats_touched_mask[i / 64], memory_order_relaxed) & bit))
-        atomic_fetch_or_explicit(&stats_touched_mask[i / 64], bit, memory_order_relaxed);
-}
-
+/* The entry of domain `id`, marked as touched. Lock-free; the load first keeps the shared
+ * mask's cache line read-only once the domain is marked. */
 static inline struct domain_stats *stats_for_domain(int id)
 {
     if (id < 0 || id >= STATS_MAX_DOMAINS)
         id = STATS_MAX_DOMAINS - 1;
+    uint64_t bit = (uint64_t)1 << (id % 64);
+    if (!(atomic_load_explicit(&stats_touched_mask[id / 64], memory_order_relaxed) & bit))
+        atomic_fetch_or_explicit(&stats_touched_mask[id / 64], bit, memory_order_relaxed);
     return &domain_stats[id];
 }
 
 /* Lock-free. */
 static inline void stats_count(struct domain_stats *d, enum stats_counter c)
 {
-    stats_mark_touched(d);
     atomic_store_explicit(&d->used, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&d->counter[c], 1, memory_order_relaxed);
 }
@@ -119,13 +113,6 @@ static inline void stats_max(_Atomic uint64_t *slot, uint64_t v)
                                                               memory_order_relaxed,
                                                               memory_order_relaxed))
         ;
-}
-
-/* The sampler's record of the longest run without a yield. Lock-free. */
-static inline void stats_record_longest_run(struct domain_stats *d, uint64_t run_ns)
-{
-    stats_mark_touched(d);
-    stats_max(&d->longest_run_ns, run_ns);
 }
 
 static inline uint64_t stats_tsc(void)
