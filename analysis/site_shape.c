@@ -1,9 +1,9 @@
 /* site_shape: classification of the code around a safe point (see site_shape.h).
  *
  * Invariants: site_shape_classify looks only at the 7 bytes handed in;
- * site_shape_in_image reads code only after elf_image_in_code() vouched for the range; a target address of 0 in
- * `site_targets` means "absent" and never matches, so a binary lacking caml_allocN (say)
- * cannot turn a call to address 0 into a recognised site.
+ * site_shape_in_image reads code only after elf_image_in_code() vouched for the range;
+ * a target address of 0 in `site_targets` means "absent" and never matches, so a binary
+ * lacking caml_allocN (say) cannot turn a call to address 0 into a recognised site.
  */
 #include "site_shape.h"
 
