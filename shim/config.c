@@ -481,6 +481,110 @@ static int format_quantum(const struct ocpreempt_config *cfg, char *buf, size_t 
     return format_duration(cfg->quantum_ns, buf, len);
 }
 
+/* ---- chaos mode --------------------------------------------------------------------- */
+
+/* "N" or "N-M" (N <= M, both >= 1) of length n. 0 or -1. */
+static int parse_range(const char *s, size_t n, struct config_range *out)
+{
+    char buf[32];
+    uint64_t first, last;
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *dash = strchr(buf, '-');
+    if (dash)
+        *dash = '\0';
+    if (parse_decimal(buf, &first) != 0)
+        return -1;
+    last = first;
+    if (dash && parse_decimal(dash + 1, &last) != 0)
+        return -1;
+    if (first < 1 || last < first || last > UINT32_MAX)
+        return -1;
+    out->first = (uint32_t)first;
+    out->last = (uint32_t)last;
+    return 0;
+}
+
+/* The ranges after "SEED:", ascending and disjoint (the shim walks them in order). */
+static const char *parse_chaos_ranges(const char *list, struct ocpreempt_config *cfg)
+{
+    cfg->chaos_range_count = 0;
+    for (;;) {
+        const char *comma = strchr(list, ',');
+        size_t n = comma ? (size_t)(comma - list) : strlen(list);
+        struct config_range r;
+        if (parse_range(list, n, &r) != 0)
+            return "has a preemption list entry that is not N or N-M (N >= 1)";
+        if (cfg->chaos_range_count > 0 &&
+            r.first <= cfg->chaos_ranges[cfg->chaos_range_count - 1].last)
+            return "has a preemption list that is not ascending";
+        if (cfg->chaos_range_count == CONFIG_CHAOS_RANGES_MAX)
+            return "has more than 4096 ranges in its preemption list";
+        cfg->chaos_ranges[cfg->chaos_range_count++] = r;
+        if (comma == NULL)
+            return NULL;
+        list = comma + 1;
+    }
+}
+
+static const char *parse_chaos(const char *value, struct ocpreempt_config *cfg)
+{
+    char seed[32];
+    const char *colon = strchr(value, ':');
+    size_t n = colon ? (size_t)(colon - value) : strlen(value);
+    if (n == 0 || n >= sizeof seed)
+        return "is not a seed";
+    memcpy(seed, value, n);
+    seed[n] = '\0';
+    if (parse_decimal(seed, &cfg->chaos_seed) != 0)
+        return "is not a seed";
+    cfg->chaos_range_count = 0;
+    if (colon) {
+        const char *problem = parse_chaos_ranges(colon + 1, cfg);
+        if (problem != NULL)
+            return problem;
+    }
+    cfg->chaos = true;
+    return NULL;
+}
+
+static int format_chaos(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    if (!cfg->chaos)
+        return put(buf, len, "");
+    int used = snprintf(buf, len, "%llu", (unsigned long long)cfg->chaos_seed);
+    for (size_t i = 0; i < cfg->chaos_range_count; i++) {
+        if (used < 0 || (size_t)used >= len)
+            return -1;
+        const struct config_range *r = &cfg->chaos_ranges[i];
+        int w = r->first == r->last
+                    ? snprintf(buf + used, len - (size_t)used, "%s%u", i ? "," : ":", r->first)
+                    : snprintf(buf + used, len - (size_t)used, "%s%u-%u", i ? "," : ":",
+                               r->first, r->last);
+        used = w < 0 ? -1 : used + w;
+    }
+    return (used < 0 || (size_t)used >= len) ? -1 : 0;
+}
+
+static const char *parse_chaos_rate(const char *value, struct ocpreempt_config *cfg)
+{
+    uint64_t rate;
+    if (parse_decimal(value, &rate) != 0)
+        return "is not a whole number";
+    if (rate < 1 || rate > CONFIG_CHAOS_RATE_MAX)
+        return "is out of range";
+    cfg->chaos_rate = (uint32_t)rate;
+    return NULL;
+}
+
+static int format_chaos_rate(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%u", cfg->chaos_rate);
+    return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 static const struct option options[] = {
@@ -526,6 +630,15 @@ static const struct option options[] = {
         "where a preemption may land: poll sites only, also allocations that are a loop's "
         "only safe points, or every allocation too" },
       parse_sites, format_sites },
+    { { "OCPREEMPT_CHAOS", "",
+        "use a seed (a whole number such as 42), optionally followed by :LIST to perform "
+        "only those chaos preemptions (42:3,7-9); leave empty for normal mode",
+        "chaos mode: preempt at seeded pseudo-random safe points instead of after a "
+        "quantum (docs/ci.md)" },
+      parse_chaos, format_chaos },
+    { { "OCPREEMPT_CHAOS_RATE", "64", "use a whole number from 1 to 65536",
+        "chaos mode: mean number of preemptions per MiB the program allocates" },
+      parse_chaos_rate, format_chaos_rate },
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 

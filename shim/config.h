@@ -39,6 +39,9 @@ enum site_policy { SITES_POLL, SITES_LOOP, SITES_ALL };
 #define CONFIG_CRITICAL_ENTRY_MAX 128 /* bytes per critical entry, NUL included */
 #define CONFIG_ERR_MAX 512            /* a buffer this size never truncates an error */
 
+#define CONFIG_CHAOS_RANGES_MAX 4096  /* OCPREEMPT_CHAOS=SEED:LIST: ranges in LIST */
+#define CONFIG_CHAOS_RATE_MAX 65536   /* OCPREEMPT_CHAOS_RATE: preemptions per MiB */
+
 #define CONFIG_QUANTUM_MIN_NS 100000ULL          /* 100us */
 #define CONFIG_QUANTUM_MAX_NS 10000000000ULL     /* 10s */
 
@@ -63,6 +66,16 @@ struct ocpreempt_config {
     size_t critical_count;
     char critical[CONFIG_CRITICAL_MAX][CONFIG_CRITICAL_ENTRY_MAX];
     enum site_policy sites;           /* OCPREEMPT_SITES: poll|loop|all */
+    /* OCPREEMPT_CHAOS: SEED (chaos mode: seeded preemptions on an allocation clock, see
+     * shim/chaos.h), optionally SEED:LIST, LIST = N or N-M ranges separated by commas:
+     * only the chaos preemptions with those numbers are performed (replay of a subset).
+     * "" = off. */
+    bool chaos;
+    uint64_t chaos_seed;
+    size_t chaos_range_count;         /* 0: every chaos preemption is performed */
+    struct config_range { uint32_t first, last; } chaos_ranges[CONFIG_CHAOS_RANGES_MAX];
+    uint32_t chaos_rate;              /* OCPREEMPT_CHAOS_RATE: mean preemptions per MiB
+                                         allocated on the minor heap, 1..65536 (64) */
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 after writing one line to `err`

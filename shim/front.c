@@ -8,7 +8,8 @@
  *
  * The engine is loaded when the program is an OCaml 5 native executable (its exported
  * runtime symbols say so) and one of these holds:
- *  - OCPREEMPT_YIELD names a yield (the user asked: the engine says if it cannot);
+ *  - OCPREEMPT_YIELD names a yield, or OCPREEMPT_CHAOS asks for chaos mode (the user
+ *    asked: the engine says if it cannot);
  *  - the configuration is bad (the engine says so in OCaml 5.3 programs, as before);
  *  - OCPREEMPT_LOG is info or debug (the user wants to know why);
  *  - this is the program `ocpreempt run` started (OCPREEMPT_LAUNCHED is its pid): the
@@ -117,7 +118,7 @@ static bool worth_analysing(const struct ocpreempt_config *cfg, bool config_ok,
         *why = "not an OCaml 5 native executable (no exported OCaml 5 runtime)";
         return false;
     }
-    if (!config_ok || cfg->yield[0] || cfg->log >= LOG_INFO || launched)
+    if (!config_ok || cfg->yield[0] || cfg->chaos || cfg->log >= LOG_INFO || launched)
         return true;
     if (may_link_known_scheduler(&d, &which)) {
         log_debug("a known scheduler may be linked (%s): analysing", which);

@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "chaos.h"
 #include "landing.h"
 #include "request.h"
 #include "runtime.h"
@@ -200,18 +201,24 @@ static void preempt_interrupt_hook(void)
     if (!t || !shim_active())
         return;
     collect_stub_reports(t);
-    if (!atomic_exchange(&t->want, 0))
-        return;
-    if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
-        stub_unhandled_exn = ocaml_rt.named_value("Effect.Unhandled");
     void *ds = *t->caml_state_slot;
     if (!ds)
         return;
-    atomic_store(DS_ATOMIC(ds, requested_external_interrupt), 0);
+    /* When: chaos mode's clock (chaos.c), or the sampler's request. Where: decide(). */
+    if (chaos_enabled()) {
+        if (!chaos_trip(ds))
+            return;
+    } else {
+        if (!atomic_exchange(&t->want, 0))
+            return;
+        atomic_store(DS_ATOMIC(ds, requested_external_interrupt), 0);
+    }
+    if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
+        stub_unhandled_exn = ocaml_rt.named_value("Effect.Unhandled");
     int domain = *(int *)DS(ds, id);
     struct domain_stats *st = stats_for_domain(domain);
     STAT_INC(st, hook_calls);
-    if (!request_still_due(t, ds)) {        /* the overdue fiber has switched since */
+    if (!chaos_enabled() && !request_still_due(t, ds)) {   /* the overdue fiber switched */
         STAT_INC(st, skip_switched);
         return;
     }
@@ -219,6 +226,10 @@ static void preempt_interrupt_hook(void)
     const struct safepoint *site = NULL;
     uintptr_t closure = 0;
     enum verdict v = decide(t, ds, &site, &closure, st);
+    if (chaos_enabled() &&
+        !chaos_settle(ds, v == PREEMPT, v == SKIP_MAIN_FIBER || v == SKIP_UNHANDLED) &&
+        v == PREEMPT)
+        return;      /* left out by the replay list (OCPREEMPT_CHAOS=SEED:LIST) */
     count_verdict(st, v, site);
     if (v != PREEMPT)
         return;

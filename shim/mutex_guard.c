@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "mutex_guard.h"
+
+#include "chaos.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "thread_registry.h"
@@ -55,6 +57,9 @@ static int counted_call(pthread_mutex_fn real, pthread_mutex_t *m, uintptr_t ra,
     int rc = real(m);
     if (rc == 0 && shim_active() && called_from(ra, callers))
         adjust_held(delta);
+    /* The runtime takes and releases locks right after creating a domain, at the same
+       point of every run: chaos mode's deterministic foothold (chaos.h). */
+    chaos_arm_self();
     return rc;
 }
 

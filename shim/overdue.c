@@ -103,6 +103,10 @@ void overdue_look(struct thread_record *t)
         memset(l, 0, sizeof *l);
         l->generation = generation;
     }
+    if (shim_config.chaos) {           /* chaos mode has its own clock (chaos.c) */
+        back_off(t, now_ns);
+        return;
+    }
     void **slot = t->caml_state_slot;
     void *ds = slot ? *(void *volatile *)slot : NULL;
     if (!ds) {                         /* not running OCaml (or released its domain) */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chaos.h"
 #include "elf_image.h"
 #include "hijack.h"
 #include "hog_sites.h"
@@ -109,6 +110,7 @@ static int prepare(char *why, size_t why_len)
 static void at_exit_report(void)
 {
     request_stop();
+    chaos_report();
     stats_report();
     trace_close();
 }
@@ -188,5 +190,9 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
              yield_target_name(), (unsigned long long)(shim_config.quantum_ns / 1000),
              c.poll, c.alloc, c.denied, c.bad_shape, c.policy, policy[shim_config.sites],
              landing_extents()->count);
+    if (chaos_enabled())
+        log_info("chaos mode: seed %llu, %u preemptions per MiB allocated (mean); the "
+                 "quantum is not used", (unsigned long long)shim_config.chaos_seed,
+                 shim_config.chaos_rate);
     return &forwarded_calls;
 }

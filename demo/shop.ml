@@ -1,0 +1,107 @@
+(* The chaos-mode demo: a shop with a real ordering bug that cooperative scheduling hides.
+
+   Four customer fibers buy from two items' stock; a fifth fiber computes a sales report
+   and never yields. [sell] reads an item's stock, builds the receipt (an allocation, and a
+   loop computing the discount: safe points), then writes the stock back. On a cooperative
+   scheduler nothing runs between that read and that write, so the program is right, and
+   it stays right under ocpreempt's normal mode: a customer yields after every sale, long
+   before a quantum is used up, so the timer preempts only the report (hundreds of times
+   per run). A preemption between the read and the write loses a sale: another customer
+   sells the same item meanwhile and one of the two writes is lost. Chaos mode preempts at
+   seeded allocation-clock points whatever the quantum, and finds it:
+
+     build/demo/shop                                          # always "stock consistent"
+     scripts/ocpreempt run --quantum 100us -- build/demo/shop # the same
+     scripts/ocpreempt stress --runs 50 -- build/demo/shop    # fails, prints the seed
+
+   Arguments: [sales per customer (default 200)] [report iterations (default 60M)]. *)
+
+open Effect
+open Effect.Deep
+
+type _ Effect.t += Yield : unit Effect.t
+
+(* The scheduler's yield: toplevel, unit -> unit. ocpreempt calls it for us. *)
+let yield () = perform Yield
+
+let run_queue : (unit -> unit) Queue.t = Queue.create ()
+
+let spawn f =
+  let handler =
+    { retc = (fun () -> ());
+      exnc = raise;
+      effc = (fun (type a) (e : a Effect.t) ->
+        match e with
+        | Yield -> Some (fun (k : (a, unit) continuation) ->
+            Queue.push (fun () -> continue k ()) run_queue)
+        | _ -> None) } in
+  Queue.push (fun () -> match_with f () handler) run_queue
+
+let rec run () =
+  match Queue.take_opt run_queue with
+  | Some f -> f (); run ()
+  | None -> ()
+
+let initial_stock = 1_000_000
+let stock = [| initial_stock; initial_stock |]
+
+type receipt = { customer : int; item : int; price : int; stock_left : int }
+
+let price_of item = 100 + 7 * item
+
+(* The bug: [available] is read, then the receipt is built (safe points: the discount loop
+   polls, the record allocates), then the stock is written from the stale [available]. *)
+let sell customer item =
+  let available = stock.(item) in
+  let discount = ref 0 in
+  for k = 1 to 1 + (customer land 3) do
+    discount := (!discount * 31 + k * item) land 15
+  done;
+  let receipt =
+    { customer; item; price = price_of item - !discount; stock_left = available - 1 } in
+  stock.(item) <- available - 1;
+  receipt
+
+let customer id sales sold =
+  let receipts = ref [] in
+  for n = 1 to sales do
+    let item = (id * 7 + n * 3) land 1 in
+    receipts := sell id item :: !receipts;
+    sold.(item) <- sold.(item) + 1;
+    yield ()
+  done;
+  List.length !receipts
+
+(* A CPU-bound fiber that never yields: normal mode preempts it every quantum. *)
+let report iterations =
+  let acc = ref 0 in
+  for i = 1 to iterations do acc := (!acc * 31 + i) land 0xFFFFFF done;
+  !acc
+
+let () =
+  let sales = if Array.length Sys.argv > 1 then int_of_string Sys.argv.(1) else 200 in
+  let iterations =
+    if Array.length Sys.argv > 2 then int_of_string Sys.argv.(2) else 60_000_000 in
+  let customers = 4 in
+  let sold = Array.init customers (fun _ -> [| 0; 0 |]) in
+  let checksum = ref 0 in
+  spawn (fun () -> checksum := report iterations);
+  for id = 0 to customers - 1 do
+    spawn (fun () -> ignore (customer id sales sold.(id)))
+  done;
+  run ();
+  let ok = ref true in
+  Array.iteri (fun item left ->
+      let total = Array.fold_left (fun acc s -> acc + s.(item)) 0 sold in
+      if left + total <> initial_stock then begin
+        ok := false;
+        Printf.printf "shop: BUG: item %d: stock %d + sold %d = %d, expected %d (%d lost \
+                       update%s)\n"
+          item left total (left + total) initial_stock (left + total - initial_stock)
+          (if left + total - initial_stock = 1 then "" else "s")
+      end)
+    stock;
+  if !ok then
+    Printf.printf "shop: %d sales, stock consistent (report %d)\n" (customers * sales)
+      !checksum
+  else exit 1
