@@ -191,7 +191,7 @@ bool chaos_trip(void *ds)
 static bool listed(uint32_t n)
 {
     size_t lo = 0, hi = shim_config.chaos_range_count;
-    if (hi == 0)
+    if (!shim_config.chaos_listed)
         return true;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -511,6 +511,9 @@ static int parse_range(const char *s, size_t n, struct config_range *out)
 static const char *parse_chaos_ranges(const char *list, struct ocpreempt_config *cfg)
 {
     cfg->chaos_range_count = 0;
+    cfg->chaos_listed = true;
+    if (*list == '\0')
+        return NULL;                  /* "SEED:": none is performed (a shrinking baseline) */
     for (;;) {
         const char *comma = strchr(list, ',');
         size_t n = comma ? (size_t)(comma - list) : strlen(list);
@@ -541,6 +544,7 @@ static const char *parse_chaos(const char *value, struct ocpreempt_config *cfg)
     if (parse_decimal(seed, &cfg->chaos_seed) != 0)
         return "is not a seed";
     cfg->chaos_range_count = 0;
+    cfg->chaos_listed = false;
     if (colon) {
         const char *problem = parse_chaos_ranges(colon + 1, cfg);
         if (problem != NULL)
@@ -554,7 +558,8 @@ static int format_chaos(const struct ocpreempt_config *cfg, char *buf, size_t le
 {
     if (!cfg->chaos)
         return put(buf, len, "");
-    int used = snprintf(buf, len, "%llu", (unsigned long long)cfg->chaos_seed);
+    int used = snprintf(buf, len, "%llu%s", (unsigned long long)cfg->chaos_seed,
+                        cfg->chaos_listed && cfg->chaos_range_count == 0 ? ":" : "");
     for (size_t i = 0; i < cfg->chaos_range_count; i++) {
         if (used < 0 || (size_t)used >= len)
             return -1;
@@ -632,7 +637,8 @@ static const struct option options[] = {
       parse_sites, format_sites },
     { { "OCPREEMPT_CHAOS", "",
         "use a seed (a whole number such as 42), optionally followed by :LIST to perform "
-        "only those chaos preemptions (42:3,7-9); leave empty for normal mode",
+        "only the chaos preemptions numbered in LIST (42:3,7-9; 42: performs none); "
+        "leave empty for normal mode",
         "chaos mode: preempt at seeded pseudo-random safe points instead of after a "
         "quantum (docs/ci.md)" },
       parse_chaos, format_chaos },

@@ -72,7 +72,9 @@ struct ocpreempt_config {
      * "" = off. */
     bool chaos;
     uint64_t chaos_seed;
-    size_t chaos_range_count;         /* 0: every chaos preemption is performed */
+    bool chaos_listed;                /* SEED:LIST given: only the listed ones (an empty
+                                         LIST performs none) */
+    size_t chaos_range_count;
     struct config_range { uint32_t first, last; } chaos_ranges[CONFIG_CHAOS_RANGES_MAX];
     uint32_t chaos_rate;              /* OCPREEMPT_CHAOS_RATE: mean preemptions per MiB
                                          allocated on the minor heap, 1..65536 (64) */
