@@ -631,6 +631,52 @@ static void check_value(int argc, char **argv)
     CHECK_STR(err, "PATH is not an OCPREEMPT_* variable");
 }
 
+static void chaos_forms(int argc, char **argv)
+{
+    char buf[256];
+    size_t chaos = config_option_count();
+    for (size_t i = 0; i < config_option_count(); i++)
+        if (strcmp(config_option_doc(i)->name, "OCPREEMPT_CHAOS") == 0)
+            chaos = i;
+    CHECK(chaos < config_option_count());
+    config_defaults(&cfg);
+    CHECK(!cfg.chaos);
+    CHECK_EQ(cfg.chaos_rate, 64);
+    EXPECT_OK("OCPREEMPT_CHAOS", "42");
+    CHECK(cfg.chaos);
+    CHECK_EQ(cfg.chaos_seed, 42);
+    CHECK(!cfg.chaos_listed);
+    EXPECT_OK("OCPREEMPT_CHAOS", "18446744073709551615");
+    CHECK_EQ(cfg.chaos_seed, UINT64_MAX);
+    EXPECT_OK("OCPREEMPT_CHAOS", "7:3,5-9,12");
+    CHECK(cfg.chaos_listed);
+    CHECK_EQ(cfg.chaos_range_count, 3);
+    CHECK_EQ(cfg.chaos_ranges[1].first, 5);
+    CHECK_EQ(cfg.chaos_ranges[1].last, 9);
+    CHECK_EQ(config_format_option(&cfg, chaos, buf, sizeof buf), 0);
+    CHECK_STR(buf, "7:3,5-9,12");
+    EXPECT_OK("OCPREEMPT_CHAOS", "7:");             /* none performed */
+    CHECK(cfg.chaos_listed);
+    CHECK_EQ(cfg.chaos_range_count, 0);
+    CHECK_EQ(config_format_option(&cfg, chaos, buf, sizeof buf), 0);
+    CHECK_STR(buf, "7:");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "x", "is not a seed");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "-1", "is not a seed");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "18446744073709551616", "is not a seed");
+    EXPECT_BAD("OCPREEMPT_CHAOS", ":3", "is not a seed");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "7:0", "has a preemption list entry that is not N or N-M (N >= 1)");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "7:5-3", "has a preemption list entry that is not N or N-M (N >= 1)");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "7:1,,2", "has a preemption list entry that is not N or N-M (N >= 1)");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "7:4,2", "has a preemption list that is not ascending");
+    EXPECT_BAD("OCPREEMPT_CHAOS", "7:1-4,4", "has a preemption list that is not ascending");
+    EXPECT_OK("OCPREEMPT_CHAOS_RATE", "1");
+    CHECK_EQ(cfg.chaos_rate, 1);
+    EXPECT_OK("OCPREEMPT_CHAOS_RATE", "65536");
+    EXPECT_BAD("OCPREEMPT_CHAOS_RATE", "0", "is out of range");
+    EXPECT_BAD("OCPREEMPT_CHAOS_RATE", "65537", "is out of range");
+    EXPECT_BAD("OCPREEMPT_CHAOS_RATE", "1k", "is not a whole number");
+}
+
 static const struct subtest tests[] = {
     { "defaults", defaults },
     { "table_docs", table_docs },
@@ -653,6 +699,7 @@ static const struct subtest tests[] = {
     { "all_together", all_together },
     { "format_round_trip", format_round_trip },
     { "check_value", check_value },
+    { "chaos_forms", chaos_forms },
     { NULL, NULL },
 };
 
