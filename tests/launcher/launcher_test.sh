@@ -109,7 +109,7 @@ case_version() {
 case_no_command() {
     setup
     run_cmd "$launcher"
-    expect_error 2 "ocpreempt: missing command: run or probe $hint" "no command"
+    expect_error 2 "ocpreempt: missing command: run, stress or probe $hint" "no command"
     run_cmd "$launcher" frobnicate
     expect_error 2 "ocpreempt: unknown command frobnicate $hint" "unknown command"
 }
