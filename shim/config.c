@@ -104,18 +104,36 @@ static const struct duration_unit {
 };
 #define DURATION_UNIT_COUNT (sizeof duration_units / sizeof duration_units[0])
 
-int config_parse_duration(const char *s, uint64_t *ns)
+/* The decimal digits at the start of s (at least one) into *out; returns the first
+ * character after them, or NULL (no digit, or overflow). No sign, no spaces. */
+static const char *leading_decimal(const char *s, uint64_t *out)
 {
-    const char *p = s;
     uint64_t n = 0;
-    if (s == NULL || !is_digit(*p))
-        return -1;
-    for (; is_digit(*p); p++) {
-        uint64_t d = (uint64_t)(*p - '0');
+    if (s == NULL || !is_digit(*s))
+        return NULL;
+    for (; is_digit(*s); s++) {
+        uint64_t d = (uint64_t)(*s - '0');
         if (n > (UINT64_MAX - d) / 10)
-            return -1;
+            return NULL;
         n = n * 10 + d;
     }
+    *out = n;
+    return s;
+}
+
+/* A whole string of decimal digits. 0 or -1. */
+static int parse_decimal(const char *s, uint64_t *out)
+{
+    const char *end = leading_decimal(s, out);
+    return end != NULL && *end == '\0' ? 0 : -1;
+}
+
+int config_parse_duration(const char *s, uint64_t *ns)
+{
+    uint64_t n;
+    const char *p = leading_decimal(s, &n);
+    if (p == NULL)
+        return -1;
     for (size_t i = 0; i < DURATION_UNIT_COUNT; i++) {
         if (strcmp(p, duration_units[i].suffix) != 0)
             continue;
