@@ -17,30 +17,29 @@
    Arguments: [sales per customer (default 200)] [report iterations (default 60M)]. *)
 
 open Effect
-open Effect.Deep
+open Effect.Shallow
 
 type _ Effect.t += Yield : unit Effect.t
 
 (* The scheduler's yield: toplevel, unit -> unit. ocpreempt calls it for us. *)
 let yield () = perform Yield
 
-let run_queue : (unit -> unit) Queue.t = Queue.create ()
-
-let spawn f =
-  let handler =
-    { retc = (fun () -> ());
-      exnc = raise;
-      effc = (fun (type a) (e : a Effect.t) ->
-        match e with
-        | Yield -> Some (fun (k : (a, unit) continuation) ->
-            Queue.push (fun () -> continue k ()) run_queue)
-        | _ -> None) } in
-  Queue.push (fun () -> match_with f () handler) run_queue
-
-let rec run () =
-  match Queue.take_opt run_queue with
-  | Some f -> f (); run ()
-  | None -> ()
+(* Round robin over shallow continuations: a fiber runs until it yields or returns. *)
+let run fibers =
+  let ready = Queue.create () in
+  List.iter (fun f -> Queue.push (fiber f) ready) fibers;
+  let rec next () =
+    match Queue.take_opt ready with
+    | None -> ()
+    | Some k ->
+        continue_with k ()
+          { retc = next;
+            exnc = raise;
+            effc = (fun (type a) (e : a Effect.t) ->
+              match e with
+              | Yield -> Some (fun (k : (a, unit) continuation) -> Queue.push k ready; next ())
+              | _ -> None) } in
+  next ()
 
 let initial_stock = 1_000_000
 let stock = [| initial_stock; initial_stock |]
@@ -85,11 +84,8 @@ let () =
   let customers = 4 in
   let sold = Array.init customers (fun _ -> [| 0; 0 |]) in
   let checksum = ref 0 in
-  spawn (fun () -> checksum := report iterations);
-  for id = 0 to customers - 1 do
-    spawn (fun () -> ignore (customer id sales sold.(id)))
-  done;
-  run ();
+  run ((fun () -> checksum := report iterations)
+       :: List.init customers (fun id () -> ignore (customer id sales sold.(id))));
   let ok = ref true in
   Array.iteri (fun item left ->
       let total = Array.fold_left (fun acc s -> acc + s.(item)) 0 sold in

@@ -23,7 +23,7 @@ fail() { printf 'FAIL %s: %s\n' "$case" "$*" >&2; exit 1; }
 chaos() {
     local name=$1 seed=$2
     shift 2
-    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Interleave.yield OCPREEMPT_CHAOS="$seed" \
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Sched.yield OCPREEMPT_CHAOS="$seed" \
         OCPREEMPT_CHAOS_RATE=1024 OCPREEMPT_TRACE="$T_WORK/$name.trace" "$@" \
         "$T_INTERLEAVE" >"$name.out" 2>"$name.err" ||
         fail "interleave under OCPREEMPT_CHAOS=$seed exited with $?: $(cat "$name.err")"
@@ -84,7 +84,7 @@ case_no_timer_requests() {
 case_multi_domain_warning() {
     chaos one 3
     grep -q 'replay is not guaranteed' one.err && fail "warning with one domain: $(cat one.err)"
-    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Interleave.yield OCPREEMPT_CHAOS=3 \
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Sched.yield OCPREEMPT_CHAOS=3 \
         "$T_INTERLEAVE" 300 domains >two.out 2>two.err || fail "two domains: exit $?: $(cat two.err)"
     grep -q '^ocpreempt: chaos: 2 threads ran OCaml code (domains or systhreads): replay is not guaranteed' two.err ||
         fail "no warning with two domains: $(cat two.err)"
@@ -96,7 +96,7 @@ stress() {
 }
 
 case_stress_pass() {
-    stress --runs 3 --seed 40 --chaos-rate 1024 --yield Interleave.yield -- "$T_INTERLEAVE" 100
+    stress --runs 3 --seed 40 --chaos-rate 1024 --yield Sched.yield -- "$T_INTERLEAVE" 100
     ((status == 0)) || fail "status $status: $(cat stress.out stress.err)"
     grep -q '^ocpreempt stress: run 1/3 seed 40: passed, [1-9][0-9]* preemptions$' stress.out ||
         fail "no plain progress line per run: $(cat stress.out)"

@@ -1,6 +1,6 @@
 (* interleave: the schedule made visible, for the chaos-mode tests.
 
-   Four fibers on a tiny round-robin scheduler; none yields by itself. Each does [steps]
+   Four fibers on a round-robin scheduler (Sched.yield); none yields by itself. Each does [steps]
    steps of allocating work and records its id after every step, so the recorded sequence
    is the schedule: without preemption 0...0 1...1 2...2 3...3 (3 switches), under chaos
    mode it depends on where the fibers were preempted, and only on that. Prints
@@ -9,29 +9,8 @@
 
    Usage: interleave [steps (default 300)] [domains] *)
 
-open Effect
-open Effect.Deep
-
-type _ Effect.t += Yield : unit Effect.t
-
-let yield () = perform Yield
-
-let run_fibers fibers =
-  let queue = Queue.create () in
-  let spawn f =
-    Queue.push (fun () ->
-        match_with f ()
-          { retc = (fun () -> ());
-            exnc = raise;
-            effc = (fun (type a) (e : a Effect.t) ->
-              match e with
-              | Yield -> Some (fun (k : (a, unit) continuation) ->
-                  Queue.push (fun () -> continue k ()) queue)
-              | _ -> None) })
-      queue in
-  List.iter spawn fibers;
-  let rec loop () = match Queue.take_opt queue with Some f -> f (); loop () | None -> () in
-  loop ()
+(* The fibers run under the core tests' scheduler (tests/core/programs/sched.ml). *)
+let run_fibers fibers = Sched.run (fun () -> List.iter Sched.fork fibers)
 
 (* Allocating work whose result does not depend on the schedule. *)
 let step id n =
