@@ -191,7 +191,7 @@ const struct layout_field runtime_layout_fields[] = {
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_limit, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_ptr, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_start, false),
-    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_end, true),
+    FIELD(LAYOUT_DOMAIN_STATE, domain_state, young_end, false),   /* chaos.c's clock */
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, current_stack, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, exn_handler, false),
     FIELD(LAYOUT_DOMAIN_STATE, domain_state, action_pending, true),
