@@ -44,29 +44,30 @@ let run fibers =
 let initial_stock = 1_000_000
 let stock = [| initial_stock; initial_stock |]
 
-type receipt = { customer : int; item : int; price : int; stock_left : int }
+type order = { customer : int; item : int; quantity : int }
+type receipt = { order : order; price : int; stock_left : int }
 
 let price_of item = 100 + 7 * item
 
 (* The bug: [available] is read, then the receipt is built (safe points: the discount loop
    polls, the record allocates), then the stock is written from the stale [available]. *)
-let sell customer item =
-  let available = stock.(item) in
+let sell order =
+  let available = stock.(order.item) in
   let discount = ref 0 in
-  for k = 1 to 1 + (customer land 3) do
-    discount := (!discount * 31 + k * item) land 15
+  for k = 1 to 1 + (order.customer land 3) do
+    discount := (!discount * 31 + k * order.item) land 15
   done;
   let receipt =
-    { customer; item; price = price_of item - !discount; stock_left = available - 1 } in
-  stock.(item) <- available - 1;
+    { order; price = price_of order.item - !discount; stock_left = available - order.quantity } in
+  stock.(order.item) <- available - order.quantity;
   receipt
 
 let customer id sales sold =
   let receipts = ref [] in
   for n = 1 to sales do
-    let item = (id * 7 + n * 3) land 1 in
-    receipts := sell id item :: !receipts;
-    sold.(item) <- sold.(item) + 1;
+    let order = { customer = id; item = (id * 7 + n * 3) land 1; quantity = 1 } in
+    receipts := sell order :: !receipts;
+    sold.(order.item) <- sold.(order.item) + order.quantity;
     yield ()
   done;
   List.length !receipts
