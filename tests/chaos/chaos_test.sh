@@ -149,7 +149,7 @@ case_stress_finds_shop_bug() {
     seed=$(sed -n 's/.*FAILED (seed \([0-9]*\)): exit status 1$/\1/p' stress.out)
     [[ -n $seed ]] || fail "no failing seed: $(cat stress.out)"
     grep -q '^shop: BUG: ' stress.out || fail "the run's output is not shown: $(cat stress.out)"
-    grep -Eq '^ +#1 +(poll|alloc) +Shop\.sell shop\.ml:[0-9]+$' stress.out ||
+    grep -Eq '^ +#[0-9]+ +(poll|alloc) +Shop\.sell shop\.ml:[0-9]+$' stress.out ||
         fail "the preemption points are not named: $(cat stress.out)"
     replay=$(sed -n 's/^replay: //p' stress.out | head -n 1)
     [[ $replay == *" run --yield Shop.yield --chaos $seed -- $T_SHOP" ]] ||
