@@ -25,7 +25,8 @@
  * share one wake. A thread where nothing ran since the last look (blocked, or no domain)
  * is looked at after 2, 4, 8... quanta, at most max(50 ms, quantum) apart; it is marked
  * backed_off so that leaving a blocking section wakes the monitor at once (monitor.c). A
- * thread running its main fiber (never preempted) backs off the same way, to 8 quanta.
+ * thread running its main fiber (never preempted) backs off the same way, to 8 quanta,
+ * and every MAIN_FIBER_RECHECK-th look still asks the hook (no exemption can stick).
  *
  * The interrupt is the runtime's own: requested_external_interrupt = 1, then young_limit =
  * UINTNAT_MAX (release), as systhreads' tick thread does from another thread. While the
@@ -40,6 +41,10 @@
 #include "shim_state.h"
 #include "stats.h"
 #include "switch_hook.h"
+
+/* One look in this many at an overdue run on the thread's (presumed) main stack asks the
+ * hook again: at most one wasted hook call per 8 * 4 = 32 quanta of a main fiber's CPU. */
+#define MAIN_FIBER_RECHECK 4
 
 /* Slack of a look at a running thread: a wake may serve looks due this much later. */
 static uint64_t running_slack(void) { return shim_config.quantum_ns / 32; }
@@ -153,9 +158,15 @@ void overdue_look(struct thread_record *t)
     }
     if (main_fiber) {
         /* The main fiber is never preempted: look less often, but not so rarely that a
-           scheduler it starts runs its first fibers unwatched for long. */
+           scheduler it starts runs its first fibers unwatched for long. Every
+           MAIN_FIBER_RECHECK-th such look still asks the hook, which decides from the
+           stack itself and forgets main_stack if it is wrong: a stack address is not an
+           identity (the runtime frees a main stack it grows and may hand the memory to a
+           fiber), so the exemption must never be able to stick to a fiber. */
         uint64_t max = backoff_max();
         back_off_to(t, now_ns, 8 * q < max ? 8 * q : max);
+        if (l->quiet_looks % MAIN_FIBER_RECHECK == 0)
+            request_issue(t, ds, stack, switches);
         return;
     }
     request_issue(t, ds, stack, switches);
