@@ -38,8 +38,13 @@ static bool recognise_bytecode_script(struct probe_report *r)
 
 static void judge_kind(struct probe_report *r)
 {
+    char why[PROBE_REASON_LEN];
     switch (r->info.kind) {
-    case OCAML_NATIVE_5: return;
+    case OCAML_NATIVE_5:
+        /* The shim's own rule: a version it refuses is never "supported" here. */
+        if (!ocaml_version_supported(&r->info, why, sizeof why))
+            add_reason(r, "%s", why);
+        return;
     case OCAML_NATIVE_4:
         add_reason(r, "OCaml %s native code: OCaml < 5 has no effects or fibers",
                    r->info.version[0] ? r->info.version : "4.x");

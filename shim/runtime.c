@@ -92,14 +92,9 @@ int runtime_bind(const struct elf_image *img, char *why, size_t why_len)
                  ocaml_binary_kind_name(ocaml_rt.info.kind));
         return 1;                 /* not ours: stay inert and silent */
     }
-    /* 5.1 calls the interrupt hook from caml_poll_gc_work, before signal handlers,
-       memprof callbacks and finalisers run OCaml code (that may GC over a hijacked return
-       address); 5.3 calls it last (docs/design.md). Only what was checked is accepted. */
-    if (strncmp(ocaml_rt.info.version, "5.3.", 4) != 0) {
-        snprintf(why, why_len, "OCaml %s executable: only OCaml 5.3 is supported",
-                 ocaml_rt.info.version[0] ? ocaml_rt.info.version : "(unknown version)");
+    /* Only what was checked is accepted; the probe applies the same rule. */
+    if (!ocaml_version_supported(&ocaml_rt.info, why, why_len))
         return 1;
-    }
     if (runtime_layout_read(img, &ocaml_rt.info, &ocaml_rt.layout, &err) != 0) {
         snprintf(why, why_len, "runtime layout unknown: %s", err.msg);
         return -1;
