@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fiber_walk.h"
+#include "log.h"
 #include "runtime.h"
 #include "shim_state.h"
 #include "stub_abi.h"
@@ -17,6 +18,19 @@
 #define PARENT_CHAIN_MAX 4096         /* effect handlers nested deeper: refuse */
 
 static struct extent_set extents;
+
+/* A user's OCPREEMPT_CRITICAL entry that matches nothing protects nothing: say so, once
+ * per entry at start-up, as a misspelt yield is reported (the probe lists it too). The
+ * program is still preempted: the other entries and the built-in ones hold. */
+static void warn_unresolved_critical(void)
+{
+    for (size_t i = 0; i < extents.entry_count; i++) {
+        const struct extent_entry *x = &extents.entry[i];
+        if (!x->builtin && x->units == 0 && x->functions == 0)
+            log_warn("OCPREEMPT_CRITICAL: %s is not in this program: it protects nothing "
+                     "(check the spelling: Unit, Lib.Unit or Unit.function)", x->name);
+    }
+}
 
 int landing_prepare(const struct elf_image *img, char *why, size_t why_len)
 {
@@ -28,6 +42,7 @@ int landing_prepare(const struct elf_image *img, char *why, size_t why_len)
         snprintf(why, why_len, "%s", err.msg);
         return -1;
     }
+    warn_unresolved_critical();
     return 0;
 }
 
