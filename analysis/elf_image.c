@@ -462,7 +462,9 @@ int elf_image_open(const char *path, struct elf_image **out, struct analysis_err
         analysis_error_set(err, "%s: out of memory", path);
         return -1;
     }
-    img->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever;
+     * the type check below then refuses it. It changes nothing for a regular file. */
+    img->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (img->fd < 0) {
         analysis_error_set(err, "%s: cannot open: %s", path, strerror(errno));
         elf_image_close(img);

@@ -17,9 +17,12 @@
 #include "ocaml_binary.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "analysis_error.h"
 
@@ -198,9 +201,16 @@ int ocaml_bytecode_trailer(const char *path, char *magic, size_t magic_len)
     /* ocamlc output ends with a trailer: num_sections (4 bytes) then the 12-byte
      * exec magic "Caml1999X0NN" (runtime/caml/exec.h). */
     static const char prefix[] = "Caml1999X";
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    /* Only a regular file can hold one; O_NONBLOCK so that a FIFO cannot block the open. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return -1;
+    struct stat st;
+    FILE *f = NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (f = fdopen(fd, "rb")) == NULL) {
+        close(fd);
+        return -1;
+    }
     char tail[12];
     int found = 0;
     if (fseek(f, -(long)sizeof tail, SEEK_END) == 0 && fread(tail, 1, sizeof tail, f) == sizeof tail &&

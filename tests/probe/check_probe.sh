@@ -11,7 +11,7 @@
 #   'errlines:N'  stderr must have exactly N lines
 # PROGRAM may be a special word, made in a temporary directory: @truncated:SRC (the first
 # 4000 bytes of SRC), @corrupt:SRC (SRC with garbage over its program headers), @garbage
-# (8 KB of text), @missing (a path that does not exist), or @none (run the probe with
+# (8 KB of text), @fifo (a FIFO without a writer), @missing (a path that does not exist), or @none (run the probe with
 # PROBE_ARGS only: usage tests).
 # Exit: 0 all checks passed, 1 a check failed, 77 skipped (--skip, or PROGRAM missing).
 set -euo pipefail
@@ -46,6 +46,10 @@ case "$program" in
         printf '%.0scorrupt ' $(seq 1 500) |
             dd of="$tmp/corrupt" bs=1 seek=64 conv=notrunc status=none
         program=$tmp/corrupt ;;
+    @fifo)
+        # a FIFO nobody writes to: opening it for reading would wait forever
+        mkfifo "$tmp/fifo"
+        program=$tmp/fifo ;;
     @none) program="" ;;
     @missing) program=$tmp/no-such-program ;;
     *)
@@ -57,7 +61,8 @@ esac
 
 set +e
 if [ -n "$program" ]; then
-    "$probe" "$program" "${probe_args[@]}" > "$tmp/out" 2> "$tmp/err"
+    # timeout: a probe that blocks (e.g. on @fifo) fails here rather than hanging CTest.
+    timeout 30 "$probe" "$program" "${probe_args[@]}" > "$tmp/out" 2> "$tmp/err"
 else
     "$probe" "${probe_args[@]}" > "$tmp/out" 2> "$tmp/err"
 fi
