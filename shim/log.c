@@ -6,6 +6,8 @@
  *    deadlock against a program that holds the stdio lock;
  *  - a message is exactly one line: control characters become '?' (values from the
  *    environment end up in messages) and an over-long message is cut, ending in "...";
+ *  - no write can raise SIGPIPE (write_without_sigpipe): a closed stderr pipe must not
+ *    kill the program the shim is in;
  *  - errno is the same after a log call as before it (callers often log, then use errno);
  *  - the level is read with relaxed atomics: it is set once, before any thread the shim
  *    starts, and a stale read could at worst drop or print one extra message.
@@ -13,12 +15,16 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOG_PREFIX "ocpreempt: "
@@ -36,17 +42,46 @@ enum log_level log_get_level(void)
     return (enum log_level)atomic_load_explicit(&current_level, memory_order_relaxed);
 }
 
-void log_write_all(int fd, const char *buf, size_t len)
+/* A write to a pipe whose reader has gone raises SIGPIPE, whose default action kills the
+ * program: a diagnostic must never change the program's fate (docs/design.md). So SIGPIPE
+ * is blocked in this thread around the write (the write then fails with EPIPE and the
+ * signal stays pending for this thread), and a SIGPIPE that the write made pending is
+ * consumed with a zero-timeout sigtimedwait before the mask is restored. One that was
+ * already pending before (the program's own, e.g. it blocks SIGPIPE itself) is left alone:
+ * it is not ours. pthread_sigmask, sigpending and sigtimedwait are async-signal-safe. */
+static void write_without_sigpipe(int fd, const char *buf, size_t len)
 {
+    sigset_t pipe_only, saved, pending;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    bool masked = pthread_sigmask(SIG_BLOCK, &pipe_only, &saved) == 0;
+    bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+    bool broken_pipe = false;
     while (len > 0) {
         ssize_t written = write(fd, buf, len);
         if (written < 0 && errno == EINTR)
             continue;
+        broken_pipe = written < 0 && errno == EPIPE;
         if (written <= 0)
-            return;   /* stderr is gone or full: there is nobody left to tell */
+            break;   /* stderr is gone or full: there is nobody left to tell */
         buf += written;
         len -= (size_t)written;
     }
+    if (!masked)
+        return;
+    if (broken_pipe && !was_pending) {
+        static const struct timespec no_wait = {0, 0};
+        while (sigtimedwait(&pipe_only, NULL, &no_wait) < 0 && errno == EINTR)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+}
+
+void log_write_all(int fd, const char *buf, size_t len)
+{
+    int saved_errno = errno;
+    write_without_sigpipe(fd, buf, len);
+    errno = saved_errno;
 }
 
 /* Replaces control characters in s[0..len) by '?': one message, one line. */
