@@ -126,6 +126,44 @@ case_stress_usage() {
     ((status == 127)) || fail "missing program: status $status"
 }
 
+# The temporary directory: gone after a pass, after a usage error and after an
+# interruption; kept (and named) only by a failure report. Messages name stress, and a
+# failure without preemptions does not claim "same preemption points".
+case_stress_tempdir() {
+    local tmp=$PWD/tmp pid
+    mkdir -p "$tmp"
+    leftovers() { find "$tmp" -maxdepth 1 -name 'ocpreempt-stress.*' | wc -l; }
+    TMPDIR=$tmp stress --runs 2 -- true
+    ((status == 0 && $(leftovers) == 0)) || fail "pass: status $status, $(leftovers) left"
+    TMPDIR=$tmp stress --runs 2 -- /bin/false
+    ((status == 1)) || fail "/bin/false: status $status"
+    (($(leftovers) == 1)) || fail "failure: $(leftovers) directories kept, expected 1"
+    grep -q "^output and trace of the failing run (kept; remove $tmp/ocpreempt-stress\." stress.out ||
+        fail "the failure report does not say where: $(cat stress.out)"
+    grep -q 'same preemption points' stress.out &&
+        fail "claims same preemption points without any: $(cat stress.out)"
+    grep -q 'same failure, with no preemption points' stress.out ||
+        fail "no 'no preemption points': $(cat stress.out)"
+    rm -rf "$tmp"/ocpreempt-stress.*
+    stress --chaos-rate 0 -- true
+    grep -q '^ocpreempt: stress: --chaos-rate: ' stress.err || fail "chaos-rate: $(cat stress.err)"
+    # Interrupted during a run: the run is stopped and the directory removed, promptly.
+    TMPDIR=$tmp "$T_LAUNCHER" stress --runs 5 --timeout 120 -- sleep 100 >stress.out 2>stress.err &
+    pid=$!
+    for _ in $(seq 100); do
+        (($(leftovers) == 1)) && [[ -e $(find "$tmp" -maxdepth 3 -name out | head -1) ]] && break
+        sleep 0.1
+    done
+    (($(leftovers) == 1)) || fail "the interruption test never started a run"
+    kill -TERM "$pid"
+    local start=$SECONDS
+    wait "$pid"
+    status=$?
+    ((status == 143)) || fail "TERM: status $status: $(cat stress.out stress.err)"
+    ((SECONDS - start < 30)) || fail "TERM took $((SECONDS - start))s: the run was not stopped"
+    (($(leftovers) == 0)) || fail "interrupted: $(leftovers) directories left"
+}
+
 case_stress_failures() {
     stress --runs 3 -- sh -c 'echo line-before-the-end; exit 3'
     ((status == 1)) || fail "exit 3: status $status"
