@@ -149,7 +149,12 @@ case_option_missing_value() {
     run_cmd "$launcher" run --quantum
     expect_error 2 "ocpreempt: run: --quantum needs a value $hint" "--quantum at the end"
     run_cmd "$launcher" run --trace= -- true
-    expect_error 2 "ocpreempt: run: --trace needs a value $hint" "--trace="
+    expect_error 2 "ocpreempt: run: --trace needs a FILE $hint" "--trace="
+    # The option would take "--" as its value: name the missing value, not a missing --.
+    run_cmd "$launcher" run --trace -- true
+    expect_error 2 "ocpreempt: run: --trace needs a FILE $hint" "--trace --"
+    run_cmd "$launcher" run --quantum -- true
+    expect_error 2 "ocpreempt: run: --quantum needs a value $hint" "--quantum --"
     run_cmd "$launcher" run --stats= -- true
     expect_error 2 "ocpreempt: run: --stats= needs a file $hint" "--stats="
 }
@@ -422,7 +427,9 @@ case_program_not_found() {
     expect_error 127 "ocpreempt: run: ./missing: no such file" "no such file"
     mkdir adir
     run_cmd "$launcher" run -- ./adir
-    expect_error 126 "ocpreempt: run: ./adir: not an executable file" "a directory"
+    expect_error 126 "ocpreempt: run: ./adir is a directory, not a program" "a directory"
+    run_cmd "$launcher" run -- .
+    expect_error 126 "ocpreempt: run: . is a directory, not a program" "the current directory"
     touch plain
     run_cmd "$launcher" run -- ./plain
     expect_error 126 "ocpreempt: run: ./plain: not an executable file" "not executable"
