@@ -168,10 +168,11 @@ void fiber_walk(uintptr_t stack, int64_t fiber, frame_classifier classify,
     struct checkpoint fresh[CHECKPOINTS];
     uint32_t nfresh = 0, next_old = 0;
     size_t next_mark = FIRST_CHECKPOINT;
-    *out = (struct walk_outcome){ WALK_CLEAN, 0, 0, false };
+    *out = (struct walk_outcome){ WALK_CLEAN, 0, false, 0, false };
+    bool owner_known = false;
     for (;; out->frames++) {
         uintptr_t off = (uintptr_t)(high - sp);
-        if (region) {
+        if (region && owner_known) {
             while (next_old < region->count && region->cp[next_old].off > off)
                 next_old++;
             if (next_old < region->count && region->cp[next_old].off == off &&
@@ -187,9 +188,13 @@ void fiber_walk(uintptr_t stack, int64_t fiber, frame_classifier classify,
             out->result = WALK_UNWALKABLE;
             return;
         }
-        if (class) {
+        if (!owner_known && !(class & FRAME_TRANSPARENT)) {
+            owner_known = true;
+            out->owner_denied = (class & FRAME_DENIED) != 0;
+        }
+        if (class & FRAME_STOP_MASK) {
             out->result = WALK_HIT;
-            out->hit = class;
+            out->hit = class & FRAME_STOP_MASK;
             return;
         }
         if (frame_data == FRAME_RETURN_TO_C_MARK) {

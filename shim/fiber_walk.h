@@ -33,13 +33,19 @@ enum walk_result {
     WALK_UNWALKABLE,      /* a return address without descriptor, or a frame past the top */
 };
 
-/* Class of the code at run-time address pc: 0 ordinary, anything else stops the walk.
- * Must be a pure function of pc (the memo keeps its answer). */
+/* Class of the code at run-time address pc: its low bits (FRAME_STOP_MASK) 0 for ordinary
+ * code, anything else stops the walk; plus the owner attributes below. Must be a pure
+ * function of pc (the memo keeps its answer). */
+#define FRAME_STOP_MASK 0x3F
+#define FRAME_TRANSPARENT 0x80    /* Stdlib or glue: the owner is the nearest caller that is not */
+#define FRAME_DENIED 0x40         /* code of a deny-listed unit (code_owner.h) */
 typedef uint8_t (*frame_classifier)(uintptr_t pc);
 
 struct walk_outcome {
     enum walk_result result;
-    uint8_t hit;
+    uint8_t hit;          /* the stop class (attributes masked off) */
+    bool owner_denied;    /* the first frame from the top that is not FRAME_TRANSPARENT is
+                             FRAME_DENIED (walks past a clean checkpoint until it is known) */
     size_t frames;        /* frames looked at */
     bool from_checkpoint; /* the base part was known clean */
 };

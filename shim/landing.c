@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "code_owner.h"
 #include "fiber_walk.h"
 #include "log.h"
 #include "runtime.h"
@@ -43,7 +44,7 @@ int landing_prepare(const struct elf_image *img, char *why, size_t why_len)
         return -1;
     }
     warn_unresolved_critical();
-    return 0;
+    return code_owner_prepare(img, why, why_len);
 }
 
 const struct extent_set *landing_extents(void) { return &extents; }
@@ -68,26 +69,36 @@ static enum landing_verdict fiber_context(uintptr_t stack)
     return LAND_UNWALKABLE;
 }
 
-/* The class of a return address for fiber_walk: LAND_OK (0), LAND_IN_YIELD, LAND_EXTENT. */
+/* The class of a return address for fiber_walk: LAND_OK (0), LAND_IN_YIELD, LAND_EXTENT,
+ * or an ordinary frame's owner attribute (FRAME_TRANSPARENT, FRAME_DENIED). */
 static uint8_t frame_class(uintptr_t pc)
 {
     if (pc == (uintptr_t)ocpreempt_stub_yield_ret || yield_target_contains(pc))
         return LAND_IN_YIELD;
     if (critical_extents_find(&extents, pc - ocaml_rt.bias))
         return LAND_EXTENT;
-    return LAND_OK;
+    switch (code_owner_of(pc - ocaml_rt.bias)) {
+    case OWNER_TRANSPARENT: return FRAME_TRANSPARENT;
+    case OWNER_DENIED:      return FRAME_DENIED;
+    default:                return LAND_OK;
+    }
 }
 
 _Static_assert(LAND_OK == 0, "fiber_walk: class 0 is an ordinary frame");
+_Static_assert(LAND_UNHANDLED <= FRAME_STOP_MASK, "fiber_walk: verdicts fit the stop bits");
 
-/* Every frame of the running fiber, innermost first, down to its base. */
+/* Every frame of the running fiber, innermost first, down to its base. A site in
+ * transparent code (Stdlib, glue) whose nearest non-transparent caller is a deny-listed
+ * unit is refused as LAND_DENIED: it lies inside the scheduler (code_owner.h). The site's
+ * own unit was judged by site_refusal already, so this only ever adds the callers' verdict
+ * for transparent innermost frames. */
 static enum landing_verdict walk_fiber(uintptr_t stack, size_t *frames)
 {
     struct walk_outcome w;
     fiber_walk(stack, (int64_t)STACK_FIELD(stack, id), frame_class, &w);
     *frames = w.frames;
     switch (w.result) {
-    case WALK_CLEAN:    return LAND_OK;
+    case WALK_CLEAN:    return w.owner_denied ? LAND_DENIED : LAND_OK;
     case WALK_HIT:      return (enum landing_verdict)w.hit;
     case WALK_CALLBACK: return LAND_CALLBACK;
     default:            return LAND_UNWALKABLE;

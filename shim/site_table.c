@@ -56,7 +56,7 @@ static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F
 /* A compilation unit is denied when a deny entry covers it as a unit or library
  * (analysis/ocaml_units.h): `Miou` covers Miou, Miou__* and Miou's own units, never a
  * user's Miou_fair. */
-static bool unit_is_denied(const char *unit, size_t len)
+bool site_table_unit_denied(const char *unit, size_t len)
 {
     for (size_t i = 0; i < shim_config.deny_count; i++)
         if (ocaml_unit_coverage(shim_config.deny[i], unit, len) != UNIT_NOT_COVERED)
@@ -255,7 +255,7 @@ static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
         const struct unit_table *unit = unit_of_table(t);
         /* A table we cannot name is treated as denied: preemption must not land in code
            we cannot vouch for. */
-        ctx.table_denied = !unit || unit_is_denied(unit->unit, unit->unit_len);
+        ctx.table_denied = !unit || site_table_unit_denied(unit->unit, unit->unit_len);
         int r = frametable_each(t, module_tables[i].avail, collect_site, &ctx);
         if (ctx.failed == COLLECT_OUTSIDE_CODE) {
             snprintf(why, why_len, "corrupt frame table %.*s: a safe point's return address "

@@ -45,6 +45,9 @@ struct site_table_counts {
     unsigned long poll, alloc, denied, bad_shape, in_yield, policy;
 };
 
+/* Whether the deny-list (shim_config.deny) covers this unit (not NUL-terminated). */
+bool site_table_unit_denied(const char *unit, size_t len);
+
 /* Builds the table (after yield_target_prepare). 0, or -1 with a one-line reason. */
 int site_table_build(const struct elf_image *img, char *why, size_t why_len);
 

@@ -47,6 +47,13 @@ let watched_hog ended seconds =
   | _ -> ended := 1
   | exception e -> ended := 2; raise e
 
+(* A fixed computation of [n] steps that neither allocates nor yields; its result is
+   known (the race cases check each winner's value against it). *)
+let work n =
+  let r = ref 0 in
+  for k = 1 to n do r := (!r * 31 + k) land 0xFFFFFF done;
+  !r
+
 (* Busy work of about [us] microseconds that never yields (used inside critical sections). *)
 let spin us =
   let t0 = now () in

@@ -10,7 +10,12 @@
                 exact counter and sum
    sync_nolock  the same counter without the mutex: lost updates prove that preemptions
                 land inside the critical section (reports lost, no self-check)
-   domains      hog (1.2 s) + ticker in each of two domains of the domain manager *)
+   domains      hog (1.2 s) + ticker in each of two domains of the domain manager
+   race         [rounds] rounds of Fiber.first and Fiber.any between computing fibers and
+                of Time.with_timeout (30 s) around a computation: each result must be
+                one of the racers' exact values, no Cancelled may escape (preempted in
+                the Stdlib or glue code Eio's cancellation calls, the winner used to
+                raise Cancelled Not_first out of the program): rounds, timeouts=0 *)
 
 open Eco_common
 
@@ -100,7 +105,30 @@ let domains () =
   let a, b = Eio.Fiber.pair in_domain in_domain in
   result (pair_result ~suffix:"_d1" a @ pair_result ~suffix:"_d2" b)
 
+let rounds = 600
+let size = 200_000
+
+let race () =
+  Eio_posix.run @@ fun env ->
+  let clock = Eio.Stdenv.clock env in
+  let expect what v candidates =
+    if not (List.mem v candidates) then fail "%s: result %d is no racer's value" what v
+  in
+  let timeouts = ref 0 in
+  for r = 1 to rounds do
+    let a = size + r and b = size + (2 * r) in
+    expect "Fiber.first" (Eio.Fiber.first (fun () -> work a) (fun () -> work b))
+      [ work a; work b ];
+    expect "Fiber.any"
+      (Eio.Fiber.any [ (fun () -> work a); (fun () -> work b); (fun () -> work size) ])
+      [ work a; work b; work size ];
+    match Eio.Time.with_timeout clock 30.0 (fun () -> Ok (work a)) with
+    | Ok v -> expect "with_timeout" v [ work a ]
+    | Error `Timeout -> incr timeouts
+  done;
+  result [ ("rounds", i rounds); ("timeouts", i !timeouts) ]
+
 let () =
   main "eco_eio"
     [ ("fair", fair); ("first", first); ("switch_fail", switch_fail); ("sync", sync);
-      ("sync_nolock", sync_nolock); ("domains", domains) ]
+      ("sync_nolock", sync_nolock); ("domains", domains); ("race", race) ]

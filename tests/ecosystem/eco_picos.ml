@@ -7,7 +7,11 @@
    sync         Picos_std_sync.Mutex around a read-modify-write that spins (preempted
                 inside), and Picos_std_sync.Stream from a producer to a consumer: exact
                 counter and sum
-   sync_nolock  the counter without the mutex: lost updates (reported, not checked) *)
+   sync_nolock  the counter without the mutex: lost updates (reported, not checked)
+   race         [rounds] rounds of Run.first_or_terminate and Run.any between computing
+                fibers, and of a flock terminated while a forked computation runs: no
+                Terminate may escape (preempted in List.iter while Picos signals a
+                computation's triggers, it used to): rounds *)
 
 open Eco_common
 module Flock = Picos_std_structured.Flock
@@ -71,6 +75,26 @@ let sync_nolock () =
   let c = counter ~locked:false in
   result [ ("counter", i c); ("lost", i (fibers * increments - c)) ]
 
+module Run = Picos_std_structured.Run
+
+let rounds = 600
+let size = 200_000
+
+let race () =
+  Picos_mux_fifo.run @@ fun () ->
+  let done_rounds = ref 0 in
+  for r = 1 to rounds do
+    let a = size + r and b = size + (2 * r) in
+    Run.first_or_terminate [ (fun () -> ignore (work a)); (fun () -> ignore (work b)) ];
+    Run.any [ (fun () -> ignore (work a)); (fun () -> ignore (work b)) ];
+    Flock.join_after (fun () ->
+        Flock.fork (fun () -> ignore (work (4 * size)));
+        ignore (work size);
+        Flock.terminate ());
+    incr done_rounds
+  done;
+  result [ ("rounds", i !done_rounds) ]
+
 let () =
   main "eco_picos"
-    [ ("fair", fair); ("terminate", terminate); ("sync", sync); ("sync_nolock", sync_nolock) ]
+    [ ("fair", fair); ("terminate", terminate); ("sync", sync); ("sync_nolock", sync_nolock); ("race", race) ]
