@@ -20,7 +20,9 @@
  * The rule errs towards loading: a false "maybe" costs the analysis, never correctness.
  *
  * The exported pthread_create and pthread_mutex_lock/trylock/unlock are thin forwarders:
- * to libc until the engine is active, to the engine's implementations after.
+ * to libc until the engine is active, to the engine's implementations after. freelocale
+ * tells an active engine first: the runtime's caml_shutdown calls it just before freeing
+ * all the runtime's memory (shutdown.h).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -141,7 +143,7 @@ static void *libc_function(void *_Atomic *cache, const char *name)
 }
 
 static void *_Atomic libc_create, *_Atomic libc_lock, *_Atomic libc_trylock,
-    *_Atomic libc_unlock;
+    *_Atomic libc_unlock, *_Atomic libc_freelocale;
 
 static pthread_create_fn real_create(void)
 {
@@ -275,4 +277,17 @@ __attribute__((visibility("default"))) int pthread_mutex_trylock(pthread_mutex_t
 __attribute__((visibility("default"))) int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     return forward_mutex(MUTEX_UNLOCK, m, CALLER());
+}
+
+/* caml_shutdown (OCAMLRUNPARAM=c=1, or a program embedding OCaml) frees the locale just
+ * before every runtime allocation: the engine must be quiet by then (shutdown.h). */
+__attribute__((visibility("default"))) void freelocale(locale_t loc)
+{
+    uintptr_t caller = CALLER();
+    const struct engine_calls *e = active_engine();
+    if (e)
+        e->before_freelocale(caller);
+    freelocale_fn real = (freelocale_fn)libc_function(&libc_freelocale, "freelocale");
+    if (real)
+        real(loc);
 }

@@ -9,6 +9,8 @@
  * The front owns the exported interposers (pthread_create, pthread_mutex_lock/trylock/
  * unlock): they are thin forwarders. Before the engine is active they call libc; after,
  * the engine's implementations, whose logic stays in thread_registry.c and mutex_guard.c.
+ * Its freelocale interposer always calls libc's, after telling an active engine (the
+ * runtime's shutdown, shutdown.h).
  * Invariants:
  *  - the front resolves libc's functions (RTLD_NEXT from the preloaded object, so other
  *    preloaded libraries keep their place in the chain) and hands them to the engine,
@@ -21,16 +23,18 @@
 #ifndef OCPREEMPT_FRONT_API_H
 #define OCPREEMPT_FRONT_API_H
 
+#include <locale.h>
 #include <pthread.h>
 #include <stdint.h>
 
-#define OCPREEMPT_ENGINE_ABI 1
+#define OCPREEMPT_ENGINE_ABI 2
 #define OCPREEMPT_ENGINE_FILE "libocpreempt-engine.so"
 #define OCPREEMPT_ENGINE_START "ocpreempt_engine_start"
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                  void *);
 typedef int (*pthread_mutex_fn)(pthread_mutex_t *);
+typedef void (*freelocale_fn)(locale_t);
 
 /* libc's functions, as the front found them. */
 struct front_libc {
@@ -53,6 +57,9 @@ struct engine_calls {
     int (*mutex_lock)(pthread_mutex_t *m, uintptr_t caller);
     int (*mutex_trylock)(pthread_mutex_t *m, uintptr_t caller);
     int (*mutex_unlock)(pthread_mutex_t *m, uintptr_t caller);
+    /* Called before libc's freelocale: from the runtime's caml_free_locale it means
+       caml_shutdown is about to free the runtime's memory (shutdown.h). */
+    void (*before_freelocale)(uintptr_t caller);
 };
 
 /* Exported by the engine under OCPREEMPT_ENGINE_START. Runs the engine's start-up (what

@@ -29,6 +29,7 @@
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
+#include "shutdown.h"
 #include "site_table.h"
 #include "stats.h"
 #include "stub_abi.h"
@@ -190,16 +191,10 @@ static void collect_stub_reports(struct thread_record *t)
     }
 }
 
-static void preempt_interrupt_hook(void)
+/* The hook's body: a request (or chaos mode's clock) turned into an injection, or dropped
+ * and counted. Runs inside the shutdown gate (shutdown.h). */
+static void serve_request(struct thread_record *t, uint64_t entry_tsc)
 {
-    void (*prev)(void) = atomic_load_explicit(&previous_hook, memory_order_acquire);
-    if (prev)
-        prev();              /* systhreads' may hand the runtime lock over, and get it back */
-    uint64_t entry_tsc = stats_tsc();
-    struct thread_record *t = thread_self();
-    request_thread_resumed(t);
-    if (!t || !shim_active())
-        return;
     collect_stub_reports(t);
     void *ds = *t->caml_state_slot;
     if (!ds)
@@ -242,6 +237,20 @@ static void preempt_interrupt_hook(void)
     stats_record_hook(st, stats_tsc() - entry_tsc);
     if (requested && entry_tsc > requested)
         stats_record_to_hook(st, entry_tsc - requested);
+}
+
+static void preempt_interrupt_hook(void)
+{
+    void (*prev)(void) = atomic_load_explicit(&previous_hook, memory_order_acquire);
+    if (prev)
+        prev();              /* systhreads' may hand the runtime lock over, and get it back */
+    uint64_t entry_tsc = stats_tsc();
+    struct thread_record *t = thread_self();
+    request_thread_resumed(t);
+    if (!t || !hook_gate_enter(t))
+        return;
+    serve_request(t, entry_tsc);
+    hook_gate_leave(t);
 }
 
 void hijack_install_hook(void)

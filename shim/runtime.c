@@ -58,6 +58,10 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
                     &ocaml_rt.ml_mutex_trylock_end, why, why_len) != 0)
         return -1;
     struct elf_symbol sym;
+    if (elf_image_symbol(img, "caml_free_locale", &sym) == 0) {
+        ocaml_rt.free_locale = ocaml_rt.bias + sym.value;
+        ocaml_rt.free_locale_end = ocaml_rt.free_locale + sym.size;
+    }
     if (elf_image_symbol(img, "caml_leave_blocking_section_hook", &sym) == 0)
         ocaml_rt.leave_blocking_section_hook = (void (**)(void))(ocaml_rt.bias + sym.value);
     if (elf_image_symbol(img, "caml_state", &sym) != 0 || sym.kind != ELF_SYMBOL_TLS) {

@@ -44,6 +44,9 @@ struct ocaml_runtime {
     uintptr_t ml_mutex_lock, ml_mutex_lock_end;       /* code ranges of the OCaml Mutex */
     uintptr_t ml_mutex_unlock, ml_mutex_unlock_end;   /* primitives that call pthread */
     uintptr_t ml_mutex_trylock, ml_mutex_trylock_end;
+    uintptr_t free_locale, free_locale_end;           /* caml_free_locale (0: not found):
+                                                          its freelocale call announces
+                                                          caml_shutdown (shutdown.h) */
 };
 
 extern struct ocaml_runtime ocaml_rt;

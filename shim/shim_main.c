@@ -30,6 +30,7 @@
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
+#include "shutdown.h"
 #include "site_table.h"
 #include "stats.h"
 #include "switch_hook.h"
@@ -107,16 +108,9 @@ static int prepare(char *why, size_t why_len)
     return 0;
 }
 
-static void at_exit_report(void)
-{
-    request_stop();
-    chaos_report();
-    stats_report();
-    trace_close();
-}
-
 static const struct engine_calls forwarded_calls = {
     thread_registry_pthread_create, mutex_guard_lock, mutex_guard_trylock, mutex_guard_unlock,
+    shutdown_before_freelocale,
 };
 
 /* Nothing to preempt: silent, unless this is the program the user started with
@@ -166,7 +160,7 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
         log_error("disabled: %s", why);
         return NULL;
     }
-    atexit(at_exit_report);
+    atexit(shutdown_at_exit);
     hijack_install_hook();
     atomic_store(&shim_enabled, true);
     if (!thread_register_self()) {

@@ -91,6 +91,7 @@ static void reset_record(struct thread_record *r)
     atomic_store(&r->request_stack, NULL);
     atomic_store(&r->main_stack, NULL);
     atomic_store(&r->backed_off, 0);
+    atomic_store(&r->in_hook, 0);
     r->ocaml_mutexes_held = 0;
     r->unhandled_fiber = 0;
     atomic_fetch_add(&r->generation, 1);     /* the monitor's look state is now stale */

@@ -23,7 +23,9 @@
  *  - the request (`want`, request_tsc, request_switches, request_stack): written by the
  *    requester (the monitor, with the record pinned), consumed by the owner's interrupt hook;
  *  - monitor-private: struct look_state (overdue.c);
- *  - owner-private: ocaml_mutexes_held, unhandled_fiber.
+ *  - owner-private: ocaml_mutexes_held, unhandled_fiber;
+ *  - in_hook: written by the owner around the interrupt hook's body, read by the thread
+ *    that quiesces the engine before the runtime frees its memory (shutdown.h).
  */
 #ifndef OCPREEMPT_THREAD_REGISTRY_H
 #define OCPREEMPT_THREAD_REGISTRY_H
@@ -74,6 +76,8 @@ struct thread_record {
                                       cleared if that address is seen as a fiber */
     _Atomic int backed_off;        /* the monitor looks at this thread rarely (it was quiet):
                                       leaving a blocking section wakes the monitor */
+
+    _Atomic int in_hook;           /* the owner is inside the hook's body (shutdown.h) */
 
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
     uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was

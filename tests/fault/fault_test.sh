@@ -125,6 +125,25 @@ case_domain_exit_c1() {
         fail "$crashes of $runs runs crashed (at most 1 in 10 expected); command: $last_cmd"
 }
 
+# Expected: with OCAMLRUNPARAM=c=1 the runtime's caml_shutdown frees all its memory before
+# exit(); the engine hears of it (its freelocale call from caml_free_locale) and stops
+# preempting first: the debug log says so, then the one stats line follows; without c=1
+# caml_shutdown is not called and the line is absent. (One domain: no teardown race.)
+case_shutdown_notice() {
+    local line='caml_shutdown: stopping preemption before the runtime frees its memory'
+    local stats='ocpreempt: stats: requests='
+    run_shim OCAMLRUNPARAM=c=1 OCPREEMPT_LOG=debug "$T_BIN/fault_fiber_exit"
+    expect_rc 3 "exit 3 from a fiber, c=1"
+    grep -qF "$line" err.txt || fail "no shutdown notice with c=1"
+    (($(grep -c -F "$stats" err.txt) == 1)) || fail "not exactly one stats line (c=1)"
+    grep -F -e "$line" -e "$stats" err.txt | head -n 1 | grep -qF "$line" ||
+        fail "the stats line came before the shutdown notice"
+    run_shim OCPREEMPT_LOG=debug "$T_BIN/fault_fiber_exit"
+    expect_rc 3 "exit 3 from a fiber"
+    ! grep -qF "$line" err.txt || fail "a shutdown notice without caml_shutdown (no c=1)"
+    (($(grep -c -F "$stats" err.txt) == 1)) || fail "not exactly one stats line"
+}
+
 # Expected: `exit 3` from a fiber while the others are suspended: exit status 3, the
 # RESULT line then "at_exit ran" on stdout (the program's at_exit ran, output flushed),
 # one stats line with preemptions >= 1.
