@@ -35,7 +35,8 @@ static const struct placed_symbol runtime_symbols[] = {
     {"caml_runstack", IN_CODE},            /* instructions (shim/switch_hook.c) */
     {"caml_frametable", IN_DATA},
     {"caml_domain_external_interrupt_hook", IN_WRITABLE},   /* the shim stores its hook */
-    {"caml_leave_blocking_section_hook", IN_WRITABLE},      /* and chains this one */
+    {"caml_leave_blocking_section_hook", IN_WRITABLE},      /* and chains these two */
+    {"caml_enter_blocking_section_hook", IN_WRITABLE},
     {"caml_state", IN_TLS},                /* the shim reads each thread's slot */
 };
 

@@ -13,7 +13,10 @@
  *    ours calls first, hijack.c).
  * So a thread that starts running again is looked at within a quantum of leaving its
  * blocking section (or of registering); one that resumes any other way (without entering
- * the runtime's blocking section) within the back-off bound, max(50 ms, quantum).
+ * the runtime's blocking section) within the back-off bound, max(50 ms, quantum). A thread
+ * inside a blocking section is parked: looked at every LOOK_PARKED_NS only (see the
+ * blocking-section hooks below), so a program whose threads all block costs one wake a
+ * second.
  *
  * Exit handshake (seq_cst): the exiting thread sets `stopping`, then waits until no pass is
  * in flight; a pass announces itself in `in_pass` and re-checks `stopping` first. So after
@@ -41,6 +44,7 @@
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
+#include "stats.h"
 
 static _Atomic int stopping, in_pass;
 static _Atomic uint32_t wake_word;            /* 1: a wake is pending */
@@ -76,18 +80,50 @@ void request_thread_started(struct thread_record *t)
         wake_unless_awake_by(monotonic_ns() + shim_config.quantum_ns);
 }
 
-/* ---- the leave-blocking-section hook ---------------------------------------------------- */
+/* ---- the blocking-section hooks --------------------------------------------------------- */
+
+/* A thread in a blocking section (a system call, a C stub that released the runtime) runs
+ * no OCaml until it leaves, and leaving runs our leave hook, which wakes the monitor if it
+ * backed off on the thread: so the monitor *parks* such a thread (overdue.c) and looks at it
+ * only every LOOK_PARKED_NS, a safety net. The enter hook marks the record with the hooks'
+ * epoch; the epoch changes whenever someone replaced our hooks (systhreads' initialisation
+ * does, without chaining), so a mark made before a replacement, whose leave may have
+ * bypassed us, is never trusted. The enter hook marks only while our leave hook is the
+ * installed one.
+ * Parking against leaving (seq_cst): the monitor sets backed_off, then re-reads the mark;
+ * the thread clears the mark, then reads backed_off: either the monitor sees the thread
+ * gone, or the thread sees it must wake the monitor. */
 
 static void (*_Atomic previous_leave_hook)(void);
+static void (*_Atomic previous_enter_hook)(void);
 static void leave_blocking_hook(void);
+static void enter_blocking_hook(void);
+static _Atomic uint32_t hook_epoch = 1;
 
 void request_thread_resumed(struct thread_record *t)
 {
-    if (!t || !atomic_load_explicit(&t->backed_off, memory_order_relaxed))
+    if (!t || !atomic_load(&t->backed_off))
         return;
     atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
     if (shim_active())
         wake_unless_awake_by(monotonic_ns() + shim_config.quantum_ns);
+}
+
+static bool leave_hook_installed(void)
+{
+    void (**slot)(void) = ocaml_rt.leave_blocking_section_hook;
+    return slot && *(void (*volatile *)(void))slot == leave_blocking_hook;
+}
+
+static void enter_blocking_hook(void)
+{
+    void (*prev)(void) = atomic_load_explicit(&previous_enter_hook, memory_order_acquire);
+    if (prev)
+        prev();                 /* systhreads': releases the runtime lock */
+    struct thread_record *t = thread_self();
+    if (t && leave_hook_installed())
+        atomic_store_explicit(&t->blocking_epoch, atomic_load(&hook_epoch),
+                              memory_order_relaxed);
 }
 
 static void leave_blocking_hook(void)
@@ -95,28 +131,49 @@ static void leave_blocking_hook(void)
     void (*prev)(void) = atomic_load_explicit(&previous_leave_hook, memory_order_acquire);
     if (prev)
         prev();                 /* systhreads': takes the runtime lock back first */
-    request_thread_resumed(thread_self());
+    struct thread_record *t = thread_self();
+    if (t)
+        atomic_store(&t->blocking_epoch, 0);
+    request_thread_resumed(t);
+}
+
+bool request_thread_parked(struct thread_record *t)
+{
+    uint32_t mark = atomic_load_explicit(&t->blocking_epoch, memory_order_relaxed);
+    if (mark == 0 || mark != atomic_load(&hook_epoch))
+        return false;
+    atomic_store(&t->backed_off, 1);
+    return atomic_load(&t->blocking_epoch) == mark;
+}
+
+/* Chains `ours` into `slot` unless it is there already; true if it had to (first install,
+ * or someone replaced it since). */
+static bool chain_hook(void (**slot)(void), void (*_Atomic *previous)(void), void (*ours)(void))
+{
+    if (!slot)
+        return false;
+    void (*current)(void) = *(void (*volatile *)(void))slot;
+    if (current == ours)
+        return false;
+    atomic_store_explicit(previous, current, memory_order_release);
+    *(void (*volatile *)(void))slot = ours;
+    return true;
 }
 
 void request_install_blocking_hook(void)
 {
-    void (**slot)(void) = ocaml_rt.leave_blocking_section_hook;
-    if (!slot)
-        return;
-    atomic_store(&previous_leave_hook, *slot);
-    *(void (*volatile *)(void))slot = leave_blocking_hook;
+    request_reinstall_blocking_hook_if_replaced();
 }
 
 void request_reinstall_blocking_hook_if_replaced(void)
 {
-    void (**slot)(void) = ocaml_rt.leave_blocking_section_hook;
-    if (!slot)
-        return;
-    void (*current)(void) = *(void (*volatile *)(void))slot;
-    if (current == leave_blocking_hook)
-        return;
-    atomic_store_explicit(&previous_leave_hook, current, memory_order_release);
-    *(void (*volatile *)(void))slot = leave_blocking_hook;
+    /* Enter before leave: an enter hook of ours never marks while the leave hook is not. */
+    bool replaced = chain_hook(ocaml_rt.enter_blocking_section_hook, &previous_enter_hook,
+                               enter_blocking_hook);
+    replaced |= chain_hook(ocaml_rt.leave_blocking_section_hook, &previous_leave_hook,
+                           leave_blocking_hook);
+    if (replaced)
+        atomic_fetch_add(&hook_epoch, 1);
 }
 
 /* ---- one pass ---------------------------------------------------------------------------- */
@@ -138,7 +195,7 @@ static uint64_t pass(void)
 {
     uint64_t q = shim_config.quantum_ns;
     uint64_t now = monotonic_ns();
-    uint64_t wake = now + (q > LOOK_BACKOFF_MAX_NS ? q : LOOK_BACKOFF_MAX_NS);
+    uint64_t wake = now + (q > LOOK_PARKED_NS ? q : LOOK_PARKED_NS);
     atomic_store(&in_pass, 1);
     if (atomic_load(&stopping)) {
         atomic_store(&in_pass, 0);
@@ -169,6 +226,7 @@ static void *monitor_main(void *unused)
     while (shim_active() && !atomic_load(&stopping)) {
         hijack_reinstall_hook_if_replaced();
         request_reinstall_blocking_hook_if_replaced();
+        STAT_INC(stats_for_domain(0), monitor_wakes);
         sleep_until(pass());
     }
     return NULL;

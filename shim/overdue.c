@@ -25,6 +25,8 @@
  * share one wake. A thread where nothing ran since the last look (blocked, or no domain)
  * is looked at after 2, 4, 8... quanta, at most max(50 ms, quantum) apart; it is marked
  * backed_off so that leaving a blocking section wakes the monitor at once (monitor.c). A
+ * thread inside a blocking section whose end our hooks will see is parked: looked at
+ * every LOOK_PARKED_NS only, without reading its CPU clock (its leave wakes the monitor). A
  * thread running its main fiber (never preempted) backs off the same way, to 8 quanta,
  * and every MAIN_FIBER_RECHECK-th look still asks the hook (no exemption can stick).
  *
@@ -110,6 +112,12 @@ void overdue_look(struct thread_record *t)
     }
     if (shim_config.chaos) {           /* chaos mode has its own clock (chaos.c) */
         back_off(t, now_ns);
+        return;
+    }
+    if (request_thread_parked(t)) {    /* in a blocking section: its end wakes us */
+        if (l->quiet_looks == 0)
+            l->quiet_looks = 1;        /* look_due: due at once when backed_off clears */
+        schedule(l, now_ns + LOOK_PARKED_NS, LOOK_PARKED_NS / 2);
         return;
     }
     void **slot = t->caml_state_slot;

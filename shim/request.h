@@ -34,15 +34,22 @@ void request_thread_started(struct thread_record *t);
  * lock handed over by systhreads): if the monitor backed off on it, wake the monitor. */
 void request_thread_resumed(struct thread_record *t);
 
-/* Chains caml_leave_blocking_section_hook (constructor) and re-chains it if systhreads
- * replaced it (monitor, pthread_create wrapper). */
+/* Chains caml_enter/leave_blocking_section_hook (constructor) and re-chains them if
+ * systhreads replaced them (monitor, pthread_create wrapper). */
 void request_install_blocking_hook(void);
 void request_reinstall_blocking_hook_if_replaced(void);
+
+/* Monitor side: is thread t (pinned) in a blocking section that its leaving will announce?
+ * If so it is marked backed_off (its leave wakes the monitor), and need not be looked at
+ * until then (but for LOOK_PARKED_NS, a safety net). */
+bool request_thread_parked(struct thread_record *t);
 
 /* ---- overdue.c ------------------------------------------------------------------------ */
 
 /* The bounds of the policy (docs/design.md, "The monitor"). */
 #define LOOK_BACKOFF_MAX_NS 50000000ull      /* a quiet thread is looked at >= every 50 ms */
+#define LOOK_PARKED_NS 1000000000ull         /* a parked one (in a blocking section that
+                                                announces its end) every 1 s */
 
 /* One look at thread t (pinned), now: requests a preemption if its fiber has run a whole
  * quantum of CPU time, and sets t->look.next_look_ns / slack_ns. Monitor thread. */

@@ -64,6 +64,8 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
     }
     if (elf_image_symbol(img, "caml_leave_blocking_section_hook", &sym) == 0)
         ocaml_rt.leave_blocking_section_hook = (void (**)(void))(ocaml_rt.bias + sym.value);
+    if (elf_image_symbol(img, "caml_enter_blocking_section_hook", &sym) == 0)
+        ocaml_rt.enter_blocking_section_hook = (void (**)(void))(ocaml_rt.bias + sym.value);
     if (elf_image_symbol(img, "caml_state", &sym) != 0 || sym.kind != ELF_SYMBOL_TLS) {
         snprintf(why, why_len, "TLS symbol caml_state not found");
         return -1;

@@ -33,6 +33,8 @@ struct ocaml_runtime {
     void (**leave_blocking_section_hook)(void); /* &caml_leave_blocking_section_hook, or
                                                   NULL (then quiet threads are noticed
                                                   only by the monitor's back-off) */
+    void (**enter_blocking_section_hook)(void); /* &caml_enter_blocking_section_hook, or
+                                                  NULL (then no thread is parked) */
     void (*register_frametable)(void *);
     void *(*find_frame_descr)(caml_frame_descrs_t, uintptr_t);   /* fiber_walk.c */
     caml_frame_descrs_t (*get_frame_descrs)(void);

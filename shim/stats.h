@@ -54,7 +54,8 @@
     X(skip_not_ready)      /* yield closure or frame tables not ready yet */          \
     X(skip_switched)       /* the overdue fiber switched before the hook ran */       \
     X(unhandled)           /* Effect.Unhandled absorbed by the stub */                \
-    X(threads_unregistered) /* threads never preempted: no record (domain 0's line) */
+    X(threads_unregistered) /* threads never preempted: no record (domain 0's line) */ \
+    X(monitor_wakes)       /* the monitor's passes (domain 0's line) */
 
 enum stats_counter {
 #define COUNTER_ENUM(name) STAT_##name,

@@ -91,6 +91,7 @@ static void reset_record(struct thread_record *r)
     atomic_store(&r->request_stack, NULL);
     atomic_store(&r->main_stack, NULL);
     atomic_store(&r->backed_off, 0);
+    atomic_store(&r->blocking_epoch, 0);
     atomic_store(&r->in_hook, 0);
     r->ocaml_mutexes_held = 0;
     r->unhandled_fiber = 0;
@@ -208,6 +209,7 @@ static int create_registered(pthread_create_fn real, pthread_t *thread,
     /* Thread and Domain initialisation replace the runtime hooks before they create
        threads: re-chain them here (the monitor also checks, at its next pass). */
     hijack_reinstall_hook_if_replaced();
+    request_reinstall_blocking_hook_if_replaced();
     struct start_trampoline *t = malloc(sizeof *t);
     if (!t) {
         count_unregistered();
