@@ -4,7 +4,8 @@
  * It never wakes on a fixed period: each pass looks at the threads whose look is due, then
  * sleeps until the earliest next look plus that look's slack (so looks due close together
  * share one wake), on an absolute CLOCK_MONOTONIC deadline (a futex, so that it can be
- * woken early). Its timer slack is set to quantum/64, so the kernel wakes it on time.
+ * woken early). Its timer slack is set to min(quantum/64, 50 us), so the kernel wakes it on
+ * time.
  * It is woken early by:
  *  - a thread that registers (it may start a fiber at once), if it sleeps beyond a quantum;
  *  - a backed-off (quiet) thread that runs again, if it sleeps beyond a quantum: seen when
@@ -222,7 +223,8 @@ static void *monitor_main(void *unused)
 {
     (void)unused;
     uint64_t slack = shim_config.quantum_ns / 64;
-    prctl(PR_SET_TIMERSLACK, slack > 1000 ? slack : 1000, 0, 0, 0);
+    slack = slack < 1000 ? 1000 : slack > RUNNING_SLACK_MAX_NS ? RUNNING_SLACK_MAX_NS : slack;
+    prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
     while (shim_active() && !atomic_load(&stopping)) {
         hijack_reinstall_hook_if_replaced();
         request_reinstall_blocking_hook_if_replaced();

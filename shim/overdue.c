@@ -31,9 +31,12 @@
  * and every MAIN_FIBER_RECHECK-th look still asks the hook (no exemption can stick).
  *
  * The interrupt is the runtime's own: requested_external_interrupt = 1, then young_limit =
- * UINTNAT_MAX (release), as systhreads' tick thread does from another thread. While the
- * fiber stays overdue the request is re-issued every half quantum: the hook drops requests
- * it cannot serve, and 5.3's caml_reset_young_limit can overwrite a poisoned young_limit.
+ * UINTNAT_MAX (release), as systhreads' tick thread does from another thread. The next
+ * look comes a quantum and a grace later: by then the fiber the preemption switched to
+ * has run a quantum if the preemption took at most the grace, so that look issues its
+ * request (one wake per quantum); a fiber still overdue gets the request again (the hook
+ * drops requests it cannot serve, and 5.3's caml_reset_young_limit can overwrite a
+ * poisoned young_limit).
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -48,8 +51,22 @@
  * hook again: at most one wasted hook call per 8 * 4 = 32 quanta of a main fiber's CPU. */
 #define MAIN_FIBER_RECHECK 4
 
-/* Slack of a look at a running thread: a wake may serve looks due this much later. */
-static uint64_t running_slack(void) { return shim_config.quantum_ns / 32; }
+/* Slack of a look at a running thread: a wake may serve looks due this much later (and a
+ * run may last this much longer than the quantum). */
+static uint64_t running_slack(void)
+{
+    uint64_t s = shim_config.quantum_ns / 64;
+    return s < RUNNING_SLACK_MAX_NS ? s : RUNNING_SLACK_MAX_NS;
+}
+
+/* After a request, the next look comes a quantum plus this later: if the preemption took
+ * at most this long, the next fiber's run has reached the quantum by then, and one wake
+ * serves both the check and the next request (one wake per quantum, not two). */
+static uint64_t request_grace(void)
+{
+    uint64_t g = shim_config.quantum_ns / 32;
+    return g < REQUEST_GRACE_MAX_NS ? g : REQUEST_GRACE_MAX_NS;
+}
 
 static void schedule(struct look_state *l, uint64_t at_ns, uint64_t slack_ns)
 {
@@ -178,7 +195,7 @@ void overdue_look(struct thread_record *t)
         return;
     }
     request_issue(t, ds, stack, switches);
-    schedule(l, now_ns + q / 2, running_slack());
+    schedule(l, now_ns + q + request_grace(), running_slack());
 }
 
 void request_issue(struct thread_record *t, void *ds, void *stack, uint64_t switches)
