@@ -226,6 +226,20 @@ let hog_fiber ~seconds (finished : bool ref) (chunks : int ref) () =
   done;
   finished := true
 
+(* A hog that never yields beside a ticker fiber, on a scheduler of their own, started
+   after [before ()] ran on it: the ticker's gaps are the hog's uninterrupted runs. Fails
+   if the hog did not finish or the ticker ticked fewer than 2 times. *)
+let hog_beside_ticker ?(before = fun () -> ()) ~seconds () =
+  let t = Tcommon.new_ticker () in
+  let hog_done = ref false and chunks = ref 0 in
+  Sched.run (fun () ->
+      before ();
+      Sched.fork (Tcommon.ticker_fiber t (fun () -> !hog_done));
+      Sched.fork (hog_fiber ~seconds hog_done chunks));
+  if not !hog_done then Tcommon.fail "a hog did not finish";
+  if t.ticks < 2 then Tcommon.fail "a ticker ticked %d times (want >= 2)" t.ticks;
+  (t, !chunks)
+
 (* [nfibers] fibers each run [rounds] checked kernel calls (seeds rotating), inside
    the current scheduler. Returns nothing; fails on the first mismatch. Call from a
    fiber (e.g. the [main] of [Sched.run]). *)

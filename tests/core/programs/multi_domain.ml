@@ -11,26 +11,16 @@
    and the worst gap seen in the churned domains. Hog chunks are compared with the
    main domain's references (Kernels.spin_refs). *)
 
-let hog_and_ticker ~seconds =
-  let t = Tcommon.new_ticker () in
-  let hog_done = ref false and chunks = ref 0 in
-  Sched.run (fun () ->
-      Sched.fork (Tcommon.ticker_fiber t (fun () -> !hog_done));
-      Sched.fork (Kernels.hog_fiber ~seconds hog_done chunks));
-  if not !hog_done then Tcommon.fail "a hog did not finish";
-  if t.ticks < 2 then Tcommon.fail "a ticker ticked %d times" t.ticks;
-  (t, !chunks)
-
 let () =
   Tcommon.main "multi_domain" @@ fun () ->
   let scale = Tcommon.scale () in
   let seconds = 1.0 *. float_of_int scale in
-  let d1 = Domain.spawn (fun () -> hog_and_ticker ~seconds) in
-  let d2 = Domain.spawn (fun () -> hog_and_ticker ~seconds) in
+  let d1 = Domain.spawn (fun () -> Kernels.hog_beside_ticker ~seconds ()) in
+  let d2 = Domain.spawn (fun () -> Kernels.hog_beside_ticker ~seconds ()) in
   let churn = 20 * scale in
   let churn_worst = ref 0. in
   for _ = 1 to churn do
-    let t, chunks = Domain.join (Domain.spawn (fun () -> hog_and_ticker ~seconds:0.02)) in
+    let t, chunks = Domain.join (Domain.spawn (fun () -> Kernels.hog_beside_ticker ~seconds:0.02 ())) in
     if chunks < 1 then Tcommon.fail "a churned domain's hog computed nothing";
     if t.worst > !churn_worst then churn_worst := t.worst
   done;

@@ -11,15 +11,6 @@
    correct. Reported: each thread's worst ticker gap (the runner bounds it with the
    shim and expects starvation, > 500 ms, without). *)
 
-let hog_and_ticker ~seconds =
-  let t = Tcommon.new_ticker () in
-  let hog_done = ref false and chunks = ref 0 in
-  Sched.run (fun () ->
-      Sched.fork (Tcommon.ticker_fiber t (fun () -> !hog_done));
-      Sched.fork (Kernels.hog_fiber ~seconds hog_done chunks));
-  if not !hog_done then Tcommon.fail "a hog did not finish";
-  (t, !chunks)
-
 let () =
   Tcommon.main "systhreads" @@ fun () ->
   let scale = Tcommon.scale () in
@@ -27,7 +18,7 @@ let () =
   let results = Array.make 2 None in
   let threads =
     Array.init 2 (fun i ->
-        Thread.create (fun () -> results.(i) <- Some (hog_and_ticker ~seconds)) ())
+        Thread.create (fun () -> results.(i) <- Some (Kernels.hog_beside_ticker ~seconds ())) ())
   in
   Array.iter Thread.join threads;
   let get i =

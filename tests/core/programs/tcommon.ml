@@ -69,10 +69,12 @@ let new_ticker () = { started = false; last = 0.; worst = 0.; ticks = 0 }
 
 (* A fiber body: records the time at each of its turns and yields voluntarily, until
    [stop ()] is true. The worst gap between two turns is how long other fibers kept the
-   CPU: without preemption a hog keeps it for its whole run. The measurement after
-   [stop ()] became true is included, so the hog's last stretch counts. *)
+   CPU: without preemption a hog keeps it for its whole run. The turn that sees [stop ()]
+   true records the time once more: a turn may itself be preempted (at one of its
+   allocations) after it read the clock, and the stretch that preemption let the hog run
+   must count even when no turn follows. *)
 let ticker_fiber (t : ticker) (stop : unit -> bool) () =
-  let rec loop () =
+  let tick () =
     let n = now () in
     if t.started then begin
       let gap = n -. t.last in
@@ -80,8 +82,12 @@ let ticker_fiber (t : ticker) (stop : unit -> bool) () =
     end;
     t.started <- true;
     t.last <- n;
-    t.ticks <- t.ticks + 1;
-    if not (stop ()) then begin
+    t.ticks <- t.ticks + 1
+  in
+  let rec loop () =
+    tick ();
+    if stop () then tick ()
+    else begin
       Sched.pause ();
       loop ()
     end
