@@ -179,16 +179,28 @@ void request_reinstall_blocking_hook_if_replaced(void)
 
 /* ---- one pass ---------------------------------------------------------------------------- */
 
-/* Is a look at t due at now_ns? A record new to the monitor, or a quiet thread that left a
- * blocking section since (it cleared backed_off), is due at once. */
-static bool look_due(struct thread_record *t, uint64_t now_ns)
+/* When is a look at t due? A record new to the monitor at once. A quiet thread that left a
+ * blocking section since (it cleared backed_off): a quantum after the last look at it (a
+ * fiber it switched to since cannot have used a quantum before), or, if it was parked while
+ * running a fiber, the look scheduled before (when that fiber's run could first reach the
+ * quantum), whichever is first. Not at once: a thread that leaves blocking sections
+ * thousands of times a second (a main fiber making small reads, which the monitor backs
+ * off on, and parks when it finds it in one) then costs one wake per quantum, not one per
+ * system call. */
+static uint64_t look_due_at(struct thread_record *t)
 {
     const struct look_state *l = &t->look;
     if (l->generation != atomic_load_explicit(&t->generation, memory_order_relaxed))
-        return true;
-    if (l->quiet_looks > 0 && !atomic_load_explicit(&t->backed_off, memory_order_relaxed))
-        return true;
-    return l->next_look_ns <= now_ns;
+        return 0;
+    uint64_t at = l->next_look_ns;
+    if (l->quiet_looks > 0 && !atomic_load_explicit(&t->backed_off, memory_order_relaxed)) {
+        uint64_t resumed = l->looked_ns + shim_config.quantum_ns;
+        if (l->unparked_look_ns < resumed)
+            resumed = l->unparked_look_ns;
+        if (resumed < at)
+            at = resumed;
+    }
+    return at;
 }
 
 /* Looks at every thread whose look is due; returns when the next pass should start. */
@@ -207,11 +219,13 @@ static uint64_t pass(void)
         struct thread_record *t = &thread_registry[i];
         if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE)
             continue;
-        if (look_due(t, now) && thread_record_pin(t)) {
+        if (look_due_at(t) <= now && thread_record_pin(t)) {
             overdue_look(t);
             thread_record_unpin();
         }
-        uint64_t latest = t->look.next_look_ns + t->look.slack_ns;
+        uint64_t latest = t->look.next_look_ns + t->look.slack_ns, due = look_due_at(t);
+        if (due < t->look.next_look_ns)
+            latest = due;               /* resumed: on time */
         if (latest < wake)
             wake = latest;
     }

@@ -127,16 +127,20 @@ void overdue_look(struct thread_record *t)
         memset(l, 0, sizeof *l);
         l->generation = generation;
     }
+    l->looked_ns = now_ns;
     if (shim_config.chaos) {           /* chaos mode has its own clock (chaos.c) */
         back_off(t, now_ns);
         return;
     }
     if (request_thread_parked(t)) {    /* in a blocking section: its end wakes us */
-        if (l->quiet_looks == 0)
-            l->quiet_looks = 1;        /* look_due: due at once when backed_off clears */
+        if (l->quiet_looks == 0) {     /* it was running at the last look: */
+            l->quiet_looks = 1;        /* look_due_at: due when backed_off clears, */
+            l->unparked_look_ns = l->next_look_ns;  /* by the look that was scheduled */
+        }
         schedule(l, now_ns + LOOK_PARKED_NS, LOOK_PARKED_NS / 2);
         return;
     }
+    l->unparked_look_ns = UINT64_MAX;
     void **slot = t->caml_state_slot;
     void *ds = slot ? *(void *volatile *)slot : NULL;
     if (!ds) {                         /* not running OCaml (or released its domain) */

@@ -162,6 +162,10 @@ void thread_registry_after_fork(void)
             r->caml_state_slot = NULL;
             atomic_store(&r->state, RECORD_FREE);
         }
+        /* A thread that was inside the interrupt hook when another forked does not exist
+           here: its mark would make every exit of the child wait out shutdown.c's bound. */
+        if (r != self_record)
+            atomic_store(&r->in_hook, 0);
     }
     struct thread_record *self = self_record;
     if (self) {

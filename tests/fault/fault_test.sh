@@ -144,6 +144,23 @@ case_shutdown_notice() {
     (($(grep -c -F "$stats" err.txt) == 1)) || fail "not exactly one stats line"
 }
 
+# Expected: a C thread forks 300 children while two domains are preempted at 100 us (some
+# forks land while a domain's thread is inside the interrupt hook); each child exits at
+# once with exit(). The engine's at-exit handler in a child must not wait for a hook that
+# was in flight in another thread of the parent (that thread does not exist in the
+# child; it waited out its 200 ms bound, ~10 children in 300 before the fix): no debug
+# line "still inside the interrupt hook", all children exit 0, preemptions >= 1.
+case_fork_in_hook() {
+    run_shim OCPREEMPT_QUANTUM=100us OCPREEMPT_LOG=debug "$T_BIN/fault_fork_in_hook" 300
+    expect_rc 0 "forks done, kernels correct"
+    (($(result_of forks) == 300)) || fail "expected 300 children to exit 0 ($(result_of failed) failed)"
+    local stuck
+    stuck=$(grep -c 'still inside the interrupt hook' err.txt || true)
+    ((stuck == 0)) ||
+        fail "$stuck children waited for a hook of a thread they do not have (worst child $(result_of worst_child_ms) ms); command: $last_cmd"
+    (($(result_of preempted) >= 1)) || fail "no preemption while forking"
+}
+
 # Expected: `exit 3` from a fiber while the others are suspended: exit status 3, the
 # RESULT line then "at_exit ran" on stdout (the program's at_exit ran, output flushed),
 # one stats line with preemptions >= 1.
