@@ -181,9 +181,9 @@ void request_reinstall_blocking_hook_if_replaced(void)
 
 /* When is a look at t due? A record new to the monitor at once. A quiet thread that left a
  * blocking section since (it cleared backed_off): a quantum after the last look at it (a
- * fiber it switched to since cannot have used a quantum before), or, if it was parked while
- * running a fiber, the look scheduled before (when that fiber's run could first reach the
- * quantum), whichever is first. Not at once: a thread that leaves blocking sections
+ * fiber it switched to since cannot have used a quantum before), or when the run of the
+ * fiber it ran at the last look that read its CPU clock could first reach the quantum (that
+ * fiber may go on), whichever is first. Not at once: a thread that leaves blocking sections
  * thousands of times a second (a main fiber making small reads, which the monitor backs
  * off on, and parks when it finds it in one) then costs one wake per quantum, not one per
  * system call. */
@@ -195,8 +195,8 @@ static uint64_t look_due_at(struct thread_record *t)
     uint64_t at = l->next_look_ns;
     if (l->quiet_looks > 0 && !atomic_load_explicit(&t->backed_off, memory_order_relaxed)) {
         uint64_t resumed = l->looked_ns + shim_config.quantum_ns;
-        if (l->unparked_look_ns < resumed)
-            resumed = l->unparked_look_ns;
+        if (l->run_reaches_quantum_ns < resumed)
+            resumed = l->run_reaches_quantum_ns;
         if (resumed < at)
             at = resumed;
     }

@@ -126,6 +126,7 @@ void overdue_look(struct thread_record *t)
     if (l->generation != generation) {            /* a record of a thread new to us */
         memset(l, 0, sizeof *l);
         l->generation = generation;
+        l->run_reaches_quantum_ns = UINT64_MAX;   /* no run seen yet */
     }
     l->looked_ns = now_ns;
     if (shim_config.chaos) {           /* chaos mode has its own clock (chaos.c) */
@@ -133,18 +134,16 @@ void overdue_look(struct thread_record *t)
         return;
     }
     if (request_thread_parked(t)) {    /* in a blocking section: its end wakes us */
-        if (l->quiet_looks == 0) {     /* it was running at the last look: */
-            l->quiet_looks = 1;        /* look_due_at: due when backed_off clears, */
-            l->unparked_look_ns = l->next_look_ns;  /* by the look that was scheduled */
-        }
+        if (l->quiet_looks == 0)
+            l->quiet_looks = 1;        /* look_due_at: due when backed_off clears */
         schedule(l, now_ns + LOOK_PARKED_NS, LOOK_PARKED_NS / 2);
         return;
     }
-    l->unparked_look_ns = UINT64_MAX;
     void **slot = t->caml_state_slot;
     void *ds = slot ? *(void *volatile *)slot : NULL;
     if (!ds) {                         /* not running OCaml (or released its domain) */
         l->have_cpu = false;
+        l->run_reaches_quantum_ns = UINT64_MAX;
         back_off(t, now_ns);
         return;
     }
@@ -177,6 +176,7 @@ void overdue_look(struct thread_record *t)
     uint64_t run = cpu - l->run_cpu_start_ns;
     stats_max(&stats_for_domain(*(volatile int *)DS(ds, id))->longest_run_ns, run);
     bool main_fiber = stack == atomic_load_explicit(&t->main_stack, memory_order_relaxed);
+    l->run_reaches_quantum_ns = main_fiber ? UINT64_MAX : run < q ? now_ns + (q - run) : now_ns;
     if (!(main_fiber && same_run)) {
         l->quiet_looks = 0;
         atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);

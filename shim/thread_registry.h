@@ -53,8 +53,9 @@ struct look_state {
     uint64_t last_look_ns;         /* CLOCK_MONOTONIC of the last look */
     uint64_t looked_ns;            /* CLOCK_MONOTONIC of the last look of any kind (parked
                                       and back-off looks too) */
-    uint64_t unparked_look_ns;     /* parked: the look scheduled before it was (the earliest
-                                      its fiber's run could reach the quantum) */
+    uint64_t run_reaches_quantum_ns; /* the earliest its fiber's run could reach the quantum,
+                                      as of the last look that read the CPU clock
+                                      (UINT64_MAX: a main fiber, or no domain) */
     uint64_t next_look_ns;         /* when to look again (0: at the next pass) */
     uint64_t slack_ns;             /* how much later than next_look_ns is still fine */
     unsigned quiet_looks;          /* consecutive looks that found nothing running */
