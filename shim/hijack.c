@@ -226,8 +226,13 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         v == PREEMPT)
         return;      /* left out by the replay list (OCPREEMPT_CHAOS=SEED:LIST) */
     count_verdict(st, v, site);
-    if (v != PREEMPT)
+    if (v != PREEMPT) {
+        if (!chaos_enabled() && v != SKIP_MAIN_FIBER)     /* the monitor retries sooner */
+            atomic_store_explicit(&t->refusals,
+                                  atomic_load_explicit(&t->refusals, memory_order_relaxed) + 1,
+                                  memory_order_relaxed);
         return;
+    }
     uint64_t requested = atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
     trace_preemption(domain, site, requested);
     stub_handoff.request_tsc = requested;

@@ -89,6 +89,7 @@ static void reset_record(struct thread_record *r)
     atomic_store(&r->request_tsc, 0);
     atomic_store(&r->request_switches, 0);
     atomic_store(&r->request_stack, NULL);
+    atomic_store(&r->refusals, 0);
     atomic_store(&r->main_stack, NULL);
     atomic_store(&r->backed_off, 0);
     atomic_store(&r->blocking_epoch, 0);

@@ -56,6 +56,7 @@ struct look_state {
     uint64_t run_reaches_quantum_ns; /* the earliest its fiber's run could reach the quantum,
                                       as of the last look that read the CPU clock
                                       (UINT64_MAX: a main fiber, or no domain) */
+    uint64_t refusals_seen;        /* t->refusals when the last request was issued */
     uint64_t next_look_ns;         /* when to look again (0: at the next pass) */
     uint64_t slack_ns;             /* how much later than next_look_ns is still fine */
     unsigned quiet_looks;          /* consecutive looks that found nothing running */
@@ -76,6 +77,8 @@ struct thread_record {
     _Atomic uint64_t request_tsc;  /* TSC at the (first) request, for latency stats */
     _Atomic uint64_t request_switches; /* the switch count and fiber the request was for: */
     _Atomic(void *) request_stack; /*   the hook drops it if the thread has switched since */
+    _Atomic uint64_t refusals;     /* requests the hook refused (owner-written): the monitor
+                                      retries an overdue run sooner after one (overdue.c) */
     _Atomic(void *) main_stack;    /* set by the hook: the thread's main fiber, which is
                                       never preempted, so the monitor stops asking; only
                                       a true main stack (a callback on a fiber is not),
