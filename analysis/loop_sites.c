@@ -18,7 +18,11 @@
 
 struct function { uint64_t start, end; bool has_poll; };
 
-struct functions { struct function *v; size_t n, cap; };
+/* The OCaml functions, and the runtime entries whose callers jump back to retry: a
+ * function's stack check calls caml_call_realloc_stack and jumps back to its prologue,
+ * an allocation's slow path calls caml_call_gc and jumps back to the allocation. Those
+ * backward jumps are retries, not loops. */
+struct functions { struct function *v; size_t n, cap; uint64_t realloc_stack, call_gc; };
 
 struct span { uint64_t lo, hi; };            /* closed range of body addresses */
 
@@ -94,6 +98,8 @@ static bool decode_function(const struct elf_image *img, const struct functions 
     if (!code)
         return false;
     size_t next = 0;
+    uint64_t last_call = 0;                      /* target of the latest direct call */
+    unsigned since_call = 3;                     /* instructions decoded since it */
     for (uint64_t pc = f->start; pc < f->end;) {
         struct x86_insn in;
         bool at_site = next < nq && q[next]->retaddr == pc;
@@ -102,10 +108,13 @@ static bool decode_function(const struct elf_image *img, const struct functions 
         if (x86_decode(code + (pc - f->start), f->end - pc, &in) != 0)
             return next == nq;                   /* past every site: jump tables, data */
         uint64_t target = pc + in.length + (uint64_t)in.displacement;
+        /* `call caml_call_realloc_stack; pop %r10; jmp` or `call caml_call_gc; jmp` */
+        bool retry = since_call <= 2 && last_call &&
+                     (last_call == fs->realloc_stack || last_call == fs->call_gc);
         if (at_site) {
             body[next] = in.flow == X86_FLOW_JMP ? target : pc;
             next++;
-        } else if ((in.flow == X86_FLOW_JMP || in.flow == X86_FLOW_JCC) &&
+        } else if ((in.flow == X86_FLOW_JMP || in.flow == X86_FLOW_JCC) && !retry &&
                    target >= f->start && target <= pc) {
             struct span s = { target, pc };
             if (push((void **)&d->loops, &d->nloops, &d->caploops, sizeof s, &s) != 0)
@@ -119,6 +128,12 @@ static bool decode_function(const struct elf_image *img, const struct functions 
             if (in.flow == X86_FLOW_CALL && callee && callee->has_poll &&
                 push((void **)&d->polling_calls, &d->ncalls, &d->capcalls, sizeof pc, &pc) != 0)
                 return (*oom = 1), false;
+        }
+        if (in.flow == X86_FLOW_CALL) {
+            last_call = target;
+            since_call = 0;
+        } else if (since_call < 3) {
+            since_call++;
         }
         pc += in.length;
     }
@@ -164,13 +179,18 @@ int loop_sites_mark(const struct elf_image *img, struct loop_query *queries, siz
                     struct loop_stats *stats, struct analysis_error *err)
 {
     memset(stats, 0, sizeof *stats);
-    struct functions fs = { NULL, 0, 0 };
+    struct functions fs = { NULL, 0, 0, 0, 0 };
     struct loop_query **q = malloc((n ? n : 1) * sizeof *q);
     uint64_t *body = malloc((n ? n : 1) * sizeof *body);
     int rc = -1;
     if (!q || !body || elf_image_each_symbol(img, collect_function, &fs) != 0)
         goto out;
     qsort(fs.v, fs.n, sizeof *fs.v, by_start);
+    struct elf_symbol sym;
+    if (elf_image_symbol(img, "caml_call_realloc_stack", &sym) == 0)
+        fs.realloc_stack = sym.value;
+    if (elf_image_symbol(img, "caml_call_gc", &sym) == 0)
+        fs.call_gc = sym.value;
     for (size_t i = 0; i < n; i++) {
         queries[i].keep = false;
         q[i] = &queries[i];

@@ -9,6 +9,10 @@
  *    that calls itself or tail-calls out (recursion), and
  *  - that range (function) has no poll site and no direct call to a function that has one
  *    (such a loop is preemptible there already).
+ * The runtime's retries are not loops: the jump back after `call caml_call_realloc_stack`
+ * (every function's stack check) or `call caml_call_gc` (an allocation's slow path). Read
+ * as loops they kept 472 of 807 allocation sites of a small program (the whole body of any
+ * function that neither polls nor calls a function that does); now 264.
  * A function whose code cannot be decoded with certainty (an instruction we do not know,
  * or a site's return address that is not an instruction boundary of the linear decode)
  * keeps all its allocation sites: fairness first when unsure.

@@ -74,7 +74,7 @@ static uint64_t refused_retry_after(uint64_t now_ns)
  * serves both the check and the next request (one wake per quantum, not two). */
 static uint64_t request_grace(void)
 {
-    uint64_t g = shim_config.quantum_ns / 32;
+    uint64_t g = shim_config.quantum_ns / 64;
     return g < REQUEST_GRACE_MAX_NS ? g : REQUEST_GRACE_MAX_NS;
 }
 

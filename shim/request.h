@@ -49,7 +49,7 @@ bool request_thread_parked(struct thread_record *t);
 /* The bounds of the policy (docs/design.md, "The monitor"). */
 #define LOOK_BACKOFF_MAX_NS 50000000ull      /* a quiet thread is looked at >= every 50 ms */
 #define RUNNING_SLACK_MAX_NS 50000ull      /* a running thread's look: <= min(Q/64, this) late */
-#define REQUEST_GRACE_MAX_NS 200000ull     /* next look after a request: Q + min(Q/32, this) */
+#define REQUEST_GRACE_MAX_NS 200000ull     /* next look after a request: Q + min(Q/64, this) */
 #define LOOK_PARKED_NS 1000000000ull         /* a parked one (in a blocking section that
                                                 announces its end) every 1 s */
 
