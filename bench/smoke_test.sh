@@ -37,15 +37,23 @@ for row in 'overhead at 10ms' 'overhead at 1ms' 'overhead at 100us' \
            'short-request p99 at 10ms' 'CPU per preemption at 100us' 'load-time analysis' \
            'CPU while idle at 10ms' 'CPU while idle at 1ms' 'CPU while idle at 100us' \
            'uninterrupted run at 10ms \(ticker gap p50\)' 'uninterrupted run at 1ms \(ticker gap p99\)' \
-           'gc workload at 1ms' 'gc workload at 100us' "mutator's own cost per preemption"; do
+           'gc workload at 1ms' 'gc workload at 100us' "mutator's own cost per preemption" \
+           'overhead at 10ms net of start-up' 'overhead at 1ms net of start-up' \
+           'overhead at 100us net of start-up' 'monitor CPU while a hog runs at 10ms' \
+           'monitor CPU while a hog runs at 1ms' 'monitor CPU while a hog runs at 100us' \
+           'start-up, nothing to preempt' 'chaos-mode slowdown'; do
     grep -E "^\| $row" "$report" | grep -qE '\| (met|\*\*missed\*\*) \|$' ||
         fail "no target row '$row' marked met/missed"
 done
 n=$(grep -cE '\| (met|\*\*missed\*\*) \|$' "$report")
-(( n == 18 )) || fail "expected 18 target rows, found $n"
+(( n == 27 )) || fail "expected 27 target rows, found $n"
+# Every missed target has its measured reason under the table.
+missed=$(grep -cE '\| \*\*missed\*\* \|$' "$report" || true)
+reasons=$(grep -cE '^- \*\*.*\*\*: ' "$report" || true)
+(( missed == reasons )) || fail "$missed missed targets but $reasons stated reasons"
 # Detail rows: every workload x configuration, every request-stream configuration.
 for w in int alloc float gc; do
-    for c in 'no shim' disabled 'cooperative 100us' 'cooperative 1ms' 'monitor 10ms' 'monitor 1ms' 'monitor 100us'; do
+    for c in 'no shim' disabled 'loaded, never due' 'cooperative 100us' 'cooperative 1ms' 'monitor 10ms' 'monitor 1ms' 'monitor 100us'; do
         grep -qE "^\| $w \| $c \|" "$report" || fail "no overhead row '$w / $c'"
     done
 done
@@ -53,7 +61,7 @@ for c in 'no shim' 'monitor 10ms' 'monitor 100us' systhreads cooperative; do
     grep -qE "^\| $c \| [0-9]" "$report" || fail "no request-stream/ticker row '$c'"
 done
 grep -qE '^\| voluntary `yield \(\)`, tight loop \| [0-9]' "$report" || fail "no yield cost row"
-grep -qE '^\| small program: start to main \| active \| [0-9]' "$report" || fail "no start-up row"
+grep -qE '^\| small program \(bench_hello\) \| active \| [0-9]' "$report" || fail "no start-up row"
 grep -qE '^\| physical floor: .* \| [0-9.]+ \(' "$report" || fail "no physical floor row"
 grep -qE '^\| 2 domains, .* \| d1 [0-9.]+' "$report" || fail "no two-domain row"
 # The same target table on stdout.
