@@ -7,12 +7,8 @@
    whose request path did not survive the fork, the child's ticker starves (> 500 ms).
    The parent also checks that its own scheduler still sees its preemptions. *)
 let hog_ticker seconds =
-  let t = Tcommon.new_ticker () in
-  let hog_done = ref false and chunks = ref 0 in
-  Sched.run (fun () ->
-      Sched.fork (Tcommon.ticker_fiber t (fun () -> !hog_done));
-      Sched.fork (Kernels.hog_fiber ~seconds hog_done chunks));
-  if not !hog_done || !chunks < 1 then Tcommon.fail "hog did not finish";
+  let t, chunks = Kernels.hog_beside_ticker ~seconds () in
+  if chunks < 1 then Tcommon.fail "hog computed no chunk";
   t
 
 let () =

@@ -15,14 +15,9 @@
    the exec'd image, none from the image that exec'd (exec runs no atexit handler). *)
 
 let hog_and_ticker role =
-  let t = Tcommon.new_ticker () in
-  let hog_done = ref false and chunks = ref 0 in
-  Sched.run (fun () ->
-      Sched.fork (Tcommon.ticker_fiber t (fun () -> !hog_done));
-      Sched.fork (Kernels.hog_fiber ~seconds:0.6 hog_done chunks));
-  if t.ticks < 2 then Tcommon.fail "%s: ticker ticked %d times" role t.ticks;
+  let t, chunks = Kernels.hog_beside_ticker ~seconds:0.6 () in
   Tcommon.result
-    ([ ("role", role); ("worst_gap_ms", Tcommon.ms t.worst); ("hog_chunks", Tcommon.i !chunks) ]
+    ([ ("role", role); ("worst_gap_ms", Tcommon.ms t.worst); ("hog_chunks", Tcommon.i chunks) ]
     @ Tcommon.sched_counters ())
 
 let parent () =
