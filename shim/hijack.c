@@ -264,16 +264,11 @@ void hijack_install_hook(void)
     stub_current_stack_offset = ocaml_rt.layout.domain_state.current_stack;
     stub_stack_id_offset = ocaml_rt.layout.stack_info.id;
     stub_caml_call_gc = ocaml_rt.caml_call_gc;
-    atomic_store(&previous_hook, *ocaml_rt.external_interrupt_hook);
-    *ocaml_rt.external_interrupt_hook = preempt_interrupt_hook;
+    hijack_reinstall_hook_if_replaced();
 }
 
 void hijack_reinstall_hook_if_replaced(void)
 {
-    void (*current)(void) = *(void (*volatile *)(void))ocaml_rt.external_interrupt_hook;
-    if (current == preempt_interrupt_hook)
-        return;
-    atomic_store_explicit(&previous_hook, current, memory_order_release);
-    *(void (*volatile *)(void))ocaml_rt.external_interrupt_hook = preempt_interrupt_hook;
+    runtime_chain_hook(ocaml_rt.external_interrupt_hook, &previous_hook, preempt_interrupt_hook);
 }
 

@@ -147,32 +147,13 @@ bool request_thread_parked(struct thread_record *t)
     return atomic_load(&t->blocking_epoch) == mark;
 }
 
-/* Chains `ours` into `slot` unless it is there already; true if it had to (first install,
- * or someone replaced it since). */
-static bool chain_hook(void (**slot)(void), void (*_Atomic *previous)(void), void (*ours)(void))
-{
-    if (!slot)
-        return false;
-    void (*current)(void) = *(void (*volatile *)(void))slot;
-    if (current == ours)
-        return false;
-    atomic_store_explicit(previous, current, memory_order_release);
-    *(void (*volatile *)(void))slot = ours;
-    return true;
-}
-
-void request_install_blocking_hook(void)
-{
-    request_reinstall_blocking_hook_if_replaced();
-}
-
 void request_reinstall_blocking_hook_if_replaced(void)
 {
     /* Enter before leave: an enter hook of ours never marks while the leave hook is not. */
-    bool replaced = chain_hook(ocaml_rt.enter_blocking_section_hook, &previous_enter_hook,
-                               enter_blocking_hook);
-    replaced |= chain_hook(ocaml_rt.leave_blocking_section_hook, &previous_leave_hook,
-                           leave_blocking_hook);
+    bool replaced = runtime_chain_hook(ocaml_rt.enter_blocking_section_hook,
+                                       &previous_enter_hook, enter_blocking_hook);
+    replaced |= runtime_chain_hook(ocaml_rt.leave_blocking_section_hook, &previous_leave_hook,
+                                   leave_blocking_hook);
     if (replaced)
         atomic_fetch_add(&hook_epoch, 1);
 }
@@ -236,9 +217,8 @@ static uint64_t pass(void)
 static void *monitor_main(void *unused)
 {
     (void)unused;
-    uint64_t slack = shim_config.quantum_ns / 64;
-    slack = slack < 1000 ? 1000 : slack > RUNNING_SLACK_MAX_NS ? RUNNING_SLACK_MAX_NS : slack;
-    prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0);
+    uint64_t slack = overdue_running_slack_ns();
+    prctl(PR_SET_TIMERSLACK, slack > 1000 ? slack : 1000, 0, 0, 0);
     while (shim_active() && !atomic_load(&stopping)) {
         hijack_reinstall_hook_if_replaced();
         request_reinstall_blocking_hook_if_replaced();
@@ -286,7 +266,7 @@ static void restart_in_child(void)
 int request_start(char *why, size_t why_len)
 {
     pthread_atfork(NULL, NULL, restart_in_child);
-    request_install_blocking_hook();
+    request_reinstall_blocking_hook_if_replaced();       /* the first install */
     int rc = spawn_monitor();
     if (rc != 0) {
         snprintf(why, why_len, "cannot start the monitor thread: %s", strerror(rc));

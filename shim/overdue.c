@@ -52,8 +52,8 @@
 #define MAIN_FIBER_RECHECK 4
 
 /* Slack of a look at a running thread: a wake may serve looks due this much later (and a
- * run may last this much longer than the quantum). */
-static uint64_t running_slack(void)
+ * run may last this much longer than the quantum). Also the monitor's timer slack. */
+uint64_t overdue_running_slack_ns(void)
 {
     uint64_t s = shim_config.quantum_ns / 64;
     return s < RUNNING_SLACK_MAX_NS ? s : RUNNING_SLACK_MAX_NS;
@@ -192,7 +192,7 @@ void overdue_look(struct thread_record *t)
         atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
     }
     if (run < q) {
-        schedule(l, now_ns + (q - run), running_slack());
+        schedule(l, now_ns + (q - run), overdue_running_slack_ns());
         return;
     }
     if (main_fiber) {
@@ -217,7 +217,7 @@ void overdue_look(struct thread_record *t)
     l->refusals_seen = refusals;
     request_issue(t, ds, stack, switches);
     schedule(l, now_ns + (refused ? refused_retry_after(now_ns) : q + request_grace()),
-             running_slack());
+             overdue_running_slack_ns());
 }
 
 void request_issue(struct thread_record *t, void *ds, void *stack, uint64_t switches)

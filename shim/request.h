@@ -34,9 +34,8 @@ void request_thread_started(struct thread_record *t);
  * lock handed over by systhreads): if the monitor backed off on it, wake the monitor. */
 void request_thread_resumed(struct thread_record *t);
 
-/* Chains caml_enter/leave_blocking_section_hook (constructor) and re-chains them if
- * systhreads replaced them (monitor, pthread_create wrapper). */
-void request_install_blocking_hook(void);
+/* Chains caml_enter/leave_blocking_section_hook (first from request_start) and re-chains
+ * them if systhreads replaced them (monitor, pthread_create wrapper). */
 void request_reinstall_blocking_hook_if_replaced(void);
 
 /* Monitor side: is thread t (pinned) in a blocking section that its leaving will announce?
@@ -52,6 +51,10 @@ bool request_thread_parked(struct thread_record *t);
 #define REQUEST_GRACE_MAX_NS 200000ull     /* next look after a request: Q + min(Q/64, this) */
 #define LOOK_PARKED_NS 1000000000ull         /* a parked one (in a blocking section that
                                                 announces its end) every 1 s */
+
+/* How much later than due a look at a running thread may come: min(Q/64,
+ * RUNNING_SLACK_MAX_NS). The monitor's timer slack is the same (at least 1 us). */
+uint64_t overdue_running_slack_ns(void);
 
 /* One look at thread t (pinned), now: requests a preemption if its fiber has run a whole
  * quantum of CPU time, and sets t->look.next_look_ns / slack_ns. Monitor thread. */

@@ -125,3 +125,16 @@ void **runtime_caml_state_slot(void)
     struct tls_index_arg ti = { 1, ocaml_rt.caml_state_tls_offset };
     return (void **)__tls_get_addr(&ti);
 }
+
+bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),
+                        void (*ours)(void))
+{
+    if (!slot)
+        return false;
+    void (*current)(void) = *(void (*volatile *)(void))slot;
+    if (current == ours)
+        return false;
+    atomic_store_explicit(previous, current, memory_order_release);
+    *(void (*volatile *)(void))slot = ours;
+    return true;
+}

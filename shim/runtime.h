@@ -60,6 +60,13 @@ int runtime_bind(const struct elf_image *img, char *why, size_t why_len);
 /* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */
 void **runtime_caml_state_slot(void);
 
+/* Puts `ours` into the runtime hook `slot` (NULL: the runtime has no such hook), first
+ * saving what was there in `previous`, which ours calls: unless ours is there already.
+ * True if it had to (first install, or someone, e.g. systhreads' initialisation, replaced
+ * it without chaining). Any thread: one load and, rarely, two stores. */
+bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),
+                        void (*ours)(void));
+
 static inline uintptr_t *ds_field(void *ds, size_t off) { return (uintptr_t *)((char *)ds + off); }
 static inline _Atomic uintptr_t *ds_atomic(void *ds, size_t off)
 {
