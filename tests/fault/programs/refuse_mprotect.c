@@ -35,6 +35,19 @@ static bool rule_rx2, rule_exec, rule_wx, rule_all, rule_procmem, rule_memwrite;
 static atomic_int rx_requests;
 static atomic_int proc_mem_fd = -1;          /* the last /proc/<pid>/mem opened */
 
+/* One line on stderr, one write(2). */
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0 && write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1) < 0)
+        return;
+}
+
 static bool has_rule(const char *rules, const char *name)
 {
     size_t n = strlen(name);
@@ -59,10 +72,7 @@ static void load_rules(void)
     rule_all = has_rule(rules, "all");
     rule_procmem = has_rule(rules, "procmem");
     rule_memwrite = has_rule(rules, "memwrite");
-    char line[256];
-    int n = snprintf(line, sizeof line, "refuse_mprotect: rules=%s\n", rules);
-    if (n > 0 && write(2, line, (size_t)n) < 0)
-        return;
+    report("refuse_mprotect: rules=%s\n", rules);
 }
 
 __attribute__((constructor)) static void refuse_mprotect_init(void) { load_rules(); }
@@ -70,13 +80,9 @@ __attribute__((constructor)) static void refuse_mprotect_init(void) { load_rules
 static void say(const char *call, const char *rule, unsigned long addr, unsigned long len,
                 int prot)
 {
-    char line[256];
-    int n = snprintf(line, sizeof line,
-                     "refuse_mprotect: refused %s(0x%lx, %lu, %c%c%c) by rule %s\n", call,
-                     addr, len, prot & PROT_READ ? 'r' : '-', prot & PROT_WRITE ? 'w' : '-',
-                     prot & PROT_EXEC ? 'x' : '-', rule);
-    if (n > 0 && write(2, line, (size_t)n) < 0)
-        return;
+    report("refuse_mprotect: refused %s(0x%lx, %lu, %c%c%c) by rule %s\n", call, addr, len,
+           prot & PROT_READ ? 'r' : '-', prot & PROT_WRITE ? 'w' : '-',
+           prot & PROT_EXEC ? 'x' : '-', rule);
 }
 
 /* The rule refusing (call, prot), or NULL. */
@@ -137,22 +143,24 @@ static bool is_proc_mem(const char *path)
     return strcmp(p, "mem") == 0;
 }
 
-int openat(int dirfd, const char *path, int flags, ...)
+/* open and openat: the mode argument exists only with O_CREAT or O_TMPFILE. */
+#define MODE_ARG(flags)                                                               \
+    ({                                                                                \
+        mode_t mode_ = 0;                                                             \
+        if ((flags) & (O_CREAT | __O_TMPFILE)) {                                      \
+            va_list ap;                                                               \
+            va_start(ap, flags);                                                      \
+            mode_ = va_arg(ap, mode_t);                                               \
+            va_end(ap);                                                               \
+        }                                                                             \
+        mode_;                                                                        \
+    })
+
+static int open_checked(int dirfd, const char *path, int flags, mode_t mode)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
     load_rules();
     if (rule_procmem && is_proc_mem(path)) {
-        char line[256];
-        int n = snprintf(line, sizeof line,
-                         "refuse_mprotect: refused open(%s) by rule procmem\n", path);
-        if (n > 0 && write(2, line, (size_t)n) < 0)
-            n = 0;
+        report("refuse_mprotect: refused open(%s) by rule procmem\n", path);
         errno = EACCES;
         return -1;
     }
@@ -161,18 +169,16 @@ int openat(int dirfd, const char *path, int flags, ...)
         atomic_store(&proc_mem_fd, fd);
     return fd;
 }
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+    return open_checked(dirfd, path, flags, MODE_ARG(flags));
+}
 int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
 
 int open(const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | __O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    return openat(AT_FDCWD, path, flags, mode);
+    return open_checked(AT_FDCWD, path, flags, MODE_ARG(flags));
 }
 int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
@@ -180,11 +186,8 @@ ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
     load_rules();
     if (rule_memwrite && fd >= 0 && fd == atomic_load(&proc_mem_fd)) {
-        char line[256];
-        int n = snprintf(line, sizeof line, "refuse_mprotect: refused pwrite(/proc/self/mem, "
-                         "0x%lx, %zu) by rule memwrite\n", (unsigned long)off, len);
-        if (n > 0 && write(2, line, (size_t)n) < 0)
-            n = 0;
+        report("refuse_mprotect: refused pwrite(/proc/self/mem, 0x%lx, %zu) by rule memwrite\n",
+               (unsigned long)off, len);
         errno = EIO;
         return -1;
     }
