@@ -167,10 +167,13 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
         shim_disable("thread registry full");
         return NULL;
     }
-    char no_switch_hook[256] = "";
-    if (switch_hook_install(self_image, no_switch_hook, sizeof no_switch_hook) != 0)
+    char switch_hook[512] = "";
+    if (switch_hook_install(self_image, switch_hook, sizeof switch_hook) == 0)
+        log_info("fiber switches counted exactly: caml_runstack and caml_resume patched %s",
+                 switch_hook);
+    else
         log_info("fiber switches counted only at preemptions (%s): a fiber that yields "
-                 "between two looks of the monitor may be preempted early", no_switch_hook);
+                 "between two looks of the monitor may be preempted early", switch_hook);
     if (request_start(why, sizeof why) != 0) {
         shim_disable(why);
         return NULL;

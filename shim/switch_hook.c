@@ -2,14 +2,18 @@
  *
  * Invariants:
  *  - nothing is written to the executable's code unless every routine matched its known
- *    prologue and every trampoline was built: both are patched, or neither is (short of
- *    an mprotect failing half-way, which is reported and leaves the counts conservative:
- *    extra counts only ever make a run look shorter);
+ *    prologue and every trampoline was built: both are patched, or neither is
+ *    (code_patch.c undoes a half-done write; should the undo fail too, which it reports,
+ *    the counts stay conservative: extra counts only ever make a run look shorter);
+ *  - the runtime's code never loses execute permission, whatever mprotect or
+ *    /proc/self/mem refuses (code_patch.h): a refusal leaves the hook off, never the
+ *    program broken;
  *  - a moved instruction sequence is copied byte for byte: it is position-independent
  *    (checked by the exact match) and no jump targets its inside (amd64.S's labels lie
  *    after it);
  *  - the trampolines live in one page within +-2 GiB of the routines (rel32 jumps), mapped
- *    read+execute once written; they are never unmapped.
+ *    read+write without execute, written, then read+execute (refused: unmapped, nothing
+ *    patched); once the routines may jump to them they are never unmapped.
  */
 #define _GNU_SOURCE
 #include "switch_hook.h"
@@ -22,6 +26,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "code_patch.h"
 #include "runtime.h"
 #include "thread_registry.h"
 
@@ -32,6 +37,8 @@
 #define PROLOGUE_MAX 8
 #define TRAMPOLINE_SLOT 96
 #define JMP_REL32_LEN 5
+
+_Static_assert(PROLOGUE_MAX <= CODE_EDIT_MAX, "a moved prologue fits one code edit");
 
 /* A routine and the exact start it has in 5.3's amd64.S (no frame pointers, no TSan):
  * `mask` 0 marks a displacement byte (a struct offset), which may take any value.
@@ -199,21 +206,17 @@ static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct rout
 
 /* ---- patching ------------------------------------------------------------------------ */
 
-static int set_protection(uintptr_t addr, size_t len, int prot, size_t page)
+/* The jump to the trampoline, then int3 over the rest of the moved instructions (never
+ * executed: nothing jumps inside them). */
+static void make_entry_edit(struct code_edit *edit, uintptr_t routine, size_t len,
+                            uintptr_t trampoline)
 {
-    uintptr_t first = addr & ~(page - 1);
-    uintptr_t last = (addr + len + page - 1) & ~(page - 1);
-    return mprotect((void *)first, last - first, prot);
-}
-
-static int patch_entry(uintptr_t routine, size_t len, uintptr_t trampoline, size_t page)
-{
-    if (set_protection(routine, len, PROT_READ | PROT_WRITE, page) != 0)
-        return -1;
-    struct emitter e = { (unsigned char *)routine };
-    emit_jmp(&e, trampoline);
-    memset(e.at, 0xcc, len - JMP_REL32_LEN);      /* never executed: int3 */
-    return set_protection(routine, len, PROT_READ | PROT_EXEC, page);
+    edit->at = routine;
+    edit->len = len;
+    memset(edit->bytes, 0xcc, len);
+    edit->bytes[0] = 0xe9;
+    int32_t rel = (int32_t)(int64_t)(trampoline - (routine + JMP_REL32_LEN));
+    memcpy(edit->bytes + 1, &rel, 4);
 }
 
 int switch_hook_install(const struct elf_image *img, char *why, size_t why_len)
@@ -244,13 +247,17 @@ int switch_hook_install(const struct elf_image *img, char *why, size_t why_len)
         munmap(tramp, page);
         return -1;
     }
-    for (size_t i = 0; i < ROUTINE_COUNT; i++) {
-        if (patch_entry(addr[i], routines[i].len, (uintptr_t)(tramp + i * TRAMPOLINE_SLOT),
-                        page) != 0) {
-            snprintf(why, why_len, "cannot patch %s: %s", routines[i].name, strerror(errno));
-            return -1;
-        }
+    struct code_edit edits[ROUTINE_COUNT];
+    for (size_t i = 0; i < ROUTINE_COUNT; i++)
+        make_entry_edit(&edits[i], addr[i], routines[i].len,
+                        (uintptr_t)(tramp + i * TRAMPOLINE_SLOT));
+    enum code_patch_channel channel;
+    char patch_why[384];
+    if (code_patch_write(edits, ROUTINE_COUNT, &channel, patch_why, sizeof patch_why) != 0) {
+        snprintf(why, why_len, "cannot write the runtime's code: %s", patch_why);
+        return -1;                        /* the page stays mapped: see the invariants */
     }
+    snprintf(why, why_len, "%s", code_patch_channel_name(channel));
     active = true;
     return 0;
 }

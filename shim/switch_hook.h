@@ -21,7 +21,9 @@
  * A thread without a record skips all of it.
  *
  * Only exact instruction sequences known from 5.3's amd64.S are moved (no decoder, nothing
- * RIP-relative); anything else leaves the code untouched and the hook unavailable.
+ * RIP-relative); anything else leaves the code untouched and the hook unavailable. So does
+ * a system that refuses the writes (no trampoline page, an executable mapping refused,
+ * neither /proc/self/mem nor a read+write+execute mprotect allowed: code_patch.h).
  */
 #ifndef OCPREEMPT_SWITCH_HOOK_H
 #define OCPREEMPT_SWITCH_HOOK_H
@@ -31,9 +33,11 @@
 
 #include "elf_image.h"
 
-/* Patches the two routines of the executable `img`. 0, or -1 with a one-line reason
- * (nothing patched then). Constructor context, before any OCaml code runs. */
-int switch_hook_install(const struct elf_image *img, char *why, size_t why_len);
+/* Patches the two routines of the executable `img`. 0 with `report` saying how the code
+ * was written ("through /proc/self/mem", ...), or -1 with `report` saying why not
+ * (nothing patched then, and the code as executable as before: code_patch.h). Constructor
+ * context, before any OCaml code runs. */
+int switch_hook_install(const struct elf_image *img, char *report, size_t report_len);
 
 /* Whether the switch counts come from the runtime's routines (true) or only from the
  * preemptions the hook injects itself (false). */

@@ -6,7 +6,7 @@
 #
 # Environment (set by CMake): T_SHIM (libocpreempt.so), T_BIN (this directory's build
 # dir, holding the fault_* programs), T_CORE_BIN (tests/core build dir, core_* programs),
-# T_WORK (scratch directory for this case).
+# T_WORK (scratch directory for this case), T_REFUSE (refuse_mprotect.so, the patch_* cases).
 set -euo pipefail
 case=${1:?case}
 rm -rf "$T_WORK" && mkdir -p "$T_WORK" && cd "$T_WORK"
@@ -273,6 +273,140 @@ case_domain_churn() {
     (($(result_of domains) == 100)) || fail "expected 100 domains"
     expect_stats_lines 1
     expect_preempted_equals_stats 1
+}
+
+# ---- a system that refuses code patching (issue 15 item 5) -------------------------------
+#
+# The shim patches caml_runstack and caml_resume (the switch hook, docs/design.md "Switch
+# detection"). refuse_mprotect.so (programs/refuse_mprotect.c), preloaded before the shim,
+# plays a security policy refusing chosen mprotect/mmap/open/pwrite requests
+# (REFUSE_MPROTECT=rules). Expected in every case: core_hog_ticker (a hog beside a ticker,
+# 1.5 s) exits 0 with its RESULT (every hog chunk equal to the main fiber's result),
+# preempted == preemptions >= 1, and the switch hook is reported on or off at
+# OCPREEMPT_LOG=info as the case says. Before the fix (29927fd) a refused return to
+# read+execute left the page of caml_start_program, caml_c_call, caml_resume... read+write
+# only: exit 139 at the first call into it.
+
+# patch_run RULES: the program under the shim with refuse_mprotect.so and RULES; checks
+# what every case expects.
+patch_run() {
+    run_shim LD_PRELOAD="$T_REFUSE $T_SHIM" REFUSE_MPROTECT="$1" OCPREEMPT_LOG=info \
+        "$T_CORE_BIN/core_hog_ticker"
+    expect_rc 0 "the program must not die because a patch was refused"
+    grep -qx "refuse_mprotect: rules=$1" err.txt || fail "refuse_mprotect.so was not loaded"
+    grep -q '^RESULT hog_ticker ' out.txt || fail "no RESULT line"
+    expect_stats_lines 1
+    expect_preempted_equals_stats 1
+}
+
+# expect_switch_hook on|off DETAIL-REGEX: the info line saying whether fiber switches are
+# counted exactly (patched, and how) or only at preemptions (and why), and not the other.
+expect_switch_hook() {
+    local on='^ocpreempt: fiber switches counted exactly: caml_runstack and caml_resume patched '
+    local off='^ocpreempt: fiber switches counted only at preemptions \('
+    if [[ $1 == on ]]; then
+        grep -Eq "$on$2" err.txt || fail "switch hook not reported on, patched $2"
+        ! grep -Eq "$off" err.txt || fail "switch hook reported off"
+    else
+        grep -Eq "$off$2" err.txt || fail "switch hook not reported off because $2"
+        ! grep -Eq "$on" err.txt || fail "switch hook reported on"
+    fi
+}
+
+# expect_refused N: exactly N requests refused by refuse_mprotect.so.
+expect_refused() {
+    local n
+    n=$(grep -c '^refuse_mprotect: refused ' err.txt || true)
+    ((n == $1)) || fail "$n requests refused, expected $1 (the rules did not bite as planned)"
+}
+
+# Expected: the twin. Without refuse_mprotect.so, and with it but no rule, the switch hook
+# is on, written through /proc/self/mem; nothing refused.
+case_patch_twin() {
+    run_shim OCPREEMPT_LOG=info "$T_CORE_BIN/core_hog_ticker"
+    expect_rc 0 "no library refusing anything"
+    expect_preempted_equals_stats 1
+    expect_switch_hook on 'through /proc/self/mem$'
+    patch_run ''
+    expect_switch_hook on 'through /proc/self/mem$'
+    expect_refused 0
+}
+
+# Expected: the issue's case, the second mprotect(read+execute) refused (execmem allowed,
+# execmod denied): the code is written through /proc/self/mem and its protection never
+# changes, so there is no second read+execute request: hook on, nothing refused.
+# (29927fd: the refused request was caml_resume's page going back to r-x: exit 139.)
+case_patch_rx2() {
+    patch_run rx2
+    expect_switch_hook on 'through /proc/self/mem$'
+    expect_refused 0
+}
+
+# Expected: the same policy with /proc/self/mem refused too: mprotect rwx, write, then r-x,
+# refused: the page stays rwx (still executable), hook on and saying so. (29927fd: 139.)
+case_patch_rx2_no_procmem() {
+    patch_run rx2,procmem
+    expect_switch_hook on 'through mprotect; returning to read\+execute was refused'
+    expect_refused 2
+}
+
+# Expected: /proc/self/mem refused (no procfs), nothing else: mprotect rwx then r-x, hook on.
+case_patch_no_procmem() {
+    patch_run procmem
+    expect_switch_hook on 'through mprotect$'
+    expect_refused 1
+}
+
+# Expected: writes to /proc/self/mem refused (proc_mem.force_override=never) and no page
+# may be writable and executable at once (wx), besides rx2: the shim never makes the code
+# read+write only, so it writes nothing and runs without the switch hook. Then the same
+# with /proc/self/mem not even opened. (29927fd, which asks read+write then r-x: 139.)
+case_patch_rx2_wx_no_procmem() {
+    patch_run rx2,wx,memwrite
+    expect_switch_hook off "cannot write the runtime's code: write to /proc/self/mem: .*; mprotect read\+write\+execute: "
+    expect_refused 2
+    patch_run rx2,wx,procmem
+    expect_switch_hook off "cannot write the runtime's code: open /proc/self/mem: .*; mprotect read\+write\+execute: "
+    expect_refused 2
+}
+
+# Expected: every request for execute refused (mmap or mprotect, execmem denied): no
+# executable trampoline page, so nothing is patched: hook off. (29927fd behaves the same:
+# a guard for the trampoline's fallback.)
+case_patch_exec() {
+    patch_run exec
+    expect_switch_hook off 'cannot make the trampolines executable: '
+    expect_refused 1
+}
+
+# Expected: every mprotect refused: as patch_exec. (29927fd the same.)
+case_patch_all() {
+    patch_run all
+    expect_switch_hook off 'cannot make the trampolines executable: '
+    expect_refused 1
+}
+
+# Expected: switch counting really works through code written under a refusing policy:
+# core_switch_often (two fibers yielding every 300 ns of CPU, then a hog; 1 ms quantum)
+# sees no switcher preempted before its run reached the quantum (switcher_preempted_early
+# == 0) and the hog preempted, with the code written through /proc/self/mem (rx2) and
+# through mprotect left rwx (rx2,procmem). The twin: with the hook off (exec) the same
+# program fails, switchers preempted early (a sampler alone cannot see their switches;
+# measured 23 to 252 times in 6 runs), so the check bites.
+case_patch_switch_counting() {
+    local rules
+    for rules in rx2 rx2,procmem; do
+        run_shim LD_PRELOAD="$T_REFUSE $T_SHIM" REFUSE_MPROTECT="$rules" CHUNK_NS=300 \
+            "$T_CORE_BIN/core_switch_often"
+        expect_rc 0 "switchers never preempted early, hog preempted (rules $rules)"
+        (($(result_of switcher_preempted_early) == 0)) || fail "switchers preempted early"
+        (($(result_of hog_preempted) >= 1)) || fail "the hog was never preempted"
+    done
+    run_shim LD_PRELOAD="$T_REFUSE $T_SHIM" REFUSE_MPROTECT=exec CHUNK_NS=300 \
+        "$T_CORE_BIN/core_switch_often"
+    expect_rc 1 "the twin: without the switch hook switchers are preempted early"
+    grep -Eq '^FAIL switch_often: switchers yielding every 300 ns of CPU were preempted [0-9]+ times before' \
+        out.txt || fail "the twin failed, but not by preempting switchers early"
 }
 
 "case_$case"
