@@ -4,25 +4,30 @@
    OCPREEMPT_CRITICAL=Inl_lock...: the shim must find this unit on the inlining chain of the
    frame tables' debuginfo, since the machine code is the caller's.
 
-   [held] is true exactly while inlined Inl_lock code runs an allocation (push) or a Stdlib
-   call (drain's List.rev: transparent code, whose verdict is its caller's); [in_callback]
-   while with_lock runs the caller's function (user code called by the library: an extent
-   covers it, a deny entry does not). *)
+   Each flag is true exactly while inlined Inl_lock code runs: [in_push] an allocation (a
+   safe point in the caller's code, whose inlining chain names Inl_lock.push); [in_drain]
+   a Stdlib call (List.rev: transparent code, whose verdict is that of its caller's
+   frame, a return address inside inlined Inl_lock.drain); [in_callback] the caller's
+   own function (user code called by the library: an extent covers it, a deny entry does
+   not). *)
 
-let held = ref false
+let in_push = ref false
+let in_drain = ref false
 let in_callback = ref false
-let log : int list ref = ref []
+let log : int array list ref = ref []
 
+(* 20 words allocated inline (the array and the cons cell, combined into one site):
+   large enough that chaos mode's allocation clock often fires on it *)
 let[@inline] push x =
-  held := true;
-  log := x :: !log;
-  held := false
+  in_push := true;
+  log := [| x; x; x; x; x; x; x; x; x; x; x; x; x; x; x; x |] :: !log;
+  in_push := false
 
 let[@inline] drain () =
-  held := true;
+  in_drain := true;
   let l = List.rev !log in
   log := [];
-  held := false;
+  in_drain := false;
   l
 
 let[@inline] with_lock f x =
