@@ -23,16 +23,37 @@ static bool unit_denied(const struct chain_policy *p, const char *defname)
     return false;
 }
 
+static enum chain_verdict name_verdict(const struct chain_policy *p, const char *defname)
+{
+    if (critical_extents_of_defname(p->extents, defname) >= 0)
+        return CHAIN_EXTENT;
+    return unit_denied(p, defname) ? CHAIN_DENIED : CHAIN_PLAIN;
+}
+
+static enum chain_verdict item_verdict(const struct chain_policy *p, const char *defname)
+{
+    if (p->memo == NULL)
+        return name_verdict(p, defname);
+    size_t slot = (size_t)(((uintptr_t)defname * 0x9E3779B97F4A7C15ull) >> 52) %
+                  CHAIN_MEMO_SLOTS;
+    if (p->memo->name[slot] != defname) {
+        p->memo->verdict[slot] = (uint8_t)name_verdict(p, defname);
+        p->memo->name[slot] = defname;
+    }
+    return (enum chain_verdict)p->memo->verdict[slot];
+}
+
 static int judge_item(const struct source_location *item, void *p)
 {
     struct judging *j = p;
     j->out->has_debuginfo = true;
-    if (critical_extents_of_defname(j->policy->extents, item->function) >= 0) {
+    enum chain_verdict v = item_verdict(j->policy, item->function);
+    if (v == CHAIN_EXTENT) {
         j->out->verdict = CHAIN_EXTENT;
         j->out->defname = item->function;
         return 1;                     /* nothing refuses more */
     }
-    if (j->out->verdict == CHAIN_PLAIN && unit_denied(j->policy, item->function)) {
+    if (v == CHAIN_DENIED && j->out->verdict == CHAIN_PLAIN) {
         j->out->verdict = CHAIN_DENIED;
         j->out->defname = item->function;
     }

@@ -29,10 +29,20 @@
 #include "elf_image.h"
 #include "frametable.h"
 
+/* The verdict of each name already judged, keyed by the name's address in the image
+ * (the compiler emits one record per function, file and location, which many descriptors
+ * share): the judging of a large program's chains costs a few ms instead of tens. */
+#define CHAIN_MEMO_SLOTS 4096
+struct chain_memo {
+    const char *name[CHAIN_MEMO_SLOTS];
+    uint8_t verdict[CHAIN_MEMO_SLOTS];   /* enum chain_verdict */
+};
+
 struct chain_policy {
     const char *const *deny;          /* OCPREEMPT_DENY entries */
     size_t deny_count;
     const struct extent_set *extents; /* resolved critical entries */
+    struct chain_memo *memo;          /* zeroed by the caller before the first use; or NULL */
 };
 
 enum chain_verdict {

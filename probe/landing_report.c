@@ -202,8 +202,9 @@ void landing_report_take(const struct elf_image *img, struct landing_report *r)
     const char *deny[CONFIG_DENY_MAX];
     for (size_t i = 0; i < r->config.deny_count; i++)
         deny[i] = r->config.deny[i];
+    struct chain_memo *memo = calloc(1, sizeof *memo);   /* NULL: judged without memo */
     struct walk w = {
-        .policy = { deny, r->config.deny_count, &r->extents },
+        .policy = { deny, r->config.deny_count, &r->extents, memo },
         .img = img, .r = r,
         .targets = { .call_gc = address_of(img, "caml_call_gc"),
                      .alloc1 = address_of(img, "caml_alloc1"),
@@ -225,6 +226,7 @@ void landing_report_take(const struct elf_image *img, struct landing_report *r)
         walked = -1;
     }
     free(w.preemptible);
+    free(memo);
     if (walked != 0) {
         snprintf(r->error, sizeof r->error, "%s", w.failed ? "out of memory" : err.msg);
         return;

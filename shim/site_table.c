@@ -303,7 +303,8 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
     static const char *deny[CONFIG_DENY_MAX];
     for (size_t i = 0; i < shim_config.deny_count; i++)
         deny[i] = shim_config.deny[i];
-    struct collect_ctx ctx = { img, &targets, { deny, shim_config.deny_count, extents },
+    static struct chain_memo memo;    /* start-up only; 36 KB kept off the stack */
+    struct collect_ctx ctx = { img, &targets, { deny, shim_config.deny_count, extents, &memo },
                                false, 0, COLLECT_OK, 0 };
     for (size_t i = 0; i < module_table_count; i++) {
         const uint8_t *t = module_tables[i].bytes;
