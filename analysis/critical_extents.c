@@ -248,12 +248,13 @@ static int resolve_entry(struct resolver *r, const struct elf_image *img, const 
         return -1;
     }
     uint32_t index = (uint32_t)s->entry_count++;
-    s->entry[index] = (struct extent_entry){ name, builtin, 0, 0 };
+    s->entry[index] = (struct extent_entry){ name, builtin, false, 0, 0 };
     struct parsed_entry pe;
     if (parse_entry(name, &pe) != 0) {
         snprintf(err->msg, sizeof err->msg, "malformed critical entry %.80s", name);
         return -1;
     }
+    s->entry[index].function_entry = pe.fn != NULL;
     int rc = pe.fn ? resolve_function_entry(r, img, index, &pe)
                    : resolve_unit_entry(r, index, pe.unit);
     if (rc != 0)
@@ -306,4 +307,70 @@ const struct extent_range *critical_extents_find(const struct extent_set *set, u
             return r;
     }
     return NULL;
+}
+
+/* ---- names from debuginfo ------------------------------------------------------------- */
+
+#define DEFNAME_MAX 512
+
+/* `path` with "__" read as "." up to its first '.' (a dune-wrapped unit name), written
+ * into out. false if it does not fit. */
+static bool unwrap_unit(const char *path, char *out, size_t len)
+{
+    size_t o = 0;
+    bool in_unit = true;
+    for (const char *p = path; *p; p++) {
+        if (o + 1 >= len)
+            return false;
+        if (*p == '.')
+            in_unit = false;
+        if (in_unit && p[0] == '_' && p[1] == '_') {
+            out[o++] = '.';
+            p++;
+            continue;
+        }
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* A unit entry's path joined by "__" (`Mylib.Sched` -> `Mylib__Sched`). */
+static bool join_path(const char *entry, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = entry; *p; p++) {
+        if (o + 2 >= len)
+            return false;
+        if (*p == '.') {
+            out[o++] = '_';
+            out[o++] = '_';
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+int critical_extents_of_defname(const struct extent_set *set, const char *defname)
+{
+    if (!is_upper(defname[0]))
+        return -1;                    /* "<unknown>": no scope, no unit */
+    const char *dot = strchr(defname, '.');
+    size_t unit_len = dot ? (size_t)(dot - defname) : strlen(defname);
+    char name[DEFNAME_MAX], entry[DEFNAME_MAX];
+    bool have_name = unwrap_unit(defname, name, sizeof name);
+    for (size_t i = 0; i < set->entry_count; i++) {
+        const struct extent_entry *e = &set->entry[i];
+        if (e->function_entry) {
+            if (have_name && unwrap_unit(e->name, entry, sizeof entry) &&
+                strcmp(entry, name) == 0)
+                return (int)i;
+        } else if (join_path(e->name, entry, sizeof entry) &&
+                   ocaml_unit_coverage(entry, defname, unit_len) != UNIT_NOT_COVERED) {
+            return (int)i;
+        }
+    }
+    return -1;
 }

@@ -10,6 +10,9 @@
  *    `caml<Unit>.<fn>_<stamp>`, with <Unit> the path joined by "__" (dune wrapping) or,
  *    failing that, a shorter prefix of it (a submodule's functions carry their own name
  *    only).
+ * Code inlined from an entry into another unit lies outside these ranges: the frame
+ * tables' debuginfo names it (analysis/inline_chain.h), and critical_extents_of_defname
+ * says which entry covers such a name.
  * Shared by the probe (which lists what each entry resolved to and what it could not find)
  * and the shim (whose stack walk asks critical_extents_find for every frame).
  * Invariants: addresses are link-time; ranges are sorted, disjoint (overlaps merged, the
@@ -40,6 +43,7 @@ struct extent_range {
 struct extent_entry {
     const char *name;                 /* as written (points into the caller's strings) */
     bool builtin;
+    bool function_entry;              /* `Unit.fn` (else a unit or library entry) */
     size_t units;                     /* units covered (unit entries) */
     size_t functions;                 /* code symbols matched (function entries) */
 };
@@ -62,5 +66,15 @@ void critical_extents_free(struct extent_set *set);
 
 /* The range holding link-time address pc, or NULL. Binary search; any context. */
 const struct extent_range *critical_extents_find(const struct extent_set *set, uint64_t pc);
+
+/* The entry covering code whose debuginfo item names `defname` (an OCaml path
+ * `Unit.Sub.fn`, its first component the compilation unit: lambda/debuginfo.ml's scopes):
+ * a unit entry covering that unit by ocaml_unit_coverage (the entry's path joined by "__",
+ * as for ranges), or a function entry naming exactly this function, its module path
+ * written with "." or dune's "__" (`Mylib.Sched.run` names `Mylib__Sched.run` and
+ * `Mylib.Sched.run`). Local functions and closures of a critical function need no match of
+ * their own: code inlined into its body carries the function's own item further down the
+ * same chain. The entry index, or -1. Any context. */
+int critical_extents_of_defname(const struct extent_set *set, const char *defname);
 
 #endif

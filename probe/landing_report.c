@@ -9,6 +9,7 @@
 
 #include "frametable.h"
 #include "frametable_image.h"
+#include "inline_chain.h"
 #include "ocaml_units.h"
 #include "site_shape.h"
 
@@ -16,8 +17,12 @@ struct walk {
     const struct elf_image *img;
     struct landing_report *r;
     struct site_targets targets;
+    struct chain_policy policy;           /* for the inlining chains */
     size_t sites, recognised;             /* of the module being walked */
+    size_t inlined_refused;               /* recognised, refused for inlined code */
     bool denied;                          /* the module being walked */
+    const struct frametable_module *module;   /* being walked (its bytes are a copy) */
+    const char *unit;                     /* its unit name */
     struct loop_query *preemptible;       /* recognised sites of allowed modules */
     size_t npre, cappre;
     int failed;
@@ -29,18 +34,71 @@ static uint64_t address_of(const struct elf_image *img, const char *name)
     return elf_image_symbol(img, name, &sym) == 0 ? sym.value : 0;
 }
 
+static void keep(struct landing_unit *list, size_t *count, size_t *left_out, const char *unit,
+                 const char *entry, size_t sites);
+
+/* One more site of the walked unit refused for `defname`, inlined there. */
+static void count_inlined(struct walk *w, const char *defname)
+{
+    struct landing_report *r = w->r;
+    for (size_t i = 0; i < r->inlined_count; i++) {
+        struct landing_unit *u = &r->inlined[i];
+        if (strncmp(u->unit, w->unit, sizeof u->unit - 1) == 0 &&
+            strncmp(u->entry, defname, sizeof u->entry - 1) == 0) {
+            u->sites++;
+            return;
+        }
+    }
+    keep(r->inlined, &r->inlined_count, &r->inlined_left_out, w->unit, defname, 1);
+}
+
+/* The shim's rule (site_table.c): what the inlining chains add to a site of a unit that is
+ * not denied (an extent only where the code is not in an extent's range already).
+ * *has_debuginfo: the site has a chain at all. */
+static enum chain_verdict inlining_verdict(struct walk *w, const struct frame_descr_view *d,
+                                           const char **defname, bool *has_debuginfo)
+{
+    struct chain_finding f = { CHAIN_PLAIN, false, false, NULL };
+    if (d->num_debug) {
+        uint64_t slot = w->module->table_addr +
+                        (uint64_t)((const uint8_t *)d->debug_info - w->module->bytes);
+        inline_chain_judge(w->img, d, slot, &w->policy, &f);
+    }
+    *has_debuginfo = f.has_debuginfo;
+    *defname = f.defname;
+    if (f.verdict == CHAIN_EXTENT && critical_extents_find(w->policy.extents, d->retaddr))
+        return CHAIN_PLAIN;
+    return f.verdict;
+}
+
 static int count_site(const struct frame_descr_view *d, void *p)
 {
     struct walk *w = p;
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
     w->sites++;
+    if (w->denied)
+        return 0;
+    const char *defname;
+    bool has_debuginfo;
+    enum chain_verdict inlined = inlining_verdict(w, d, &defname, &has_debuginfo);
+    /* polls never have debuginfo in 5.3 (emit.mlp: Dbg_alloc []): counted apart */
+    if (!has_debuginfo && d->kind == SITE_ALLOC)
+        w->r->no_debuginfo_sites++;
+    w->r->poll_sites_unjudged += d->kind == SITE_POLL;
     const uint8_t *code = d->retaddr >= 5 ? elf_image_code(w->img, d->retaddr - 5, 7) : NULL;
     if (!code || site_shape_classify(code, d->retaddr, &w->targets) == SHAPE_UNRECOGNISED)
         return 0;
     w->recognised++;
-    if (w->denied)
+    if (inlined != CHAIN_PLAIN) {
+        if (inlined == CHAIN_EXTENT)
+            w->r->inlined_extent_sites++;
+        else
+            w->r->inlined_denied_sites++;
+        w->inlined_refused++;
+        count_inlined(w, defname);
         return 0;
+    }
     if (w->npre == w->cappre) {
         size_t cap = w->cappre ? w->cappre * 2 : 1024;
         struct loop_query *g = realloc(w->preemptible, cap * sizeof *g);
@@ -102,11 +160,13 @@ static int visit_module(const struct frametable_module *m, void *p)
 {
     struct walk *w = p;
     struct landing_report *r = w->r;
-    w->sites = w->recognised = 0;
+    w->sites = w->recognised = w->inlined_refused = 0;
     char unit[LANDING_UNIT_MAX];
     const char *entry = unit_name(m->name, unit, sizeof unit)
                         ? covering_entry(&r->config, unit) : "(unnamed table)";
     w->denied = entry != NULL;
+    w->module = m;
+    w->unit = unit;
     if (frametable_each(m->bytes, m->length, count_site, w) != 0)
         return w->failed ? -1 : 0;         /* census reports malformed tables */
     r->safepoints += w->sites;
@@ -118,7 +178,7 @@ static int visit_module(const struct frametable_module *m, void *p)
         return 0;
     }
     r->bad_shape_sites += w->sites - w->recognised;
-    r->preemptible_sites += w->recognised;
+    r->preemptible_sites += w->recognised - w->inlined_refused;
     const char *like = w->sites ? resembled_entry(&r->config, unit) : NULL;
     if (like)
         keep(r->lookalikes, &r->lookalike_count, &r->lookalike_left_out, unit, like, w->sites);
@@ -131,7 +191,20 @@ void landing_report_take(const struct elf_image *img, struct landing_report *r)
     if (config_load(&r->config, r->config_error, sizeof r->config_error) != 0)
         config_defaults(&r->config);
     struct analysis_error err = {{0}};
+    /* the extents first: the walk refuses the sites inlined from them */
+    const char *user[CONFIG_CRITICAL_MAX];
+    for (size_t i = 0; i < r->config.critical_count; i++)
+        user[i] = r->config.critical[i];
+    if (critical_extents_resolve(img, user, r->config.critical_count, &r->extents, &err) != 0) {
+        snprintf(r->error, sizeof r->error, "%s", err.msg);
+        return;
+    }
+    const char *deny[CONFIG_DENY_MAX];
+    for (size_t i = 0; i < r->config.deny_count; i++)
+        deny[i] = r->config.deny[i];
+    struct chain_memo *memo = calloc(1, sizeof *memo);   /* NULL: judged without memo */
     struct walk w = {
+        .policy = { deny, r->config.deny_count, &r->extents, memo },
         .img = img, .r = r,
         .targets = { .call_gc = address_of(img, "caml_call_gc"),
                      .alloc1 = address_of(img, "caml_alloc1"),
@@ -153,15 +226,9 @@ void landing_report_take(const struct elf_image *img, struct landing_report *r)
         walked = -1;
     }
     free(w.preemptible);
+    free(memo);
     if (walked != 0) {
         snprintf(r->error, sizeof r->error, "%s", w.failed ? "out of memory" : err.msg);
-        return;
-    }
-    const char *user[CONFIG_CRITICAL_MAX];
-    for (size_t i = 0; i < r->config.critical_count; i++)
-        user[i] = r->config.critical[i];
-    if (critical_extents_resolve(img, user, r->config.critical_count, &r->extents, &err) != 0) {
-        snprintf(r->error, sizeof r->error, "%s", err.msg);
         return;
     }
     r->ok = true;

@@ -281,6 +281,11 @@ static void write_landing(struct json_writer *w, const struct probe_report *r)
     json_uint(w, "denied_sites", l->denied_sites);
     json_uint(w, "bad_shape_sites", l->bad_shape_sites);
     json_uint(w, "preemptible_sites", l->preemptible_sites);
+    json_uint(w, "inlined_denied_sites", l->inlined_denied_sites);
+    json_uint(w, "inlined_extent_sites", l->inlined_extent_sites);
+    json_uint(w, "no_debuginfo_alloc_sites", l->no_debuginfo_sites);
+    json_uint(w, "poll_sites_without_debuginfo", l->poll_sites_unjudged);
+    write_units(w, "inlined_code", l->inlined, l->inlined_count, l->inlined_left_out);
     json_begin_object(w, "sites_modes");
     json_uint(w, "poll", l->preemptible_poll);
     json_uint(w, "loop", l->preemptible_poll + l->preemptible_loop_allocs);

@@ -269,6 +269,20 @@ static void print_extents(const struct extent_set *e)
     }
 }
 
+/* Sites refused because denied or critical code was inlined there, by unit. */
+static void print_inlined(const struct landing_report *l)
+{
+    for (size_t i = 0; i < l->inlined_count; i++) {
+        const struct landing_unit *u = &l->inlined[i];
+        kv(i ? "" : "inlined code", "%s: %zu site%s inside inlined %s", u->unit, u->sites,
+           u->sites == 1 ? "" : "s", u->entry);
+    }
+    if (l->inlined_left_out)
+        kv("", "... and %zu more", l->inlined_left_out);
+    if (l->inlined_count == 0)
+        kv("inlined code", "no site inside inlined denied or critical code");
+}
+
 static void print_landing(const struct probe_report *r)
 {
     if (!r->landing_attempted)
@@ -286,10 +300,16 @@ static void print_landing(const struct probe_report *r)
                 true);
     print_extents(&l->extents);
     if (l->safepoints)
-        kv("preemptible sites", "%zu of %zu (%.1f%%); denied %zu, unrecognised shape %zu",
+        kv("preemptible sites", "%zu of %zu (%.1f%%); denied %zu, unrecognised shape %zu, "
+           "inside inlined denied code %zu, inside inlined critical code %zu",
            l->preemptible_sites, l->safepoints,
            100.0 * (double)l->preemptible_sites / (double)l->safepoints, l->denied_sites,
-           l->bad_shape_sites);
+           l->bad_shape_sites, l->inlined_denied_sites, l->inlined_extent_sites);
+    print_inlined(l);
+    kv("without debuginfo", "%zu allocation sites (built without -g, or allocations the "
+       "compiler made without a location) and all %zu poll sites (OCaml 5.3 records no "
+       "location for a poll) of units not denied: code inlined there is judged by its "
+       "own unit alone", l->no_debuginfo_sites, l->poll_sites_unjudged);
     kv("OCPREEMPT_SITES", "poll: %zu sites; loop: %zu (+%zu allocation sites that are a "
        "loop's only safe points); all: %zu", l->preemptible_poll,
        l->preemptible_poll + l->preemptible_loop_allocs, l->preemptible_loop_allocs,

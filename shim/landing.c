@@ -9,6 +9,7 @@
 
 #include "code_owner.h"
 #include "fiber_walk.h"
+#include "inline_frames.h"
 #include "log.h"
 #include "runtime.h"
 #include "shim_state.h"
@@ -77,6 +78,12 @@ static uint8_t frame_class(uintptr_t pc)
         return LAND_IN_YIELD;
     if (critical_extents_find(&extents, pc - ocaml_rt.bias))
         return LAND_EXTENT;
+    /* a call from code inlined out of an extent or a denied unit (inline_frames.h) */
+    switch (inline_frames_of(pc)) {
+    case INLINE_FRAME_EXTENT: return LAND_EXTENT;
+    case INLINE_FRAME_DENIED: return FRAME_DENIED;
+    default:                  break;
+    }
     switch (code_owner_of(pc - ocaml_rt.bias)) {
     case OWNER_TRANSPARENT: return FRAME_TRANSPARENT;
     case OWNER_DENIED:      return FRAME_DENIED;
@@ -112,6 +119,7 @@ static enum landing_verdict site_refusal(const struct safepoint *site)
     case SITE_BAD_SHAPE: return LAND_BAD_SHAPE;
     case SITE_IN_YIELD:  return LAND_IN_YIELD;
     case SITE_POLICY:    return LAND_SITE_POLICY;
+    case SITE_EXTENT:    return LAND_EXTENT;
     default:             return LAND_OK;
     }
 }

@@ -24,6 +24,7 @@
 #include "elf_image.h"
 #include "hijack.h"
 #include "hog_sites.h"
+#include "inline_frames.h"
 #include "landing.h"
 #include "log.h"
 #include "mutex_guard.h"
@@ -97,8 +98,10 @@ static int prepare(char *why, size_t why_len)
     int rc = choose_yield(why, why_len);
     if (rc != 0)
         return rc;
-    if (site_table_build(self_image, why, why_len) != 0 ||
-        landing_prepare(self_image, why, why_len) != 0 || trace_open(why, why_len) != 0)
+    /* the extents first: the site table refuses the sites inlined from them */
+    if (landing_prepare(self_image, why, why_len) != 0 ||
+        site_table_build(self_image, landing_extents(), why, why_len) != 0 ||
+        trace_open(why, why_len) != 0)
         return -1;
     /* Names for the stats and the trace now: the exit path must not parse (hog_sites.h). */
     if (shim_config.stats || shim_config.trace_path[0])
@@ -183,10 +186,14 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
     site_table_counts(&c);
     static const char *const policy[] = { "poll", "loop", "all" };
     log_info("active: yield %s, quantum %lluus; %lu poll + %lu allocation sites "
-             "(%lu denied, %lu unrecognised, %lu left out by sites=%s); %zu critical ranges",
+             "(%lu denied, %lu of them inside inlined denied code; %lu inside inlined "
+             "critical code; %lu unrecognised, %lu left out by sites=%s; %lu allocation "
+             "sites without debuginfo, inlining unseen there as at every poll); %zu critical ranges; %zu return addresses "
+             "inside inlined denied or critical code",
              yield_target_name(), (unsigned long long)(shim_config.quantum_ns / 1000),
-             c.poll, c.alloc, c.denied, c.bad_shape, c.policy, policy[shim_config.sites],
-             landing_extents()->count);
+             c.poll, c.alloc, c.denied, c.inlined_denied, c.inlined_extent, c.bad_shape,
+             c.policy, policy[shim_config.sites], c.no_debuginfo, landing_extents()->count,
+             inline_frames_count());
     if (chaos_enabled())
         log_info("chaos mode: seed %llu, %u preemptions per MiB allocated (mean); the "
                  "quantum is not used", (unsigned long long)shim_config.chaos_seed,

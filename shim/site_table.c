@@ -18,6 +18,8 @@
 #include <sys/mman.h>
 
 #include "debuginfo.h"
+#include "inline_chain.h"
+#include "inline_frames.h"
 #include "loop_sites.h"
 #include "ocaml_units.h"
 #include "runtime.h"
@@ -129,15 +131,59 @@ enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE };
 struct collect_ctx {
     const struct elf_image *img;
     const struct site_targets *targets;   /* run-time addresses */
+    struct chain_policy policy;           /* deny list and extents, for inlining chains */
     bool table_denied;            /* the unit of the table being walked is deny-listed */
     size_t capacity;
     enum collect_failure failed;
     uintptr_t outside;            /* COLLECT_OUTSIDE_CODE: the return address */
 };
 
+/* What the descriptor's inlining chains add to the verdict of the unit whose code it is:
+ * nothing where that unit is denied (or the code lies in an extent) already. A call
+ * descriptor's finding goes to inline_frames for the walk; a site's also to its refusal. */
+static enum chain_verdict judge_chain(struct collect_ctx *ctx, const struct frame_descr_view *d,
+                                      bool *has_debuginfo)
+{
+    struct chain_finding f = { CHAIN_PLAIN, false, false, NULL };
+    if (d->num_debug)
+        inline_chain_judge(ctx->img, d, (uintptr_t)d->debug_info - ocaml_rt.bias,
+                           &ctx->policy, &f);
+    *has_debuginfo = f.has_debuginfo;
+    enum inline_frame added = INLINE_FRAME_PLAIN;
+    if (f.verdict == CHAIN_EXTENT &&
+        critical_extents_find(ctx->policy.extents, d->retaddr - ocaml_rt.bias) == NULL)
+        added = INLINE_FRAME_EXTENT;
+    else if (f.verdict == CHAIN_DENIED && !ctx->table_denied)
+        added = INLINE_FRAME_DENIED;
+    if (added == INLINE_FRAME_PLAIN)
+        return CHAIN_PLAIN;
+    if (inline_frames_add((uintptr_t)d->retaddr, added) != 0)
+        ctx->failed = COLLECT_NO_MEMORY;
+    return added == INLINE_FRAME_EXTENT ? CHAIN_EXTENT : CHAIN_DENIED;
+}
+
+/* A site the shim would otherwise allow, refused for what was inlined there. */
+static void refuse_for_chain(struct safepoint *s, enum chain_verdict v)
+{
+    if (v == CHAIN_EXTENT) {
+        s->refusal = SITE_EXTENT;
+        counts.inlined_extent++;
+    } else if (v == CHAIN_DENIED) {
+        s->refusal = SITE_DENIED;
+        counts.denied++;
+        counts.inlined_denied++;
+    }
+}
+
 static int collect_site(const struct frame_descr_view *d, void *p)
 {
     struct collect_ctx *ctx = p;
+    if (d->kind == SITE_RETURN_TO_C)
+        return 0;
+    bool has_debuginfo;
+    enum chain_verdict chain = judge_chain(ctx, d, &has_debuginfo);
+    if (ctx->failed == COLLECT_NO_MEMORY)
+        return 1;
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
     /* The probe's rule first: the code around the return address must lie in the
@@ -180,7 +226,11 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     } else if (ctx->table_denied) {
         s->refusal = SITE_DENIED;
         counts.denied++;
+    } else {
+        refuse_for_chain(s, chain);
     }
+    if (!ctx->table_denied && !has_debuginfo && s->kind == SITE_ALLOC)
+        counts.no_debuginfo++;        /* polls never have any in 5.3 (emit.mlp) */
     if (s->kind == SITE_POLL)
         counts.poll++;
     else
@@ -235,7 +285,8 @@ static int list_module_tables(const struct elf_image *img, char *why, size_t why
     }
 }
 
-static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
+static int collect_sites(const struct elf_image *img, const struct extent_set *extents,
+                         char *why, size_t why_len)
 {
     struct site_targets targets;
     if (bind_targets(img, &targets) != 0) {
@@ -249,7 +300,12 @@ static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
     qsort(unit_tables, unit_table_count, sizeof *unit_tables, compare_unit_tables);
     if (list_module_tables(img, why, why_len) != 0)
         return -1;
-    struct collect_ctx ctx = { img, &targets, false, 0, COLLECT_OK, 0 };
+    static const char *deny[CONFIG_DENY_MAX];
+    for (size_t i = 0; i < shim_config.deny_count; i++)
+        deny[i] = shim_config.deny[i];
+    static struct chain_memo memo;    /* start-up only; 36 KB kept off the stack */
+    struct collect_ctx ctx = { img, &targets, { deny, shim_config.deny_count, extents, &memo },
+                               false, 0, COLLECT_OK, 0 };
     for (size_t i = 0; i < module_table_count; i++) {
         const uint8_t *t = module_tables[i].bytes;
         const struct unit_table *unit = unit_of_table(t);
@@ -272,6 +328,7 @@ static int collect_sites(const struct elf_image *img, char *why, size_t why_len)
             return -1;
         }
     }
+    inline_frames_seal();
     return 0;
 }
 
@@ -439,10 +496,11 @@ out:
     return rc;
 }
 
-int site_table_build(const struct elf_image *img, char *why, size_t why_len)
+int site_table_build(const struct elf_image *img, const struct extent_set *extents,
+                     char *why, size_t why_len)
 {
     site_image = img;
-    if (collect_sites(img, why, why_len) != 0 || apply_site_policy(img, why, why_len) != 0 ||
+    if (collect_sites(img, extents, why, why_len) != 0 || apply_site_policy(img, why, why_len) != 0 ||
         build_index(why, why_len) != 0 || build_shadow_frametable(why, why_len) != 0)
         return -1;
     return 0;

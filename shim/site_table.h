@@ -18,16 +18,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "critical_extents.h"
 #include "elf_image.h"
 #include "frametable.h"
 #include "site_shape.h"
 
 enum site_refusal {
     SITE_OK,
-    SITE_DENIED,          /* in a module of the deny-list */
+    SITE_DENIED,          /* in a module of the deny-list, or inside code inlined from one */
     SITE_BAD_SHAPE,       /* code around it is not what the stub can resume */
     SITE_IN_YIELD,        /* inside the yield function itself */
     SITE_POLICY,          /* an allocation site OCPREEMPT_SITES leaves out */
+    SITE_EXTENT,          /* inside code inlined from a critical extent */
 };
 
 struct safepoint {
@@ -43,13 +45,21 @@ struct safepoint {
 
 struct site_table_counts {
     unsigned long poll, alloc, denied, bad_shape, in_yield, policy;
+    /* from the inlining chains (analysis/inline_chain.h): sites refused because a denied
+     * unit (counted in `denied` too) or a critical extent was inlined there, and
+     * allocation sites of units not denied without debuginfo (built without -g: inlining
+     * unseen; polls never have debuginfo in 5.3) */
+    unsigned long inlined_denied, inlined_extent, no_debuginfo;
 };
 
 /* Whether the deny-list (shim_config.deny) covers this unit (not NUL-terminated). */
 bool site_table_unit_denied(const char *unit, size_t len);
 
-/* Builds the table (after yield_target_prepare). 0, or -1 with a one-line reason. */
-int site_table_build(const struct elf_image *img, char *why, size_t why_len);
+/* Builds the table (after yield_target_prepare, with the critical extents resolved), and
+ * fills inline_frames.h's table from the same walk over every descriptor. 0, or -1 with a
+ * one-line reason. */
+int site_table_build(const struct elf_image *img, const struct extent_set *extents,
+                     char *why, size_t why_len);
 
 /* The safe point whose return address is retaddr, or NULL. Any context. */
 const struct safepoint *site_table_find(uintptr_t retaddr);

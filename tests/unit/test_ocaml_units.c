@@ -71,11 +71,41 @@ static void test_find(int argc, char **argv)
     CHECK(critical_extents_find(&empty, 0x100) == NULL);
 }
 
+/* Debuginfo names (inlining chains) against unit and function entries. */
+static void test_defname(int argc, char **argv)
+{
+    static struct extent_set set;                 /* large: off the stack */
+    static const struct { const char *name; bool fn; } entries[] = {
+        { "Stdlib__Hashtbl", false }, { "Mylib.Sched", false }, { "Eio", false },
+        { "Mylib.Queue.push", true }, { "Sched.run", true },
+    };
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        set.entry[set.entry_count++] = (struct extent_entry){ entries[i].name, false,
+                                                              entries[i].fn, 0, 0 };
+    CHECK_EQ(critical_extents_of_defname(&set, "Stdlib__Hashtbl.replace"), 0);
+    CHECK_EQ(critical_extents_of_defname(&set, "Stdlib__Hashtbl.MakeSeeded.add"), 0);
+    CHECK_EQ(critical_extents_of_defname(&set, "Stdlib__Hashtbl"), 0);   /* unit init */
+    CHECK_EQ(critical_extents_of_defname(&set, "Stdlib__HashtblX.f"), -1);
+    CHECK_EQ(critical_extents_of_defname(&set, "Mylib__Sched.step"), 1);
+    CHECK_EQ(critical_extents_of_defname(&set, "Eio__core__Fiber.yield"), 2);
+    CHECK_EQ(critical_extents_of_defname(&set, "Eio_posix.run"), 2);      /* Eio's own unit */
+    CHECK_EQ(critical_extents_of_defname(&set, "Eio_app.main"), -1);
+    CHECK_EQ(critical_extents_of_defname(&set, "Mylib__Queue.push"), 3);  /* dune-wrapped */
+    CHECK_EQ(critical_extents_of_defname(&set, "Mylib.Queue.push"), 3);   /* submodule */
+    CHECK_EQ(critical_extents_of_defname(&set, "Mylib__Queue.pop"), -1);
+    CHECK_EQ(critical_extents_of_defname(&set, "Mylib__Queue.push.(fun)"), -1);
+    CHECK_EQ(critical_extents_of_defname(&set, "Sched.run"), 4);
+    CHECK_EQ(critical_extents_of_defname(&set, "Sched.runner"), -1);
+    CHECK_EQ(critical_extents_of_defname(&set, "<unknown>"), -1);
+    CHECK_EQ(critical_extents_of_defname(&set, ""), -1);
+}
+
 int main(int argc, char **argv)
 {
     static const struct subtest tests[] = {
         {"coverage", test_coverage},       {"lookalike", test_lookalike},
         {"symbol_unit", test_symbol_unit}, {"find", test_find},
+        {"defname", test_defname},
         {NULL, NULL},
     };
     return run_subtests(argc, argv, tests);
