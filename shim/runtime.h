@@ -73,6 +73,19 @@ bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),
 /* Is `start` (a pthread start routine) one of the runtime's OCaml thread entries? */
 bool runtime_is_ocaml_thread_entry(void *(*start)(void *));
 
+static inline uintptr_t *ds_field(void *ds, size_t off) { return (uintptr_t *)((char *)ds + off); }
+static inline _Atomic uintptr_t *ds_atomic(void *ds, size_t off)
+{
+    return (_Atomic uintptr_t *)((char *)ds + off);
+}
+#define DS(ds, field) ds_field((ds), ocaml_rt.layout.domain_state.field)
+#define DS_ATOMIC(ds, field) ds_atomic((ds), ocaml_rt.layout.domain_state.field)
+
+#define STACK_FIELD(stk, field) \
+    (*(uintptr_t *)((char *)(stk) + ocaml_rt.layout.stack_info.field))
+#define HANDLER_FIELD(h, field) \
+    (*(uintptr_t *)((char *)(h) + ocaml_rt.layout.stack_handler.field))
+
 /* requested_external_interrupt: the runtime calls caml_domain_external_interrupt_hook at a
  * pending-action check while it is non-zero. systhreads' tick thread stores TICK_INTERRUPT
  * (unconditionally) and its hook, which runs before ours, yields the runtime lock only when
@@ -84,7 +97,10 @@ bool runtime_is_ocaml_thread_entry(void *(*start)(void *));
 #define TICK_INTERRUPT 1
 #define SHIM_INTERRUPT 2
 
-static inline _Atomic uintptr_t *runtime_interrupt_flag(void *ds);
+static inline _Atomic uintptr_t *runtime_interrupt_flag(void *ds)
+{
+    return DS_ATOMIC(ds, requested_external_interrupt);
+}
 
 /* Asks for the hook chain at the next check (not the young_limit trip itself). */
 static inline void runtime_interrupt_post(void *ds)
@@ -99,22 +115,5 @@ static inline void runtime_interrupt_clear(void *ds)
     uintptr_t ours = SHIM_INTERRUPT;
     atomic_compare_exchange_strong(runtime_interrupt_flag(ds), &ours, 0);
 }
-
-static inline uintptr_t *ds_field(void *ds, size_t off) { return (uintptr_t *)((char *)ds + off); }
-static inline _Atomic uintptr_t *ds_atomic(void *ds, size_t off)
-{
-    return (_Atomic uintptr_t *)((char *)ds + off);
-}
-#define DS(ds, field) ds_field((ds), ocaml_rt.layout.domain_state.field)
-#define DS_ATOMIC(ds, field) ds_atomic((ds), ocaml_rt.layout.domain_state.field)
-
-static inline _Atomic uintptr_t *runtime_interrupt_flag(void *ds)
-{
-    return DS_ATOMIC(ds, requested_external_interrupt);
-}
-#define STACK_FIELD(stk, field) \
-    (*(uintptr_t *)((char *)(stk) + ocaml_rt.layout.stack_info.field))
-#define HANDLER_FIELD(h, field) \
-    (*(uintptr_t *)((char *)(h) + ocaml_rt.layout.stack_handler.field))
 
 #endif
