@@ -17,9 +17,10 @@
  *    (never lowered below the runtime's own trigger, and only with a compare-and-swap from
  *    the value read, so an interrupt another thread posts meanwhile (-1) is never lost);
  *    while a firing waits for a safe point the limit is -1, one trip per safe point.
- *  - requested_external_interrupt stays CHAOS_INTERRUPT (2) so that the runtime calls the
+ *  - requested_external_interrupt stays SHIM_INTERRUPT (2) so that the runtime calls the
  *    hook at every trip; systhreads' hook only consumes the value 1 its tick thread writes,
- *    so chaos does not make threads switch.
+ *    so chaos does not make threads switch. It is put back only over 0: a tick posted
+ *    between systhreads' hook and ours stays for the next trip (runtime.h).
  * Preemptions allowed by the where-rules are numbered 1, 2, ... in the process (an atomic
  * counter; in order on one domain); the replay list performs only the listed numbers.
  */
@@ -32,7 +33,6 @@
 #include "runtime.h"
 
 #define CHAOS_MAX_DOMAINS 128
-#define CHAOS_INTERRUPT 2       /* requested_external_interrupt while chaos is armed */
 #define SPREAD_TRIPS 8          /* a firing lets 0..SPREAD_TRIPS-1 trips pass first */
 #define PENDING_BUDGET 64       /* trips a firing waits for an allowed safe point */
 #define BYTES_PER_MIB (1u << 20)
@@ -142,18 +142,17 @@ void chaos_arm_self(void)
     void *ds = t && t->caml_state_slot ? *(void *volatile *)t->caml_state_slot : NULL;
     if (!ds)
         return;
-    _Atomic uintptr_t *request = DS_ATOMIC(ds, requested_external_interrupt);
+    _Atomic uintptr_t *request = runtime_interrupt_flag(ds);
     uintptr_t idle = 0;
     if (atomic_load_explicit(request, memory_order_relaxed) != 0)
         return;
-    if (atomic_compare_exchange_strong(request, &idle, CHAOS_INTERRUPT))
+    if (atomic_compare_exchange_strong(request, &idle, SHIM_INTERRUPT))
         arm_now(ds);
 }
 
 bool chaos_trip(void *ds)
 {
-    atomic_store_explicit(DS_ATOMIC(ds, requested_external_interrupt), CHAOS_INTERRUPT,
-                          memory_order_release);
+    runtime_interrupt_post(ds);        /* not over a tick posted meanwhile: runtime.h */
     struct chaos_domain *cd = domain_of(ds);
     if (!cd)
         return false;

@@ -206,7 +206,7 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
     } else {
         if (!atomic_exchange(&t->want, 0))
             return;
-        atomic_store(DS_ATOMIC(ds, requested_external_interrupt), 0);
+        runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
     }
     if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
         stub_unhandled_exn = ocaml_rt.named_value("Effect.Unhandled");
@@ -251,6 +251,7 @@ static void preempt_interrupt_hook(void)
         prev();              /* systhreads' may hand the runtime lock over, and get it back */
     uint64_t entry_tsc = stats_tsc();
     struct thread_record *t = thread_self();
+    thread_note_runs_ocaml(t);         /* the runtime calls it at an OCaml thread's checks */
     request_thread_resumed(t);
     if (!t || !hook_gate_enter(t))
         return;

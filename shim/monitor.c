@@ -6,8 +6,12 @@
  * share one wake), on an absolute CLOCK_MONOTONIC deadline (a futex, so that it can be
  * woken early). Its timer slack is set to min(quantum/64, 50 us), so the kernel wakes it on
  * time.
+ * It looks only at OCaml threads (thread_registry.h: a record seen running OCaml, not
+ * merely one with a domain state), so systhreads' tick thread and the domains' backup
+ * threads, whose CPU time grows while their domain's fiber stays the same, cost nothing.
  * It is woken early by:
- *  - a thread that registers (it may start a fiber at once), if it sleeps beyond a quantum;
+ *  - a thread that registers (it may start a fiber at once), or one seen running OCaml for
+ *    the first time, if it sleeps beyond a quantum;
  *  - a backed-off (quiet) thread that runs again, if it sleeps beyond a quantum: seen when
  *    it leaves a blocking section (caml_leave_blocking_section_hook, chained like the
  *    interrupt hook) or gets the runtime lock back from systhreads' interrupt hook (which
@@ -90,7 +94,10 @@ void request_thread_started(struct thread_record *t)
  * epoch; the epoch changes whenever someone replaced our hooks (systhreads' initialisation
  * does, without chaining), so a mark made before a replacement, whose leave may have
  * bypassed us, is never trusted. The enter hook marks only while our leave hook is the
- * installed one.
+ * installed one. Re-chaining happens at the first pthread_mutex_* call after a replacement
+ * (mutex_guard.c; systhreads' initialisation is followed by one at once), and also from
+ * the pthread_create wrapper and each pass: a thread that blocks right after systhreads
+ * initialises is parked like any other.
  * Parking against leaving (seq_cst): the monitor sets backed_off, then re-reads the mark;
  * the thread clears the mark, then reads backed_off: either the monitor sees the thread
  * gone, or the thread sees it must wake the monitor. */
@@ -122,6 +129,7 @@ static void enter_blocking_hook(void)
     if (prev)
         prev();                 /* systhreads': releases the runtime lock */
     struct thread_record *t = thread_self();
+    thread_note_runs_ocaml(t);      /* only a thread holding a domain enters a section */
     if (t && leave_hook_installed())
         atomic_store_explicit(&t->blocking_epoch, atomic_load(&hook_epoch),
                               memory_order_relaxed);
@@ -135,6 +143,7 @@ static void leave_blocking_hook(void)
     struct thread_record *t = thread_self();
     if (t)
         atomic_store(&t->blocking_epoch, 0);
+    thread_note_runs_ocaml(t);
     request_thread_resumed(t);
 }
 
@@ -199,6 +208,8 @@ static uint64_t pass(void)
     for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
         if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE)
+            continue;
+        if (!thread_record_runs_ocaml(t))      /* tick, backup or C thread: nothing to see */
             continue;
         if (look_due_at(t) <= now && thread_record_pin(t)) {
             overdue_look(t);

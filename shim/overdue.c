@@ -30,8 +30,10 @@
  * thread running its main fiber (never preempted) backs off the same way, to 8 quanta,
  * and every MAIN_FIBER_RECHECK-th look still asks the hook (no exemption can stick).
  *
- * The interrupt is the runtime's own: requested_external_interrupt = 1, then young_limit =
- * UINTNAT_MAX (release), as systhreads' tick thread does from another thread. The next
+ * The interrupt is the runtime's own: requested_external_interrupt = SHIM_INTERRUPT (2,
+ * only over 0: never a tick's 1, which systhreads' hook would take for its own, and never
+ * over one; runtime.h), then young_limit = UINTNAT_MAX (release), as systhreads' tick
+ * thread does from another thread. The next
  * look comes a quantum and a grace later: by then the fiber the preemption switched to
  * has run a quantum if the preemption took at most the grace, so that look issues its
  * request (one wake per quantum); a fiber still overdue gets the request again (the hook
@@ -226,7 +228,7 @@ void request_issue(struct thread_record *t, void *ds, void *stack, uint64_t swit
     atomic_store(&t->request_stack, stack);
     if (!atomic_exchange(&t->want, 1))
         atomic_store_explicit(&t->request_tsc, stats_tsc(), memory_order_relaxed);
-    atomic_store_explicit(DS_ATOMIC(ds, requested_external_interrupt), 1, memory_order_release);
+    runtime_interrupt_post(ds);         /* never over a tick (runtime.h) */
     atomic_store_explicit(DS_ATOMIC(ds, young_limit), UINTPTR_MAX, memory_order_release);
     STAT_INC(stats_for_domain(*(volatile int *)DS(ds, id)), requests);
 }

@@ -35,7 +35,9 @@ void request_thread_started(struct thread_record *t);
 void request_thread_resumed(struct thread_record *t);
 
 /* Chains caml_enter/leave_blocking_section_hook (first from request_start) and re-chains
- * them if systhreads replaced them (monitor, pthread_create wrapper). */
+ * them if systhreads replaced them (the pthread_mutex_* interposers, which see the lock
+ * the runtime takes right after systhreads' initialisation; the monitor; the
+ * pthread_create wrapper). Any thread: two loads when nothing was replaced. */
 void request_reinstall_blocking_hook_if_replaced(void);
 
 /* Monitor side: is thread t (pinned) in a blocking section that its leaving will announce?

@@ -62,6 +62,11 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
         ocaml_rt.free_locale = ocaml_rt.bias + sym.value;
         ocaml_rt.free_locale_end = ocaml_rt.free_locale + sym.size;
     }
+    /* Local symbols: a thread started at either runs OCaml from its first instructions. */
+    static const char *const entries[] = { "caml_thread_start", "domain_thread_func" };
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+        if (elf_image_symbol(img, entries[i], &sym) == 0 && sym.kind == ELF_SYMBOL_FUNC)
+            ocaml_rt.ocaml_thread_entry[i] = ocaml_rt.bias + sym.value;
     if (elf_image_symbol(img, "caml_leave_blocking_section_hook", &sym) == 0)
         ocaml_rt.leave_blocking_section_hook = (void (**)(void))(ocaml_rt.bias + sym.value);
     if (elf_image_symbol(img, "caml_enter_blocking_section_hook", &sym) == 0)
@@ -124,6 +129,15 @@ void **runtime_caml_state_slot(void)
 {
     struct tls_index_arg ti = { 1, ocaml_rt.caml_state_tls_offset };
     return (void **)__tls_get_addr(&ti);
+}
+
+bool runtime_is_ocaml_thread_entry(void *(*start)(void *))
+{
+    uintptr_t at = (uintptr_t)start;
+    for (size_t i = 0; i < sizeof ocaml_rt.ocaml_thread_entry / sizeof(uintptr_t); i++)
+        if (at != 0 && at == ocaml_rt.ocaml_thread_entry[i])
+            return true;
+    return false;
 }
 
 bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),

@@ -49,6 +49,9 @@ struct ocaml_runtime {
     uintptr_t free_locale, free_locale_end;           /* caml_free_locale (0: not found):
                                                           its freelocale call announces
                                                           caml_shutdown (shutdown.h) */
+    uintptr_t ocaml_thread_entry[2];        /* caml_thread_start (systhreads) and
+                                               domain_thread_func: start routines of
+                                               threads that run OCaml (0: not found) */
 };
 
 extern struct ocaml_runtime ocaml_rt;
@@ -67,6 +70,9 @@ void **runtime_caml_state_slot(void);
 bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),
                         void (*ours)(void));
 
+/* Is `start` (a pthread start routine) one of the runtime's OCaml thread entries? */
+bool runtime_is_ocaml_thread_entry(void *(*start)(void *));
+
 static inline uintptr_t *ds_field(void *ds, size_t off) { return (uintptr_t *)((char *)ds + off); }
 static inline _Atomic uintptr_t *ds_atomic(void *ds, size_t off)
 {
@@ -74,9 +80,40 @@ static inline _Atomic uintptr_t *ds_atomic(void *ds, size_t off)
 }
 #define DS(ds, field) ds_field((ds), ocaml_rt.layout.domain_state.field)
 #define DS_ATOMIC(ds, field) ds_atomic((ds), ocaml_rt.layout.domain_state.field)
+
 #define STACK_FIELD(stk, field) \
     (*(uintptr_t *)((char *)(stk) + ocaml_rt.layout.stack_info.field))
 #define HANDLER_FIELD(h, field) \
     (*(uintptr_t *)((char *)(h) + ocaml_rt.layout.stack_handler.field))
+
+/* requested_external_interrupt: the runtime calls caml_domain_external_interrupt_hook at a
+ * pending-action check while it is non-zero. systhreads' tick thread stores TICK_INTERRUPT
+ * (unconditionally) and its hook, which runs before ours, yields the runtime lock only when
+ * it swaps TICK_INTERRUPT for 0. The shim's requests and chaos mode use SHIM_INTERRUPT,
+ * posted only over 0 and cleared only from SHIM_INTERRUPT: a request never looks like a
+ * tick (which would switch threads at every quantum) and never erases one (which would
+ * delay a thread switch by a whole tick). A tick pending when we post is enough: the hook
+ * chain runs anyway. */
+#define TICK_INTERRUPT 1
+#define SHIM_INTERRUPT 2
+
+static inline _Atomic uintptr_t *runtime_interrupt_flag(void *ds)
+{
+    return DS_ATOMIC(ds, requested_external_interrupt);
+}
+
+/* Asks for the hook chain at the next check (not the young_limit trip itself). */
+static inline void runtime_interrupt_post(void *ds)
+{
+    uintptr_t idle = 0;
+    atomic_compare_exchange_strong(runtime_interrupt_flag(ds), &idle, SHIM_INTERRUPT);
+}
+
+/* Withdraws our post, never a tick. */
+static inline void runtime_interrupt_clear(void *ds)
+{
+    uintptr_t ours = SHIM_INTERRUPT;
+    atomic_compare_exchange_strong(runtime_interrupt_flag(ds), &ours, 0);
+}
 
 #endif

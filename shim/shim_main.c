@@ -166,7 +166,7 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
     atexit(shutdown_at_exit);
     hijack_install_hook();
     atomic_store(&shim_enabled, true);
-    if (!thread_register_self()) {
+    if (!thread_register_self(true)) {          /* it will run caml_main */
         shim_disable("thread registry full");
         return NULL;
     }

@@ -94,6 +94,7 @@ static void reset_record(struct thread_record *r)
     atomic_store(&r->backed_off, 0);
     atomic_store(&r->blocking_epoch, 0);
     atomic_store(&r->in_hook, 0);
+    atomic_store(&r->runs_ocaml, 0);
     r->ocaml_mutexes_held = 0;
     r->unhandled_fiber = 0;
     atomic_fetch_add(&r->generation, 1);     /* the monitor's look state is now stale */
@@ -107,16 +108,20 @@ static void raise_extent(int slots)
         ;
 }
 
-struct thread_record *thread_register_self(void)
+struct thread_record *thread_register_self(bool runs_ocaml)
 {
-    if (self_record)
+    if (self_record) {
+        if (runs_ocaml)
+            thread_note_runs_ocaml(self_record);
         return self_record;
+    }
     for (int i = 0; i < THREAD_REGISTRY_MAX; i++) {
         struct thread_record *r = &thread_registry[i];
         int expected = RECORD_FREE;
         if (!atomic_compare_exchange_strong(&r->state, &expected, RECORD_CLAIMED))
             continue;
         reset_record(r);
+        atomic_store(&r->runs_ocaml, runs_ocaml);
         self_record = r;
         raise_extent(i + 1);
         atomic_store(&r->state, RECORD_LIVE);        /* now the monitor may look */
@@ -126,6 +131,14 @@ struct thread_record *thread_register_self(void)
     count_unregistered();
     thread_registry_report_unregistered();
     return NULL;
+}
+
+void thread_note_runs_ocaml(struct thread_record *t)
+{
+    if (!t || atomic_load_explicit(&t->runs_ocaml, memory_order_relaxed))
+        return;
+    atomic_store(&t->runs_ocaml, 1);
+    request_thread_started(t);             /* the monitor has ignored it until now */
 }
 
 void thread_unregister_self(void)
@@ -182,6 +195,7 @@ void thread_registry_after_fork(void)
 struct start_trampoline {
     void *(*start)(void *);
     void *arg;
+    bool runs_ocaml;             /* start is one of the runtime's OCaml thread entries */
 };
 
 static void unregister_at_exit(void *unused) { thread_unregister_self(); }
@@ -191,7 +205,7 @@ static void *registered_start(void *p)
     struct start_trampoline t = *(struct start_trampoline *)p;
     free(p);
     if (shim_active())
-        thread_register_self();
+        thread_register_self(t.runs_ocaml);
     else
         count_unregistered();
     void *ret;
@@ -223,6 +237,7 @@ static int create_registered(pthread_create_fn real, pthread_t *thread,
     }
     t->start = start;
     t->arg = arg;
+    t->runs_ocaml = runtime_is_ocaml_thread_entry(start);
     int rc = real(thread, attr, registered_start, t);
     if (rc != 0)
         free(t);

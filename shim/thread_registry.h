@@ -15,9 +15,20 @@
  * use seq_cst, so either the monitor sees LEAVING and skips the record, or the exiting
  * thread sees the pin and waits: the monitor never dereferences a dead thread's TLS.
  *
+ * Which records are OCaml threads: a record counts as one (thread_record_runs_ocaml) only
+ * once its thread has been seen running OCaml: a fiber switch counted by the switch
+ * trampoline (switches != 0), our blocking-section hooks, our interrupt hook; or when it
+ * is the main thread or was started at one of the runtime's OCaml thread entries
+ * (caml_thread_start, domain_thread_func), which run OCaml from their first instructions.
+ * A domain state in its `caml_state` is no evidence: systhreads' tick thread and every
+ * domain's backup thread set theirs and never run OCaml. The monitor looks only at OCaml
+ * threads, so the others cost it nothing.
+ *
  * Ownership of fields:
  *  - set by the owning thread while CLAIMED: tid, cpu_clock, caml_state_slot, and the reset
  *    of every other field;
+ *  - runs_ocaml: set (never cleared while LIVE) by the owner, or by the monitor when it
+ *    sees switches != 0;
  *  - written by the owner at each fiber switch (switch_hook.c's trampolines, or the hook when
  *    the switch routines could not be hooked): last_fiber, switch_tsc, then switches;
  *  - the request (`want`, request_tsc, request_switches, request_stack): written by the
@@ -89,6 +100,8 @@ struct thread_record {
                                       our hooks of that epoch (monitor.c); 0: not */
 
     _Atomic int in_hook;           /* the owner is inside the hook's body (shutdown.h) */
+    _Atomic int runs_ocaml;        /* seen running OCaml (see above); 0: the monitor
+                                      ignores the record */
 
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
     uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was
@@ -110,13 +123,26 @@ struct thread_record *thread_self(void);
  * same in every thread (initial-exec TLS), so generated code can load it as %fs:offset. */
 long thread_self_tp_offset(void);
 
-/* Registers the calling thread. Returns its record, or NULL when the registry is full
- * (counted, and said once). */
-struct thread_record *thread_register_self(void);
+/* Registers the calling thread; `runs_ocaml`: it is known to run OCaml (the main thread,
+ * a thread started at a runtime OCaml entry). Returns its record, or NULL when the
+ * registry is full (counted, and said once). */
+struct thread_record *thread_register_self(bool runs_ocaml);
 /* Unregisters it: returns once the monitor no longer looks at its record. */
 void thread_unregister_self(void);
 /* In the child of fork(), before anything else: only the calling thread survives. */
 void thread_registry_after_fork(void);
+
+/* Thread t (the caller, or NULL) is running OCaml now (a hook of ours runs on it): from now
+ * on the monitor watches it; the first time, the monitor is woken to look within a
+ * quantum. Two loads when already known. Not in signal context. */
+void thread_note_runs_ocaml(struct thread_record *t);
+
+/* Is t an OCaml thread (see above)? Monitor side, any time. */
+static inline bool thread_record_runs_ocaml(const struct thread_record *t)
+{
+    return atomic_load_explicit(&t->runs_ocaml, memory_order_relaxed) ||
+           atomic_load_explicit(&t->switches, memory_order_relaxed) != 0;
+}
 
 /* The monitor's side of the exit handshake: true if r is LIVE and now pinned (the monitor
  * may read its TLS and write its domain until thread_record_unpin); false: skip r. */
