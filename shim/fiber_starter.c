@@ -11,8 +11,6 @@
 #include "frametable.h"
 #include "runtime.h"
 
-#define STACK_HEADER_SIZE 32          /* amd64 Stack_header_size */
-#define FRAME_SIZE_MASK 0xFFFCu
 #define PARENT_CHAIN_MAX 4096         /* as landing.c's handler chain bound */
 
 /* The mechanism between a fiber and its starter: skipped. */

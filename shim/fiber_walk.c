@@ -15,9 +15,7 @@
 #include "frametable.h"
 #include "runtime.h"
 
-#define STACK_HEADER_SIZE 32          /* amd64 Stack_header_size */
 #define MEMO_SIZE 256                 /* direct-mapped, per thread; a power of two */
-#define FRAME_SIZE_MASK 0xFFFCu       /* low bits of frame data: debuginfo, alloc flags */
 
 struct memo_entry {
     uintptr_t pc;                     /* 0 = empty: no return address is 0 */

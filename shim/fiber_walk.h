@@ -64,6 +64,10 @@ void fiber_walk(uintptr_t stack, frame_classifier classify, struct walk_outcome 
 void fiber_walk_reference(uintptr_t stack, frame_classifier classify,
                           struct walk_outcome *out);
 
+/* Frame arithmetic shared with fiber_starter.c (amd64, 5.x). */
+#define STACK_HEADER_SIZE 32      /* Stack_header_size: between a base frame and Stack_high */
+#define FRAME_SIZE_MASK 0xFFFCu   /* frame data without its debuginfo/allocation flags */
+
 /* For fiber_starter.c, which walks the parent stacks: the frame data (size | flags) of
  * the descriptor of return address pc, or false if the runtime has none. No memo. */
 bool fiber_frame_data(uintptr_t pc, uint16_t *frame_data);
