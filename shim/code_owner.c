@@ -16,6 +16,7 @@ struct unit_range {
     const char *unit;                 /* into the symbol name: not NUL-terminated */
     size_t len;
     uint8_t owner;                    /* enum code_owner */
+    bool effect_library;              /* Stdlib__Effect: handlers, continue, runstack calls */
 };
 
 static struct unit_range *ranges;
@@ -76,7 +77,7 @@ static struct unit_range *slot(const char *unit, size_t len)
         range_capacity = cap;
     }
     struct unit_range *r = &ranges[range_count++];
-    *r = (struct unit_range){ 0, 0, unit, len, OWNER_PLAIN };
+    *r = (struct unit_range){ 0, 0, unit, len, OWNER_PLAIN, false };
     return r;
 }
 
@@ -119,6 +120,7 @@ int code_owner_prepare(const struct elf_image *img, char *why, size_t why_len)
         r.owner = site_table_unit_denied(r.unit, r.len) ? OWNER_DENIED
                   : is_transparent(r.unit, r.len)      ? OWNER_TRANSPARENT
                                                        : OWNER_PLAIN;
+        r.effect_library = r.len == 14 && memcmp(r.unit, "Stdlib__Effect", 14) == 0;
         ranges[kept++] = r;
     }
     range_count = kept;
@@ -126,7 +128,7 @@ int code_owner_prepare(const struct elf_image *img, char *why, size_t why_len)
     return 0;
 }
 
-enum code_owner code_owner_of(uint64_t link_pc)
+static const struct unit_range *range_of(uint64_t link_pc)
 {
     size_t lo = 0, hi = range_count;
     while (lo < hi) {
@@ -136,8 +138,20 @@ enum code_owner code_owner_of(uint64_t link_pc)
         else if (link_pc >= ranges[mid].end)
             lo = mid + 1;
         else
-            return (enum code_owner)ranges[mid].owner;
+            return &ranges[mid];
     }
+    return NULL;
+}
+
+enum code_owner code_owner_of(uint64_t link_pc)
+{
+    const struct unit_range *r = range_of(link_pc);
     /* Code of no unit we can name: refuse rather than guess (as site_table does). */
-    return OWNER_DENIED;
+    return r ? (enum code_owner)r->owner : OWNER_DENIED;
+}
+
+bool code_owner_in_effect_library(uint64_t link_pc)
+{
+    const struct unit_range *r = range_of(link_pc);
+    return r && r->effect_library;
 }

@@ -15,6 +15,7 @@
 #ifndef OCPREEMPT_CODE_OWNER_H
 #define OCPREEMPT_CODE_OWNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,10 @@ enum code_owner {
 int code_owner_prepare(const struct elf_image *img, char *why, size_t why_len);
 
 enum code_owner code_owner_of(uint64_t link_pc);
+
+/* Is link_pc in Stdlib__Effect (Deep.match_with, continue, discontinue, Shallow.*)? That
+ * unit is denied (a fiber must not stop inside it), but for naming who started a fiber
+ * (fiber_starter.h) it is the mechanism, not the starter: its caller is. */
+bool code_owner_in_effect_library(uint64_t link_pc);
 
 #endif

@@ -427,6 +427,16 @@ static int parse_bool(const char *value, bool *out)
     return 0;
 }
 
+static const char *parse_verify(const char *value, struct ocpreempt_config *cfg)
+{
+    return parse_bool(value, &cfg->verify) == 0 ? NULL : "is not 0 or 1";
+}
+
+static int format_verify(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->verify ? "1" : "0");
+}
+
 static const char *parse_strict(const char *value, struct ocpreempt_config *cfg)
 {
     return parse_bool(value, &cfg->strict) == 0 ? NULL : "is not 0 or 1";
@@ -663,6 +673,10 @@ static const struct option options[] = {
     { { "OCPREEMPT_CHAOS_RATE", "64", "use a whole number from 1 to 65536",
         "chaos mode: mean number of preemptions per MiB the program allocates" },
       parse_chaos_rate, format_chaos_rate },
+    { { "OCPREEMPT_VERIFY", "0", "use 0 or 1",
+        "1: check every landing decision against a plain walk of the whole fiber and "
+        "abort on the first disagreement (slow; for tests)" },
+      parse_verify, format_verify },
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 

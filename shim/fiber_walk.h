@@ -1,23 +1,22 @@
 /* fiber_walk: the running fiber's frames, innermost first, down to its base, each given to
  * a classifier; for landing.c, which refuses a preemption while any frame belongs to a
- * critical extent.
+ * critical extent, and judges transparent code by its nearest caller.
  *
- * Cost: a walk looks each return address up once in a per-thread memo (frame size and
- * class; descriptors of an address never change), and a fiber found clean to its base
- * leaves per-thread *checkpoints*: a few frames at geometric distances from the top
- * (4, 8, 16, ... frames), each recorded with its offset from the stack's top end and its
- * first words (return address, spill slots). The next walk of that fiber stops at the
- * first checkpoint it reaches whose recorded words, and those of every older checkpoint,
- * are still in place: the frames beyond were found clean and are taken to be the same
- * frames. So a 100k-frame recursion costs the frames pushed or popped since the last
- * decision, not 100k lookups.
- * Limit (docs/design.md): a checkpoint matches by content, not by identity. Frames that
- * were popped and re-pushed with identical contents at every checkpoint, with an extent
- * frame inserted between two checkpoints, would go unseen; a GC that moves a spilled
- * value, a stack reallocation (trap links rewritten) or any other change makes the walk
- * go on instead (never less safe than a full walk, only slower).
- * Context: the interrupt hook, on the fiber's own thread; per-thread state only (a heap
- * block per thread, allocated at its first walk: the engine's static TLS is tiny).
+ * Exactness: every walk visits every frame, from current_stack->sp to the fiber's base,
+ * and reads every return address from the stack as it is now. The only thing remembered
+ * between walks is a per-thread memo keyed by return address: the frame size and class
+ * of a return address. Both are pure functions of the address (frame descriptors of
+ * loaded code never change, and the classifier must be pure), so a memo hit returns what
+ * the lookup would: the outcome equals that of a walk without memo, for every stack. The
+ * earlier content-matched checkpoints (a suffix of the stack taken to be unchanged when a
+ * few of its words were) were wrong for recursion that lays identical words at every
+ * depth (issue 15) and are gone. fiber_walk_reference is that walk without memo, a
+ * separate, plain loop: OCPREEMPT_VERIFY=1 runs it beside every decision.
+ * Cost: one memo lookup per frame (docs/benchmarks.md, "Decision cost against stack
+ * depth"): a few ns per frame, about 0.1-0.3 ms for a 100k-frame recursion.
+ * Context: the interrupt hook, on the fiber's own thread (domain lock held: the stack does
+ * not move under the walk); per-thread state only (a heap block per thread, allocated at
+ * its first walk: the engine's static TLS is tiny).
  */
 #ifndef OCPREEMPT_FIBER_WALK_H
 #define OCPREEMPT_FIBER_WALK_H
@@ -41,18 +40,36 @@ enum walk_result {
 #define FRAME_DENIED 0x40         /* code of a deny-listed unit (code_owner.h) */
 typedef uint8_t (*frame_classifier)(uintptr_t pc);
 
+/* What the owner search found: the first frame from the top that is not FRAME_TRANSPARENT
+ * (walks that stop early, at a hit, may not have reached it). */
+enum walk_owner {
+    WALK_OWNER_UNSEEN,         /* every frame walked was transparent */
+    WALK_OWNER_PLAIN,
+    WALK_OWNER_DENIED,
+};
+
 struct walk_outcome {
     enum walk_result result;
     uint8_t hit;          /* the stop class (attributes masked off) */
-    bool owner_denied;    /* the first frame from the top that is not FRAME_TRANSPARENT is
-                             FRAME_DENIED (walks past a clean checkpoint until it is known) */
+    enum walk_owner owner;
     size_t frames;        /* frames looked at */
-    bool from_checkpoint; /* the base part was known clean */
 };
 
 /* Walks the fiber whose stack_info is at `stack` (the current stack of this thread's
- * domain, stopped in caml_call_gc). `fiber` is its stack_info.id. */
-void fiber_walk(uintptr_t stack, int64_t fiber, frame_classifier classify,
-                struct walk_outcome *out);
+ * domain, stopped in caml_call_gc). */
+void fiber_walk(uintptr_t stack, frame_classifier classify, struct walk_outcome *out);
+
+/* The same walk without memo: every descriptor looked up, every frame classified anew.
+ * Same outcome as fiber_walk, by the argument above; for the checking mode. */
+void fiber_walk_reference(uintptr_t stack, frame_classifier classify,
+                          struct walk_outcome *out);
+
+/* Frame arithmetic shared with fiber_starter.c (amd64, 5.x). */
+#define STACK_HEADER_SIZE 32      /* Stack_header_size: between a base frame and Stack_high */
+#define FRAME_SIZE_MASK 0xFFFCu   /* frame data without its debuginfo/allocation flags */
+
+/* For fiber_starter.c, which walks the parent stacks: the frame data (size | flags) of
+ * the descriptor of return address pc, or false if the runtime has none. No memo. */
+bool fiber_frame_data(uintptr_t pc, uint16_t *frame_data);
 
 #endif

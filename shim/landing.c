@@ -1,13 +1,15 @@
 /* landing: see landing.h. The checks run cheapest first; the stack walk, whose cost grows
- * with the number of frames pushed or popped since the fiber's last decision
- * (fiber_walk.h), runs last and only for a request that passed every other check. */
+ * with the fiber's depth (fiber_walk.h), runs last and only for a request that passed
+ * every other check. */
 #include "landing.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "code_owner.h"
+#include "fiber_starter.h"
 #include "fiber_walk.h"
 #include "inline_frames.h"
 #include "log.h"
@@ -94,22 +96,75 @@ static uint8_t frame_class(uintptr_t pc)
 _Static_assert(LAND_OK == 0, "fiber_walk: class 0 is an ordinary frame");
 _Static_assert(LAND_UNHANDLED <= FRAME_STOP_MASK, "fiber_walk: verdicts fit the stop bits");
 
-/* Every frame of the running fiber, innermost first, down to its base. A site in
- * transparent code (Stdlib, glue) whose nearest non-transparent caller is a deny-listed
- * unit is refused as LAND_DENIED: it lies inside the scheduler (code_owner.h). The site's
- * own unit was judged by site_refusal already, so this only ever adds the callers' verdict
- * for transparent innermost frames. */
-static enum landing_verdict walk_fiber(uintptr_t stack, size_t *frames)
+/* A fiber whose frames are all transparent, down to its base, has no caller left to take
+ * the verdict from: it takes the verdict of whoever started (or resumed) it. Its handler's
+ * code is the scheduler's: Eio's Fiber.fork holds only Stdlib__Fun.protect (reached by
+ * tail calls), a Picos fiber starts in caml_curry*; a yield there, before their `try` is
+ * armed, lets the scheduler's exception escape the fiber. A hand-rolled scheduler in the
+ * program's own units keeps its fibers preemptible. A starter that cannot be named is
+ * refused as denied code is (fail closed). */
+static enum landing_verdict starter_verdict(uintptr_t stack)
 {
-    struct walk_outcome w;
-    fiber_walk(stack, (int64_t)STACK_FIELD(stack, id), frame_class, &w);
-    *frames = w.frames;
-    switch (w.result) {
-    case WALK_CLEAN:    return w.owner_denied ? LAND_DENIED : LAND_OK;
-    case WALK_HIT:      return (enum landing_verdict)w.hit;
+    uintptr_t starter = fiber_starter(stack);
+    if (!starter)
+        return LAND_DENIED;
+    return (frame_class(starter) & FRAME_DENIED) ? LAND_DENIED : LAND_OK;
+}
+
+static enum landing_verdict walk_verdict(uintptr_t stack, const struct walk_outcome *w)
+{
+    switch (w->result) {
+    case WALK_CLEAN:
+        switch (w->owner) {
+        case WALK_OWNER_PLAIN:  return LAND_OK;
+        case WALK_OWNER_DENIED: return LAND_DENIED;
+        default:                return starter_verdict(stack);
+        }
+    case WALK_HIT:      return (enum landing_verdict)w->hit;
     case WALK_CALLBACK: return LAND_CALLBACK;
     default:            return LAND_UNWALKABLE;
     }
+}
+
+/* OCPREEMPT_VERIFY=1: the walk's outcome must equal the reference walk's (fiber_walk.h),
+ * frame count included. On the first disagreement: one line, then abort(), whatever
+ * OCPREEMPT_LOG says (the point of the mode is to stop a test run). */
+static void verify_walk(uintptr_t stack, const struct walk_outcome *fast,
+                        enum landing_verdict fast_verdict)
+{
+    struct walk_outcome ref;
+    fiber_walk_reference(stack, frame_class, &ref);
+    enum landing_verdict ref_verdict = walk_verdict(stack, &ref);
+    if (ref.result == fast->result && ref.hit == fast->hit && ref.owner == fast->owner &&
+        ref.frames == fast->frames && ref_verdict == fast_verdict)
+        return;
+    char line[LOG_LINE_MAX];
+    int n = snprintf(line, sizeof line,
+                     "ocpreempt: OCPREEMPT_VERIFY: landing walk disagrees with the reference "
+                     "walk: verdict %d/%d, result %d/%d, hit %d/%d, owner %d/%d, frames "
+                     "%zu/%zu (fast/reference); aborting\n",
+                     (int)fast_verdict, (int)ref_verdict, (int)fast->result, (int)ref.result,
+                     fast->hit, ref.hit, (int)fast->owner, (int)ref.owner, fast->frames,
+                     ref.frames);
+    if (n > 0)
+        log_write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    abort();
+}
+
+/* Every frame of the running fiber, innermost first, down to its base (fiber_walk.h). A
+ * site in transparent code (Stdlib, glue) takes the verdict of its nearest caller that is
+ * not transparent (code_owner.h), and with none left in the fiber, of the fiber's starter.
+ * The site's own unit was judged by site_refusal already, so this only ever adds the
+ * callers' verdict for transparent innermost frames. */
+static enum landing_verdict walk_fiber(uintptr_t stack, size_t *frames)
+{
+    struct walk_outcome w;
+    fiber_walk(stack, frame_class, &w);
+    *frames = w.frames;
+    enum landing_verdict v = walk_verdict(stack, &w);
+    if (shim_config.verify)
+        verify_walk(stack, &w, v);
+    return v;
 }
 
 static enum landing_verdict site_refusal(const struct safepoint *site)

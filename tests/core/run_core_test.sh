@@ -26,7 +26,9 @@
 # With --shim, the runner sets LD_PRELOAD=LIB OCPREEMPT_STATS=1 OCPREEMPT_YIELD=Sched.yield
 # OCPREEMPT_QUANTUM=1ms before applying --env (so --env overrides them; --env K= sets K to
 # the empty string). With --no-shim (the default) LD_PRELOAD is removed from the
-# environment and --expect-stat is an error.
+# environment and --expect-stat is an error. Other OCPREEMPT_* variables of the caller's
+# environment pass through: `OCPREEMPT_VERIFY=1 ctest -L core` runs every with-shim test
+# with each landing decision checked against the reference walk (an abort fails the test).
 #
 # --expect-stat-per-cpu-s EXPR: the stats value of KEY divided by the CPU time, in
 #   seconds, that the fibers got (RESULT fiber_cpu_ms: the threads running Sched.run)

@@ -108,7 +108,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 13);
+    CHECK_EQ(config_option_count(), 14);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -325,6 +325,10 @@ static void bool_forms(int argc, char **argv)
     CHECK(!cfg.enabled);
     EXPECT_OK("OCPREEMPT_DISABLE", "0");
     CHECK(cfg.enabled);
+    EXPECT_OK("OCPREEMPT_VERIFY", "1");
+    CHECK(cfg.verify);
+    EXPECT_OK("OCPREEMPT_VERIFY", "0");
+    CHECK(!cfg.verify);
     CHECK_EQ(load_with("OCPREEMPT_STRICT", "yes"), -1);
     CHECK_STR(err, "OCPREEMPT_STRICT=yes is not 0 or 1; use 0 or 1");
     CHECK_EQ(load_with("OCPREEMPT_DISABLE", "true"), -1);
@@ -333,6 +337,7 @@ static void bool_forms(int argc, char **argv)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         EXPECT_BAD("OCPREEMPT_STRICT", bad[i], "is not 0 or 1");
         EXPECT_BAD("OCPREEMPT_DISABLE", bad[i], "is not 0 or 1");
+        EXPECT_BAD("OCPREEMPT_VERIFY", bad[i], "is not 0 or 1");
     }
 }
 
@@ -460,7 +465,7 @@ static void unknown_variable(int argc, char **argv)
                    "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_YIELD, OCPREEMPT_STATS, "
                    "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_STRICT, "
                    "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL, OCPREEMPT_SITES, "
-                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE");
+                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_VERIFY");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
     CHECK(strncmp(err, "OCPREEMPT_X is not a known variable; the variables are ", 55) == 0);
