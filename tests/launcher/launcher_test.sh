@@ -29,11 +29,13 @@ EOF
     chmod +x "$1"
 }
 
-# An installed layout: <prefix>/bin, lib, libexec/ocpreempt.
+# An installed layout: <prefix>/bin, lib, libexec/ocpreempt (with the launcher's parts in
+# libexec/ocpreempt/launcher, as CMake installs them: case installed_by_cmake).
 make_installed() {
     local prefix=$1
-    mkdir -p "$prefix/bin" "$prefix/lib" "$prefix/libexec/ocpreempt"
+    mkdir -p "$prefix/bin" "$prefix/lib" "$prefix/libexec/ocpreempt/launcher"
     cp "$T_SOURCE_DIR/scripts/ocpreempt" "$prefix/bin/ocpreempt"
+    cp "$T_SOURCE_DIR"/scripts/lib/ocpreempt/*.sh "$prefix/libexec/ocpreempt/launcher/"
     cp "$T_FAKE_SHIM" "$prefix/lib/libocpreempt.so"
     cp "$T_CHECKENV" "$prefix/libexec/ocpreempt/ocpreempt-checkenv"
     make_fake_probe "$prefix/bin/ocpreempt-probe"
@@ -42,8 +44,9 @@ make_installed() {
 # A source tree with its build directory: scripts/, build/shim, build/probe.
 make_source_tree() {
     local root=$1
-    mkdir -p "$root/scripts" "$root/build/shim" "$root/build/probe"
+    mkdir -p "$root/scripts/lib/ocpreempt" "$root/build/shim" "$root/build/probe"
     cp "$T_SOURCE_DIR/scripts/ocpreempt" "$root/scripts/ocpreempt"
+    cp "$T_SOURCE_DIR"/scripts/lib/ocpreempt/*.sh "$root/scripts/lib/ocpreempt/"
     cp "$T_FAKE_SHIM" "$root/build/shim/libocpreempt.so"
     cp "$T_CHECKENV" "$root/build/shim/ocpreempt-checkenv"
     make_fake_probe "$root/build/probe/ocpreempt-probe"
@@ -461,9 +464,9 @@ case_lib_override() {
     OCPREEMPT_LIB=elsewhere/libocpreempt.so run_cmd "$launcher" run -- printenv LD_PRELOAD
     expect_eq "$status" 0 "status"
     expect_eq "$out" "$work/elsewhere/libocpreempt.so" "OCPREEMPT_LIB wins, made absolute"
-    # A build tree: checkenv is found next to the library, without an installed layout.
+    # A build tree: checkenv is found next to the library, without an installed one.
     make_source_tree "$work/tree"
-    rm -r "$work/prefix/libexec"
+    rm "$work/prefix/libexec/ocpreempt/ocpreempt-checkenv"
     OCPREEMPT_LIB=$work/tree/build/shim/libocpreempt.so run_cmd "$launcher" run -- printenv LD_PRELOAD
     expect_eq "$out" "$work/tree/build/shim/libocpreempt.so" "checkenv next to OCPREEMPT_LIB"
 }
@@ -485,6 +488,56 @@ case_symlinked_launcher() {
     expect_eq "$out" "$lib" "found relative to the real script, not the link"
     PATH=$work/bin:$PATH run_cmd ocpreempt run -- printenv LD_PRELOAD
     expect_eq "$out" "$lib" "run through PATH"
+}
+
+# The launcher is a dispatcher and its parts (scripts/lib/ocpreempt/*.sh): without them it
+# says so on one line, exit 2, before anything runs; a part is never looked for elsewhere.
+case_parts_missing() {
+    setup
+    local parts=$work/prefix/libexec/ocpreempt/launcher
+    run_cmd "$launcher" run -- "${marker_program[@]}"
+    expect_eq "$status:$out" "0:ran" "with its parts, the launcher runs the program"
+    rm "$parts/stress.sh"
+    run_cmd "$launcher" run -- "${marker_program[@]}"
+    expect_error 2 "ocpreempt: the launcher's part $parts/stress.sh is missing or unreadable" \
+        "one part missing"
+    rm -r "$parts"
+    make_source_tree "$work/tree"      # the source tree's parts are not the installed launcher's
+    run_cmd "$launcher" --version
+    expect_error 2 "ocpreempt: the launcher's parts were not found (looked in $work/prefix/bin/lib/ocpreempt and $work/prefix/libexec/ocpreempt/launcher)" \
+        "all parts missing"
+    rm "$work/marker"
+    run_cmd "$launcher" run -- "${marker_program[@]}"
+    expect_eq "$status" 2 "status without parts"
+    expect_no_file "$work/marker" "the program must not run without the launcher's parts"
+}
+
+# CMake's install rules put every piece where the installed launcher looks: the launcher
+# installed by `cmake --install` (the real shim, checkenv and probe) runs a program, also
+# through a symbolic link from elsewhere, and uses the parts installed beside it.
+case_installed_by_cmake() {
+    [[ -f ${T_BUILD_DIR-}/CMakeCache.txt ]] || skip "no build tree (T_BUILD_DIR)"
+    local prefix=$work/inst
+    cmake --install "$T_BUILD_DIR" --prefix "$prefix" >"$work/install.log" 2>&1 ||
+        fail "cmake --install failed: $(tail -5 "$work/install.log")"
+    local part
+    for part in "$T_SOURCE_DIR"/scripts/lib/ocpreempt/*.sh; do
+        [[ -f $part ]] || fail "no launcher parts in $T_SOURCE_DIR/scripts/lib/ocpreempt"
+        cmp -s "$part" "$prefix/libexec/ocpreempt/launcher/${part##*/}" ||
+            fail "${part##*/} is not installed in libexec/ocpreempt/launcher"
+    done
+    run_cmd "$prefix/bin/ocpreempt" --version
+    expect_eq "$status:$out:$err" "0:ocpreempt $T_VERSION:" "installed --version"
+    run_cmd "$prefix/bin/ocpreempt" run -- printenv LD_PRELOAD
+    expect_eq "$status:$out" "0:$prefix/lib/libocpreempt.so" "installed run"
+    mkdir -p "$work/bin"
+    ln -s "$prefix/bin/ocpreempt" "$work/bin/ocpreempt"
+    PATH=$work/bin:$PATH run_cmd ocpreempt run -- printenv LD_PRELOAD
+    expect_eq "$status:$out" "0:$prefix/lib/libocpreempt.so" "installed, through a symbolic link"
+    rm "$prefix/libexec/ocpreempt/launcher/run.sh"
+    run_cmd "$work/bin/ocpreempt" run -- true
+    expect_error 2 "ocpreempt: the launcher's part $prefix/libexec/ocpreempt/launcher/run.sh is missing or unreadable" \
+        "the installed launcher uses the installed parts"
 }
 
 case_probe_delegates() {

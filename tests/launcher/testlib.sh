@@ -9,7 +9,7 @@
 #    means every expectation held; 77 means skipped (with the reason);
 #  - outputs are compared as whole texts wherever the text is part of the interface.
 # Inputs from CMake (tests/launcher/CMakeLists.txt): T_SOURCE_DIR, T_CHECKENV, T_FAKE_SHIM,
-# T_WAITSTATUS, T_VERSION, T_WORK.
+# T_WAITSTATUS, T_VERSION, T_WORK; launcher_test's installed_by_cmake also T_BUILD_DIR.
 set -u -o pipefail
 
 for variable in $(compgen -e); do
