@@ -376,6 +376,8 @@ class Report:
             return (a["cpu"] - b["cpu"]) * 1e9 / n
         def minbased(runs, count):
             n = median([count(x) for x in runs])
+            if not n:
+                return float("nan")     # nothing was preempted: no cost per preemption
             return (min(x["cpu"] for x in runs) - min(x["cpu"] for x in base)) * 1e9 / n
         rows = [f"| voluntary `yield ()`, tight loop | {fmt_sum(ysum, 0)} | | | | 1 |"]
         npre = lambda x: x["stats"].get("preemptions", 0)

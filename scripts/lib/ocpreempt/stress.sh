@@ -224,6 +224,7 @@ name_site() {
 # at most the first 10 and the last 30 when there are more than 50.
 print_preemptions() {
     local trace=$1 numbers=($2) path i=0 total kind site number
+    [[ -f $trace ]] || return 0             # the run left none (a timeout, no preemption)
     path=${program[0]}
     [[ $path == */* ]] || path=$(type -P -- "$path")
     total=$(grep -c -v -e '^#' -e '^$' "$trace")
@@ -236,6 +237,11 @@ print_preemptions() {
         number=${numbers[i - 1]:-$i}
         printf '  %5s  %-5s  %s\n' "#$number" "$kind" "$(name_site "$site" "$path")"
     done < <(grep -v -e '^#' -e '^$' "$trace")
+}
+
+# The preemption points of trace $1 (kind and site), nothing when the run left no trace.
+trace_points() {
+    [[ -f $1 ]] && cut -f3,5 "$1"
 }
 
 # ---- the stress command
@@ -285,8 +291,8 @@ stress_report_failure() {
     if stress_one_run "$stress_seed_failed" "$stress_dir/replay"; then
         printf 'replayed once: it PASSED; the failure depends on more than the seed (threads,\n'
         printf 'domains, time or input), so the replay command may not reproduce it\n'
-    elif [[ $stress_outcome == "$outcome" ]] && cmp -s <(cut -f3,5 "$dir/trace") \
-                                                      <(cut -f3,5 "$stress_dir/replay/trace"); then
+    elif [[ $stress_outcome == "$outcome" ]] && cmp -s <(trace_points "$dir/trace") \
+                                                      <(trace_points "$stress_dir/replay/trace"); then
         if ((total == 0)); then
             printf 'replayed once: same failure, with no preemption points (the run was never\n'
             printf 'preempted: the failure does not come from chaos mode)\n'
@@ -295,7 +301,7 @@ stress_report_failure() {
         fi
     else
         printf 'replayed once: %s, with %s preemption points\n' "$stress_outcome" \
-            "$(cmp -s <(cut -f3,5 "$dir/trace") <(cut -f3,5 "$stress_dir/replay/trace") &&
+            "$(cmp -s <(trace_points "$dir/trace") <(trace_points "$stress_dir/replay/trace") &&
                echo the same || echo different)"
     fi
     stress_outcome=$outcome
