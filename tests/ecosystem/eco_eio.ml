@@ -15,7 +15,12 @@
                 of Time.with_timeout (30 s) around a computation: each result must be
                 one of the racers' exact values, no Cancelled may escape (preempted in
                 the Stdlib or glue code Eio's cancellation calls, the winner used to
-                raise Cancelled Not_first out of the program): rounds, timeouts=0 *)
+                raise Cancelled Not_first out of the program): rounds, timeouts=0
+   protect_finally  [finally_rounds] switches: a fiber computing inside Fun.protect whose
+                ~finally does some work, a sibling failing the switch with Exit: Switch.run
+                must raise Exit every round (a yield inside ~finally of the cancelled
+                fiber raised Cancelled, Fun made it Finally_raised, and Switch.run raised
+                Multiple exceptions out of the program): exits *)
 
 open Eco_common
 
@@ -128,7 +133,26 @@ let race () =
   done;
   result [ ("rounds", i rounds); ("timeouts", i !timeouts) ]
 
+let finally_rounds = 40
+
+let protect_finally () =
+  Eio_posix.run @@ fun _ ->
+  let log = Buffer.create 64 in
+  let cleanup () = Buffer.clear log; for k = 1 to 20_000 do Buffer.add_string log (i k) done in
+  let exits = ref 0 in
+  for _ = 1 to finally_rounds do
+    match
+      Eio.Switch.run (fun sw ->
+          Eio.Fiber.fork ~sw (fun () -> Fun.protect ~finally:cleanup (fun () -> ignore (work (10 * size))));
+          Eio.Fiber.fork ~sw (fun () -> Eio.Fiber.yield (); Eio.Switch.fail sw Exit))
+    with
+    | () -> fail "Switch.run returned: the sibling's Exit was lost"
+    | exception Exit -> incr exits
+  done;
+  result [ ("exits", i !exits) ]
+
 let () =
   main "eco_eio"
     [ ("fair", fair); ("first", first); ("switch_fail", switch_fail); ("sync", sync);
-      ("sync_nolock", sync_nolock); ("domains", domains); ("race", race) ]
+      ("sync_nolock", sync_nolock); ("domains", domains); ("race", race);
+      ("protect_finally", protect_finally) ]
