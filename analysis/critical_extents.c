@@ -24,8 +24,11 @@ const struct critical_builtin critical_builtins[] = {
     { "Stdlib__Ephemeron", "ephemeron tables' hash/equal run mid-insert or mid-resize" },
     { "Stdlib__Format", "%a/%t printers run with the formatter's pretty-printing queue "
                         "mid-print (std_formatter is shared by every fiber)" },
-    { "Stdlib__Domain", "Domain.DLS.get runs a key's initialiser before storing the value: "
-                        "another fiber of the domain would run it again" },
+    { "Stdlib__Domain.DLS.get", "Domain.DLS.get runs a key's initialiser before storing "
+                                "the value: another fiber of the domain would run it again" },
+    { "Stdlib__Domain.do_before_first_spawn", "the first Domain.spawn marks the "
+                                              "before-first-spawn functions done, then runs "
+                                              "them: another fiber's spawn would skip them" },
     { "Stdlib__Scanf", "%r readers run with the shared scanning buffer mid-token" },
     { "CamlinternalOO", "class initialisers run while the class table is being filled" },
     { "Stdlib__Fun.finally_no_exn", "Fun.protect's ~finally must not raise: a yield there "

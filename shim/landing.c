@@ -129,12 +129,14 @@ static enum landing_verdict walk_verdict(uintptr_t stack, const struct walk_outc
 /* OCPREEMPT_VERIFY=1: the walk's outcome must equal the reference walk's (fiber_walk.h),
  * frame count included. On the first disagreement: one line, then abort(), whatever
  * OCPREEMPT_LOG says (the point of the mode is to stop a test run). */
+typedef enum landing_verdict (*walk_judge)(uintptr_t stack, const struct walk_outcome *w);
+
 static void verify_walk(uintptr_t stack, const struct walk_outcome *fast,
-                        enum landing_verdict fast_verdict)
+                        enum landing_verdict fast_verdict, walk_judge judge)
 {
     struct walk_outcome ref;
     fiber_walk_reference(stack, frame_class, &ref);
-    enum landing_verdict ref_verdict = walk_verdict(stack, &ref);
+    enum landing_verdict ref_verdict = judge(stack, &ref);
     if (ref.result == fast->result && ref.hit == fast->hit && ref.owner == fast->owner &&
         ref.frames == fast->frames && ref_verdict == fast_verdict)
         return;
@@ -160,11 +162,53 @@ static enum landing_verdict walk_fiber(uintptr_t stack, size_t *frames)
 {
     struct walk_outcome w;
     fiber_walk(stack, frame_class, &w);
-    *frames = w.frames;
+    *frames += w.frames;
     enum landing_verdict v = walk_verdict(stack, &w);
     if (shim_config.verify)
-        verify_walk(stack, &w, v);
+        verify_walk(stack, &w, v, walk_verdict);
     return v;
+}
+
+/* A suspended parent's verdict: only what its frames are in (an extent, the yield
+ * function) and whether it can be walked; where it stopped is not this preemption's
+ * business, so owners and starters do not apply. */
+static enum landing_verdict parent_verdict(uintptr_t stack, const struct walk_outcome *w)
+{
+    (void)stack;
+    switch (w->result) {
+    case WALK_CLEAN:    return LAND_OK;
+    case WALK_HIT:      return (enum landing_verdict)w->hit;
+    case WALK_CALLBACK: return LAND_CALLBACK;
+    default:            return LAND_UNWALKABLE;
+    }
+}
+
+/* Every parent of the running fiber, up to the root of its handler chain. The yield is
+ * handled by the scheduler's handler, somewhere up that chain, and suspends every fiber
+ * in between: a parent stopped inside an extent (a lazy thunk that runs a local
+ * Effect.Deep handler, a critical function that forks a fiber of its own) stays stopped
+ * there while other fibers run, exactly as if the running fiber's own frames were in it.
+ * Which handler will handle the yield is not known here, so every parent is walked: an
+ * extent above the scheduler's handler (a scheduler run inside Lazy.force) refuses too,
+ * which costs liveness, never safety. Suspended stacks keep their return address at sp,
+ * as the running one does (fiber_walk.h). */
+static enum landing_verdict walk_parents(uintptr_t stack, size_t *frames)
+{
+    uintptr_t s = stack;
+    for (int depth = 0; depth < PARENT_CHAIN_MAX; depth++) {
+        s = HANDLER_FIELD(STACK_FIELD(s, handler), parent);
+        if (s == 0)
+            return LAND_OK;
+        struct walk_outcome w;
+        fiber_walk(s, frame_class, &w);
+        *frames += w.frames;
+        enum landing_verdict v = parent_verdict(s, &w);
+        if (shim_config.verify)
+            verify_walk(s, &w, v, parent_verdict);
+        if (v != LAND_OK)
+            return v;
+    }
+    return LAND_UNWALKABLE;
 }
 
 static enum landing_verdict site_refusal(const struct safepoint *site)
@@ -197,5 +241,8 @@ enum landing_verdict landing_decide(const struct thread_record *t, void *ds,
         return LAND_MUTEX;
     if (t->unhandled_fiber && t->unhandled_fiber == STACK_FIELD(stack, id) + 1)
         return LAND_UNHANDLED;
-    return walk_fiber(stack, frames);
+    v = walk_fiber(stack, frames);
+    if (v == LAND_OK)
+        v = walk_parents(stack, frames);
+    return v;
 }
