@@ -29,7 +29,7 @@
 enum log_level { LOG_QUIET, LOG_WARN, LOG_INFO, LOG_DEBUG };
 enum stats_format { STATS_TEXT, STATS_JSON };
 /* OCPREEMPT_SITES: poll sites only; + allocation sites that are a loop's only safe points
- * (analysis/loop_sites.h); + every allocation site. */
+ * (analysis/code/loop_sites.h); + every allocation site. */
 enum site_policy { SITES_POLL, SITES_LOOP, SITES_ALL };
 
 #define CONFIG_NAME_MAX 256
@@ -58,16 +58,16 @@ struct ocpreempt_config {
     /* OCPREEMPT_DENY: comma-separated units or libraries where preemption never lands;
      * "+A,B" appends to the default list, "A,B" replaces it, "none" empties it.
      * Entries are unit names as in symbols without "caml" (Stdlib__Mutex, Eio, ...),
-     * matched as units (analysis/ocaml_units.h), not as string prefixes. */
+     * matched as units (analysis/names/ocaml_units.h), not as string prefixes. */
     size_t deny_count;
     char deny[CONFIG_DENY_MAX][CONFIG_DENY_ENTRY_MAX];
     /* OCPREEMPT_CRITICAL: Module or Module.fn entries added to the built-in critical
-     * extents (analysis/critical_extents.h); "" = none. */
+     * extents (analysis/names/critical_extents.h); "" = none. */
     size_t critical_count;
     char critical[CONFIG_CRITICAL_MAX][CONFIG_CRITICAL_ENTRY_MAX];
     enum site_policy sites;           /* OCPREEMPT_SITES: poll|loop|all */
     /* OCPREEMPT_CHAOS: SEED (chaos mode: seeded preemptions on an allocation clock, see
-     * shim/chaos.h), optionally SEED:LIST, LIST = N or N-M ranges separated by commas:
+     * shim/inject/chaos.h), optionally SEED:LIST, LIST = N or N-M ranges separated by commas:
      * only the chaos preemptions with those numbers are performed (replay of a subset).
      * "" = off. */
     bool chaos;

@@ -1,7 +1,7 @@
 /* yield_target: the program's own yield closure, for the one candidate yield_report chose
  * (OCPREEMPT_YIELD=Module.fn, or a known scheduler's yield).
  *
- * The choice is made once at start-up from the binary (analysis/yield_report.c, the rule
+ * The choice is made once at start-up from the binary (analysis/names/yield_report.c, the rule
  * the probe reports), which also says which field of the module block holds the closure.
  * At run time that field is read once the module has filled it, and believed only if it
  * holds a closure of the chosen code. The field's address (a GC root in static data) is

@@ -6,7 +6,7 @@
  *  - every address here is a run-time address (load bias applied);
  *  - a missing symbol or field makes runtime_bind fail: the shim then disables itself;
  *  - required = used: runtime_bind binds exactly the symbols the shim calls or reads, and
- *    the layout table (analysis/runtime_layout.c) requires exactly the fields it reads;
+ *    the layout table (analysis/runtime/runtime_layout.c) requires exactly the fields it reads;
  *    tests/unit/required_bindings.sh checks both against the shim's sources;
  *  - field accessors take a caml_domain_state* as an opaque `void *` and use the layout's
  *    offsets: nothing is compiled against a particular OCaml version.

@@ -206,11 +206,11 @@ static int format_yield(const struct ocpreempt_config *cfg, char *buf, size_t le
 
 /* ---- deny list -------------------------------------------------------------------- */
 
-/* Compilation units or libraries (analysis/ocaml_units.h: `Eio` covers Eio, Eio__* and
+/* Compilation units or libraries (analysis/names/ocaml_units.h: `Eio` covers Eio, Eio__* and
  * Eio's own units, not a user's Eio_app) where a preemption never lands: code that must
  * not be *where* a fiber stops (the scheduler re-enters it, or it holds a lock). Code
  * whose callees must not be preempted either is a critical extent (OCPREEMPT_CRITICAL and
- * the built-in list in analysis/critical_extents.c). docs/configuration.md explains each. */
+ * the built-in list in analysis/names/critical_extents.c). docs/configuration.md explains each. */
 #define DENY_DEFAULT                                                                      \
     "Stdlib__Effect,Stdlib__Mutex,Stdlib__Condition,Stdlib__Semaphore,Stdlib__Queue,"    \
     "Stdlib__Stack,Stdlib__Buffer,Stdlib__Atomic,Stdlib__Printf,CamlinternalFormat,"     \
@@ -298,7 +298,7 @@ static int format_deny(const struct ocpreempt_config *cfg, char *buf, size_t len
 
 /* OCPREEMPT_CRITICAL: functions (Module.fn) or units/libraries (Module, A.B) during whose
  * execution, callees included, a fiber is never preempted. Always added to the built-in
- * extents (analysis/critical_extents.c), which cannot be removed: they protect the
+ * extents (analysis/names/critical_extents.c), which cannot be removed: they protect the
  * Stdlib's own invariants. */
 
 /* "A", "A.B", "Stdlib__Hashtbl": capitalised module components only. */

@@ -11,7 +11,7 @@
  *    failing that, a shorter prefix of it (a submodule's functions carry their own name
  *    only).
  * Code inlined from an entry into another unit lies outside these ranges: the frame
- * tables' debuginfo names it (analysis/inline_chain.h), and critical_extents_of_defname
+ * tables' debuginfo names it (analysis/names/inline_chain.h), and critical_extents_of_defname
  * says which entry covers such a name.
  * Shared by the probe (which lists what each entry resolved to and what it could not find)
  * and the shim (whose stack walk asks critical_extents_find for every frame).

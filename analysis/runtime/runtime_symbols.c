@@ -32,7 +32,7 @@ static const struct placed_symbol runtime_symbols[] = {
     {"caml_ml_mutex_unlock", IN_CODE},
     {"caml_ml_mutex_try_lock", IN_CODE},
     {"caml_resume", IN_CODE},              /* the shim reads and patches their first */
-    {"caml_runstack", IN_CODE},            /* instructions (shim/switch_hook.c) */
+    {"caml_runstack", IN_CODE},            /* instructions (shim/request/switch_hook.c) */
     {"caml_frametable", IN_DATA},
     {"caml_domain_external_interrupt_hook", IN_WRITABLE},   /* the shim stores its hook */
     {"caml_leave_blocking_section_hook", IN_WRITABLE},      /* and chains these two */

@@ -45,7 +45,7 @@ struct safepoint {
 
 struct site_table_counts {
     unsigned long poll, alloc, denied, bad_shape, in_yield, policy;
-    /* from the inlining chains (analysis/inline_chain.h): sites refused because a denied
+    /* from the inlining chains (analysis/names/inline_chain.h): sites refused because a denied
      * unit (counted in `denied` too) or a critical extent was inlined there, and
      * allocation sites of units not denied without debuginfo (built without -g: inlining
      * unseen; polls never have debuginfo in 5.3) */

@@ -2,7 +2,7 @@
  * compiler copied from one unit into another (ocamlopt inlines small functions across
  * units whenever the .cmx is visible; flambda more). Deny-by-unit and the critical extents'
  * code ranges see only the unit whose machine code runs; the descriptor's debuginfo
- * (analysis/debuginfo.h, debuginfo_chain_each) still names every function on the inlining
+ * (analysis/runtime/debuginfo.h, debuginfo_chain_each) still names every function on the inlining
  * chain, each item's name an OCaml path whose first component is its compilation unit
  * (`Miou.Mutex.lock`, `Eio__core__Fiber.yield`, `Stdlib__Hashtbl.replace`).
  *

@@ -1,4 +1,4 @@
-/* inline_frames: the return addresses whose inlining chain (analysis/inline_chain.h) holds
+/* inline_frames: the return addresses whose inlining chain (analysis/names/inline_chain.h) holds
  * a critical extent or a deny-listed unit although the code around them belongs to
  * neither: a call made from scheduler or critical code the compiler inlined into another
  * unit. landing.c's frame_class consults it for every frame of a walk, so a call from an

@@ -8,7 +8,7 @@
  * shim (issue 9 item 9) -- every listed symbol that is present lies wholly inside the
  * image: a function inside an executable segment, a data word inside a loadable one (a
  * writable one for the hook the shim stores), a TLS word inside the TLS segment.
- * Which symbols are required is not decided here (shim/runtime.c does).
+ * Which symbols are required is not decided here (shim/base/runtime.c does).
  */
 #ifndef OCPREEMPT_RUNTIME_SYMBOLS_H
 #define OCPREEMPT_RUNTIME_SYMBOLS_H

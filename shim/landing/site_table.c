@@ -56,7 +56,7 @@ static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F
 /* ---- deny-list ---------------------------------------------------------------------- */
 
 /* A compilation unit is denied when a deny entry covers it as a unit or library
- * (analysis/ocaml_units.h): `Miou` covers Miou, Miou__* and Miou's own units, never a
+ * (analysis/names/ocaml_units.h): `Miou` covers Miou, Miou__* and Miou's own units, never a
  * user's Miou_fair. */
 bool site_table_unit_denied(const char *unit, size_t len)
 {
@@ -455,7 +455,7 @@ static void refuse_for_policy(struct safepoint *s)
 }
 
 /* poll: no allocation site; loop: the allocation sites that are a loop's only safe points
- * (analysis/loop_sites.h, from the code of the functions around them); all: every one. */
+ * (analysis/code/loop_sites.h, from the code of the functions around them); all: every one. */
 static int apply_site_policy(const struct elf_image *img, char *why, size_t why_len)
 {
     if (shim_config.sites == SITES_ALL)
