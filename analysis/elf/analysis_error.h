@@ -1,13 +1,20 @@
-/* analysis_error: how the analysis library fills `struct analysis_error` (internal).
+/* analysis_error: the one-line reason every analysis function returns with -1, and how the
+ * analysis library fills it.
  *
  * Invariant: messages are single lines, truncated to ANALYSIS_ERR_LEN, never printed here.
+ * The bottom of the analysis stages: it includes no other header of the library, so every
+ * unit may use it (elf_image.h does, for its prototypes).
  */
 #ifndef OCPREEMPT_ANALYSIS_ERROR_H
 #define OCPREEMPT_ANALYSIS_ERROR_H
 
-#include "elf_image.h"
+#define ANALYSIS_ERR_LEN 256
 
-/* printf-style; a NULL err is accepted and ignored. */
+struct analysis_error {
+    char msg[ANALYSIS_ERR_LEN];
+};
+
+/* printf-style; a NULL err is accepted and ignored. Internal to the analysis library. */
 void analysis_error_set(struct analysis_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -20,7 +20,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,16 +78,6 @@ struct elf_image {
 };
 
 /* ---- small helpers ---------------------------------------------------------------- */
-
-void analysis_error_set(struct analysis_error *err, const char *fmt, ...)
-{
-    if (err == NULL)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-}
 
 static bool range_in_file(const struct elf_image *img, uint64_t offset, uint64_t size)
 {

@@ -15,11 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ANALYSIS_ERR_LEN 256
-
-struct analysis_error {
-    char msg[ANALYSIS_ERR_LEN];
-};
+#include "analysis_error.h"
 
 struct elf_image;
 
