@@ -1,8 +1,11 @@
-/* shim_state: whether the shim is active, and its configuration.
+/* shim_state: whether the shim is active, its configuration, and libc's functions the
+ * front handed over: the engine's globals, defined here at the bottom so that every stage
+ * reads them without calling up into the engine's start-up (engine/shim_main.c sets them).
  *
  * `shim_active()` is false until the constructor has bound the runtime and installed the
  * hook, and becomes false for good when the shim disables itself. Readable from any
- * context (one relaxed atomic load).
+ * context (one relaxed atomic load). shim_config and engine_libc are written once, by
+ * ocpreempt_engine_start before shim_enabled is first set, and only read afterwards.
  */
 #ifndef OCPREEMPT_SHIM_STATE_H
 #define OCPREEMPT_SHIM_STATE_H

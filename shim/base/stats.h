@@ -1,4 +1,6 @@
-/* stats: what the shim did, per domain, printed once at exit when OCPREEMPT_STATS is set.
+/* stats: what the shim did, per domain: the counters every stage writes, at the bottom so
+ * that any stage may count; report/stats_report.h prints them once at exit when
+ * OCPREEMPT_STATS is set.
  *
  * Storage is static (no allocation anywhere, so any thread may count without locks). Counters are
  * relaxed atomics indexed by domain id (ids past STATS_MAX_DOMAINS share the last slot).
@@ -141,11 +143,5 @@ void stats_record_to_hook(struct domain_stats *d, uint64_t ticks);
 
 /* Records one request-to-stub latency, in TSC ticks. Hook context. */
 void stats_record_latency(struct domain_stats *d, uint64_t ticks);
-
-/* Faults in the report's static storage (start-up, when stats are on). */
-void stats_prepare(void);
-
-/* Prints the report to the configured destination. At-exit context. */
-void stats_report(void);
 
 #endif

@@ -12,10 +12,10 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
-#include "hijack.h"
+#include "doorbell.h"
 #include "log.h"
-#include "request.h"
 #include "runtime.h"
+#include "runtime_hooks.h"
 #include "shim_state.h"
 #include "stats.h"
 
@@ -36,21 +36,6 @@ long thread_self_tp_offset(void)
     uintptr_t tp;
     __asm__("mov %%fs:0, %0" : "=r"(tp));
     return (long)((uintptr_t)&self_record - tp);
-}
-
-uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return timespec_ns(&ts);
-}
-
-uint64_t thread_cpu_ns(clockid_t clock)
-{
-    struct timespec ts;
-    if (clock_gettime(clock, &ts) != 0)
-        return 0;
-    return timespec_ns(&ts);
 }
 
 /* ---- threads without a record -------------------------------------------------------- */
@@ -125,7 +110,7 @@ struct thread_record *thread_register_self(bool runs_ocaml)
         self_record = r;
         raise_extent(i + 1);
         atomic_store(&r->state, RECORD_LIVE);        /* now the monitor may look */
-        request_thread_started(r);
+        doorbell_ring_within_quantum();           /* the monitor looks within a quantum */
         return r;
     }
     count_unregistered();
@@ -138,7 +123,7 @@ void thread_note_runs_ocaml(struct thread_record *t)
     if (!t || atomic_load_explicit(&t->runs_ocaml, memory_order_relaxed))
         return;
     atomic_store(&t->runs_ocaml, 1);
-    request_thread_started(t);             /* the monitor has ignored it until now */
+    doorbell_ring_within_quantum();        /* the monitor has ignored it until now */
 }
 
 void thread_unregister_self(void)
@@ -227,8 +212,7 @@ static int create_registered(pthread_create_fn real, pthread_t *thread,
     }
     /* Thread and Domain initialisation replace the runtime hooks before they create
        threads: re-chain them here (the monitor also checks, at its next pass). */
-    hijack_reinstall_hook_if_replaced();
-    request_reinstall_blocking_hook_if_replaced();
+    runtime_hooks_rechain();
     struct start_trampoline *t = malloc(sizeof *t);
     if (!t) {
         count_unregistered();

@@ -37,7 +37,7 @@
  *  - written by the owner in the blocking-section hooks: blocking_epoch (monitor.c);
  *  - owner-private: ocaml_mutexes_held, unhandled_fiber;
  *  - in_hook: written by the owner around the interrupt hook's body, read by the thread
- *    that quiesces the engine before the runtime frees its memory (shutdown.h).
+ *    that quiesces the engine before the runtime frees its memory (hook_gate.h).
  */
 #ifndef OCPREEMPT_THREAD_REGISTRY_H
 #define OCPREEMPT_THREAD_REGISTRY_H
@@ -48,6 +48,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
+
+#include "clock.h"            /* monotonic_ns: most users of the registry read the clock */
 
 #define THREAD_REGISTRY_MAX 512
 
@@ -99,7 +101,7 @@ struct thread_record {
     _Atomic uint32_t blocking_epoch; /* the owner is in a blocking section, entered through
                                       our hooks of that epoch (monitor.c); 0: not */
 
-    _Atomic int in_hook;           /* the owner is inside the hook's body (shutdown.h) */
+    _Atomic int in_hook;           /* the owner is inside the hook's body (hook_gate.h) */
     _Atomic int runs_ocaml;        /* seen running OCaml (see above); 0: the monitor
                                       ignores the record */
 
@@ -160,13 +162,5 @@ void thread_registry_report_unregistered(void);
  * itself before its start routine when the shim is active. */
 int thread_registry_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                                    void *(*start)(void *), void *arg);
-
-static inline uint64_t timespec_ns(const struct timespec *ts)
-{
-    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
-}
-
-uint64_t monotonic_ns(void);
-uint64_t thread_cpu_ns(clockid_t clock);
 
 #endif

@@ -34,23 +34,14 @@
 #include "shutdown.h"
 #include "site_table.h"
 #include "stats.h"
+#include "stats_report.h"
 #include "switch_hook.h"
 #include "thread_registry.h"
 #include "trace.h"
 #include "yield_report.h"
 #include "yield_target.h"
 
-struct ocpreempt_config shim_config;
-_Atomic bool shim_enabled;
-struct front_libc engine_libc;
 static struct elf_image *self_image;       /* kept open: symbol names for stats/trace */
-
-void shim_disable(const char *why)
-{
-    bool was = atomic_exchange(&shim_enabled, false);
-    if (was || why)
-        log_error("disabled: %s", why ? why : "(no reason given)");
-}
 
 /* The yield to call: OCPREEMPT_YIELD, else a known scheduler's detected without doubt; the
  * rule is yield_report_choice, the same the probe's verdict uses. 0 with the target

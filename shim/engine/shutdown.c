@@ -4,12 +4,15 @@
 #include "shutdown.h"
 
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 
 #include "chaos.h"
 #include "log.h"
 #include "request.h"
 #include "runtime.h"
-#include "stats.h"
+#include "stats_report.h"
+#include "thread_registry.h"
 #include "trace.h"
 
 /* A hook's body takes microseconds; a thread still inside after this was stopped. */
@@ -38,7 +41,7 @@ static void wait_for_hooks_to_leave(void)
 }
 
 /* Stops requests, waits out the hooks, then writes the reports (they read, they do not
- * compute: stats.h, hog_sites.h). Once, whichever end comes first. */
+ * compute: stats_report.h, hog_sites.h). Once, whichever end comes first. */
 static void quiesce_and_report(void)
 {
     if (atomic_exchange(&quiesced, true))

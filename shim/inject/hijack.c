@@ -25,11 +25,12 @@
 #include <stdint.h>
 
 #include "chaos.h"
+#include "hook_gate.h"
 #include "landing.h"
 #include "request.h"
 #include "runtime.h"
+#include "runtime_hooks.h"
 #include "shim_state.h"
-#include "shutdown.h"
 #include "site_table.h"
 #include "stats.h"
 #include "stub_abi.h"
@@ -37,20 +38,9 @@
 #include "trace.h"
 #include "yield_target.h"
 
-/* Stub globals (stub_abi.h). */
-uint64_t stub_exn_handler_offset;
-uint64_t stub_current_stack_offset;
-uint64_t stub_stack_id_offset;
-uintptr_t stub_caml_call_gc;
-const uintptr_t *stub_unhandled_exn;
-__thread struct stub_handoff stub_handoff __attribute__((tls_model("initial-exec")));
-
 /* Room the stub needs below the interrupted frame: its frame, the return address of its
  * call, and the runtime's Stack_threshold that leaf code may use without checking. */
 #define STUB_STACK_NEED (STUB_FRAME_SIZE + 8 + 32 * 8 + 64)
-
-static void (*_Atomic previous_hook)(void);
-static void preempt_interrupt_hook(void);
 
 /* What became of a request: a landing refusal (landing.h: where a preemption may land),
  * or a refusal of this moment (the allocation needs a GC, no room for the stub frame, the
@@ -192,7 +182,7 @@ static void collect_stub_reports(struct thread_record *t)
 }
 
 /* The hook's body: a request (or chaos mode's clock) turned into an injection, or dropped
- * and counted. Runs inside the shutdown gate (shutdown.h). */
+ * and counted. Runs inside the hook gate (hook_gate.h). */
 static void serve_request(struct thread_record *t, uint64_t entry_tsc)
 {
     collect_stub_reports(t);
@@ -246,7 +236,7 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
 
 static void preempt_interrupt_hook(void)
 {
-    void (*prev)(void) = atomic_load_explicit(&previous_hook, memory_order_acquire);
+    void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_INTERRUPT);
     if (prev)
         prev();              /* systhreads' may hand the runtime lock over, and get it back */
     uint64_t entry_tsc = stats_tsc();
@@ -265,11 +255,6 @@ void hijack_install_hook(void)
     stub_current_stack_offset = ocaml_rt.layout.domain_state.current_stack;
     stub_stack_id_offset = ocaml_rt.layout.stack_info.id;
     stub_caml_call_gc = ocaml_rt.caml_call_gc;
-    hijack_reinstall_hook_if_replaced();
-}
-
-void hijack_reinstall_hook_if_replaced(void)
-{
-    runtime_chain_hook(ocaml_rt.external_interrupt_hook, &previous_hook, preempt_interrupt_hook);
+    runtime_hooks_install_interrupt(preempt_interrupt_hook);
 }
 

@@ -3,11 +3,9 @@
 #ifndef OCPREEMPT_HIJACK_H
 #define OCPREEMPT_HIJACK_H
 
-/* Installs our hook into caml_domain_external_interrupt_hook, chaining the one found. */
+/* Sets the stub's globals (stub_abi.h) and installs our hook into
+ * caml_domain_external_interrupt_hook, chaining the one found; base/runtime_hooks.h
+ * re-installs it whenever someone (systhreads' caml_thread_initialize) replaces it. */
 void hijack_install_hook(void);
-
-/* Re-installs it if someone (systhreads' caml_thread_initialize) replaced it since. Safe
- * from any thread: one pointer-sized load and, rarely, two stores. */
-void hijack_reinstall_hook_if_replaced(void);
 
 #endif

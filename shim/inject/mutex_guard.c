@@ -15,9 +15,8 @@
 #include "mutex_guard.h"
 
 #include "chaos.h"
-#include "hijack.h"
-#include "request.h"
 #include "runtime.h"
+#include "runtime_hooks.h"
 #include "shim_state.h"
 #include "thread_registry.h"
 
@@ -65,8 +64,7 @@ static int counted_call(pthread_mutex_fn real, pthread_mutex_t *m, uintptr_t ra,
        runtime takes a lock right after (Thread registers "Thread.at_shutdown"): chain ours
        again now, before any thread can enter a blocking section unseen (three loads when
        nothing was replaced). */
-    hijack_reinstall_hook_if_replaced();
-    request_reinstall_blocking_hook_if_replaced();
+    runtime_hooks_rechain();
     /* The runtime takes and releases locks right after creating a domain, at the same
        point of every run: chaos mode's deterministic foothold (chaos.h). */
     chaos_arm_self();

@@ -3,9 +3,9 @@
  *
  * It never wakes on a fixed period: each pass looks at the threads whose look is due, then
  * sleeps until the earliest next look plus that look's slack (so looks due close together
- * share one wake), on an absolute CLOCK_MONOTONIC deadline (a futex, so that it can be
- * woken early). Its timer slack is set to min(quantum/64, 50 us), so the kernel wakes it on
- * time.
+ * share one wake), on an absolute CLOCK_MONOTONIC deadline (base/doorbell.h: a futex, so
+ * that it can be woken early). Its timer slack is set to min(quantum/64, 50 us), so the
+ * kernel wakes it on time.
  * It looks only at OCaml threads (thread_registry.h: a record seen running OCaml, not
  * merely one with a domain state), so systhreads' tick thread and the domains' backup
  * threads, whose CPU time grows while their domain's fiber stays the same, cost nothing.
@@ -20,8 +20,8 @@
  * blocking section (or of registering); one that resumes any other way (without entering
  * the runtime's blocking section) within the back-off bound, max(50 ms, quantum). A thread
  * inside a blocking section is parked: looked at every LOOK_PARKED_NS only (see the
- * blocking-section hooks below), so a program whose threads all block costs one wake a
- * second.
+ * blocking-section hooks, blocking_hooks.c), so a program whose threads all block costs one
+ * wake a second.
  *
  * Exit handshake (seq_cst): the exiting thread sets `stopping`, then waits until no pass is
  * in flight; a pass announces itself in `in_pass` and re-checks `stopping` first. So after
@@ -34,138 +34,22 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "hijack.h"
+#include "doorbell.h"
 #include "request.h"
-#include "runtime.h"
+#include "runtime_hooks.h"
 #include "shim_state.h"
 #include "stats.h"
 
 static _Atomic int stopping, in_pass;
-static _Atomic uint32_t wake_word;            /* 1: a wake is pending */
-static _Atomic uint64_t sleeping_until_ns;    /* 0 while the monitor is awake */
-
-/* ---- sleeping and waking --------------------------------------------------------------- */
-
-static void sleep_until(uint64_t at_ns)
-{
-    struct timespec ts = { (time_t)(at_ns / 1000000000u), (long)(at_ns % 1000000000u) };
-    atomic_store(&sleeping_until_ns, at_ns);
-    if (!atomic_exchange(&wake_word, 0))
-        syscall(SYS_futex, &wake_word, FUTEX_WAIT_BITSET_PRIVATE, 0, &ts, NULL,
-                FUTEX_BITSET_MATCH_ANY);
-    atomic_store(&sleeping_until_ns, 0);
-    atomic_store(&wake_word, 0);
-}
-
-/* Wakes the monitor unless it will wake by `by_ns` anyway. Any thread. */
-static void wake_unless_awake_by(uint64_t by_ns)
-{
-    uint64_t until = atomic_load(&sleeping_until_ns);
-    if (until != 0 && until <= by_ns)
-        return;
-    if (!atomic_exchange(&wake_word, 1) && until != 0)
-        syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
-void request_thread_started(struct thread_record *t)
-{
-    (void)t;
-    if (shim_active())
-        wake_unless_awake_by(monotonic_ns() + shim_config.quantum_ns);
-}
-
-/* ---- the blocking-section hooks --------------------------------------------------------- */
-
-/* A thread in a blocking section (a system call, a C stub that released the runtime) runs
- * no OCaml until it leaves, and leaving runs our leave hook, which wakes the monitor if it
- * backed off on the thread: so the monitor *parks* such a thread (overdue.c) and looks at it
- * only every LOOK_PARKED_NS, a safety net. The enter hook marks the record with the hooks'
- * epoch; the epoch changes whenever someone replaced our hooks (systhreads' initialisation
- * does, without chaining), so a mark made before a replacement, whose leave may have
- * bypassed us, is never trusted. The enter hook marks only while our leave hook is the
- * installed one. Re-chaining happens at the first pthread_mutex_* call after a replacement
- * (mutex_guard.c; systhreads' initialisation is followed by one at once), and also from
- * the pthread_create wrapper and each pass: a thread that blocks right after systhreads
- * initialises is parked like any other.
- * Parking against leaving (seq_cst): the monitor sets backed_off, then re-reads the mark;
- * the thread clears the mark, then reads backed_off: either the monitor sees the thread
- * gone, or the thread sees it must wake the monitor. */
-
-static void (*_Atomic previous_leave_hook)(void);
-static void (*_Atomic previous_enter_hook)(void);
-static void leave_blocking_hook(void);
-static void enter_blocking_hook(void);
-static _Atomic uint32_t hook_epoch = 1;
-
-void request_thread_resumed(struct thread_record *t)
-{
-    if (!t || !atomic_load(&t->backed_off))
-        return;
-    atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
-    if (shim_active())
-        wake_unless_awake_by(monotonic_ns() + shim_config.quantum_ns);
-}
-
-static bool leave_hook_installed(void)
-{
-    void (**slot)(void) = ocaml_rt.leave_blocking_section_hook;
-    return slot && *(void (*volatile *)(void))slot == leave_blocking_hook;
-}
-
-static void enter_blocking_hook(void)
-{
-    void (*prev)(void) = atomic_load_explicit(&previous_enter_hook, memory_order_acquire);
-    if (prev)
-        prev();                 /* systhreads': releases the runtime lock */
-    struct thread_record *t = thread_self();
-    thread_note_runs_ocaml(t);      /* only a thread holding a domain enters a section */
-    if (t && leave_hook_installed())
-        atomic_store_explicit(&t->blocking_epoch, atomic_load(&hook_epoch),
-                              memory_order_relaxed);
-}
-
-static void leave_blocking_hook(void)
-{
-    void (*prev)(void) = atomic_load_explicit(&previous_leave_hook, memory_order_acquire);
-    if (prev)
-        prev();                 /* systhreads': takes the runtime lock back first */
-    struct thread_record *t = thread_self();
-    if (t)
-        atomic_store(&t->blocking_epoch, 0);
-    thread_note_runs_ocaml(t);
-    request_thread_resumed(t);
-}
-
-bool request_thread_parked(struct thread_record *t)
-{
-    uint32_t mark = atomic_load_explicit(&t->blocking_epoch, memory_order_relaxed);
-    if (mark == 0 || mark != atomic_load(&hook_epoch))
-        return false;
-    atomic_store(&t->backed_off, 1);
-    return atomic_load(&t->blocking_epoch) == mark;
-}
-
-void request_reinstall_blocking_hook_if_replaced(void)
-{
-    /* Enter before leave: an enter hook of ours never marks while the leave hook is not. */
-    bool replaced = runtime_chain_hook(ocaml_rt.enter_blocking_section_hook,
-                                       &previous_enter_hook, enter_blocking_hook);
-    replaced |= runtime_chain_hook(ocaml_rt.leave_blocking_section_hook, &previous_leave_hook,
-                                   leave_blocking_hook);
-    if (replaced)
-        atomic_fetch_add(&hook_epoch, 1);
-}
 
 /* ---- one pass ---------------------------------------------------------------------------- */
 
@@ -231,10 +115,9 @@ static void *monitor_main(void *unused)
     uint64_t slack = overdue_running_slack_ns();
     prctl(PR_SET_TIMERSLACK, slack > 1000 ? slack : 1000, 0, 0, 0);
     while (shim_active() && !atomic_load(&stopping)) {
-        hijack_reinstall_hook_if_replaced();
-        request_reinstall_blocking_hook_if_replaced();
+        runtime_hooks_rechain();
         STAT_INC(stats_for_domain(0), monitor_wakes);
-        sleep_until(pass());
+        doorbell_wait_until(pass());
     }
     return NULL;
 }
@@ -267,8 +150,7 @@ static void restart_in_child(void)
 {
     atomic_store(&in_pass, 0);
     atomic_store(&stopping, 0);
-    atomic_store(&wake_word, 0);
-    atomic_store(&sleeping_until_ns, 0);
+    doorbell_after_fork();
     thread_registry_after_fork();
     if (shim_active())
         spawn_monitor();
@@ -277,7 +159,7 @@ static void restart_in_child(void)
 int request_start(char *why, size_t why_len)
 {
     pthread_atfork(NULL, NULL, restart_in_child);
-    request_reinstall_blocking_hook_if_replaced();       /* the first install */
+    request_install_blocking_hooks();
     int rc = spawn_monitor();
     if (rc != 0) {
         snprintf(why, why_len, "cannot start the monitor thread: %s", strerror(rc));

@@ -3,8 +3,10 @@
  *
  *  - monitor.c: the monitor thread, when to look: it sleeps until the earliest moment a
  *    thread's fiber can become overdue, backs off on quiet threads, is woken by new threads
- *    and by threads leaving a blocking section; its start, its stop at exit, its restart in
- *    a child of fork();
+ *    and by threads leaving a blocking section (base/doorbell.h); its start, its stop at
+ *    exit, its restart in a child of fork();
+ *  - blocking_hooks.c: the blocking-section hooks, which park quiet threads and wake the
+ *    monitor when one leaves;
  *  - overdue.c: the policy, what one look at a thread means (is its fiber overdue, and when
  *    should the monitor look again?), and the request itself (the runtime's own interrupt);
  *  - switch_hook.c: exact fiber-switch counts, which the policy reads.
@@ -27,18 +29,15 @@ int request_start(char *why, size_t why_len);
 /* At exit: no request is issued after this returns (the monitor stops looking). */
 void request_stop(void);
 
-/* A thread has just registered: the monitor looks at it within a quantum. Any thread. */
-void request_thread_started(struct thread_record *t);
+/* ---- blocking_hooks.c ----------------------------------------------------------------- */
+
+/* Installs the enter/leave blocking-section hooks (base/runtime_hooks.h re-chains them
+ * from then on). From request_start. */
+void request_install_blocking_hooks(void);
 
 /* Thread t (the caller) runs OCaml again after waiting (a blocking section, or the runtime
  * lock handed over by systhreads): if the monitor backed off on it, wake the monitor. */
 void request_thread_resumed(struct thread_record *t);
-
-/* Chains caml_enter/leave_blocking_section_hook (first from request_start) and re-chains
- * them if systhreads replaced them (the pthread_mutex_* interposers, which see the lock
- * the runtime takes right after systhreads' initialisation; the monitor; the
- * pthread_create wrapper). Any thread: two loads when nothing was replaced. */
-void request_reinstall_blocking_hook_if_replaced(void);
 
 /* Monitor side: is thread t (pinned) in a blocking section that its leaving will announce?
  * If so it is marked backed_off (its leave wakes the monitor), and need not be looked at

@@ -1,4 +1,5 @@
-/* stub_abi: the contract between the injector (hijack.c, C) and the stub (stub.S, asm).
+/* stub_abi: the contract between the injector (inject/hijack.c, C) and the stub (stub.S,
+ * asm); the globals below are defined in stub_abi.c.
  *
  * THESE OFFSETS MUST NOT CHANGE without changing stub.S: the asm uses the numeric macros
  * below, the C side the struct, and the _Static_asserts tie the two together.
@@ -78,7 +79,7 @@ _Static_assert(STUB_FRAME_SIZE % 16 == 0, "abi: keep the OCaml stack 16-byte ali
 extern char ocpreempt_stub_entry[];      /* where the hijacked return lands */
 extern char ocpreempt_stub_yield_ret[];  /* return address of the stub's call to yield */
 
-/* Read by stub.S (hidden globals, set once before the first hijack). */
+/* Read by stub.S (hidden globals in stub_abi.c, set once before the first hijack). */
 extern uint64_t stub_exn_handler_offset;      /* offsetof(caml_domain_state, exn_handler) */
 extern uint64_t stub_current_stack_offset;    /* offsetof(caml_domain_state, current_stack) */
 extern uint64_t stub_stack_id_offset;         /* offsetof(struct stack_info, id) */
