@@ -3,7 +3,7 @@
  * libocpreempt.so (front.c, the object LD_PRELOAD names) is small and needs only libc: it
  * reads the configuration, decides from the program's in-memory dynamic symbols whether
  * there can be anything to preempt, and only then dlopens libocpreempt-engine.so (every
- * other shim/ file, the analysis library, libelf and libdw). A process with nothing to do
+ * other shim/ stage, the analysis library, libelf and libdw). A process with nothing to do
  * never maps the engine.
  *
  * The front owns the exported interposers (pthread_create, pthread_mutex_lock/trylock/
