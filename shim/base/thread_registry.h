@@ -34,7 +34,8 @@
  *  - the request (`want`, request_tsc, request_switches, request_stack): written by the
  *    requester (the monitor, with the record pinned), consumed by the owner's interrupt hook;
  *  - monitor-private: struct look_state (overdue.c);
- *  - written by the owner in the blocking-section hooks: blocking_epoch (monitor.c);
+ *  - written by the owner in the blocking-section hooks: blocking_epoch
+ *    (request/blocking_hooks.c);
  *  - owner-private: ocaml_mutexes_held, unhandled_fiber;
  *  - in_hook: written by the owner around the interrupt hook's body, read by the thread
  *    that quiesces the engine before the runtime frees its memory (hook_gate.h).
@@ -99,7 +100,8 @@ struct thread_record {
     _Atomic int backed_off;        /* the monitor looks at this thread rarely (it was quiet):
                                       leaving a blocking section wakes the monitor */
     _Atomic uint32_t blocking_epoch; /* the owner is in a blocking section, entered through
-                                      our hooks of that epoch (monitor.c); 0: not */
+                                      our hooks of that epoch (blocking_hooks.c);
+                                      0: not */
 
     _Atomic int in_hook;           /* the owner is inside the hook's body (hook_gate.h) */
     _Atomic int runs_ocaml;        /* seen running OCaml (see above); 0: the monitor

@@ -62,8 +62,8 @@ static int counted_call(pthread_mutex_fn real, pthread_mutex_t *m, uintptr_t ra,
         adjust_held(delta);
     /* systhreads' initialisation replaces the runtime hooks without chaining ours, and the
        runtime takes a lock right after (Thread registers "Thread.at_shutdown"): chain ours
-       again now, before any thread can enter a blocking section unseen (three loads when
-       nothing was replaced). */
+       again now, before any thread can enter a blocking section unseen (a few loads when
+       nothing was replaced: runtime_hooks.h). */
     runtime_hooks_rechain();
     /* The runtime takes and releases locks right after creating a domain, at the same
        point of every run: chaos mode's deterministic foothold (chaos.h). */

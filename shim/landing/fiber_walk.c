@@ -24,7 +24,7 @@ struct memo_entry {
 };
 
 /* Per-thread state, on the heap: the engine is loaded with dlopen, where static TLS has
- * room for a few words only (the module's whole TLS block is static: hijack.c's hand-off
+ * room for a few words only (the module's whole TLS block is static: stub_abi.c's hand-off
  * record is initial-exec). One pointer in TLS; the block is allocated at the thread's first
  * walk (hook context: malloc is allowed) and freed by a pthread key destructor at its exit.
  * Without it (out of memory) walks run without memo (fiber_walk_reference). */

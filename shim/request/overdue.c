@@ -24,7 +24,7 @@
  * of CPU time cannot pass in less wall time), with a small slack so that close deadlines
  * share one wake. A thread where nothing ran since the last look (blocked, or no domain)
  * is looked at after 2, 4, 8... quanta, at most max(50 ms, quantum) apart; it is marked
- * backed_off so that leaving a blocking section wakes the monitor at once (monitor.c). A
+ * backed_off so that leaving a blocking section wakes the monitor at once (blocking_hooks.c). A
  * thread inside a blocking section whose end our hooks will see is parked: looked at
  * every LOOK_PARKED_NS only, without reading its CPU clock (its leave wakes the monitor). A
  * thread running its main fiber (never preempted) backs off the same way, to 8 quanta,
