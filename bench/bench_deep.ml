@@ -1,4 +1,4 @@
-(* The cost of one landing decision (shim/landing.c) against the depth of the fiber's stack,
+(* The cost of one landing decision (shim/landing/landing.c) against the depth of the fiber's stack,
    driven by scripts/bench (section "decision").
 
      bench_deep DEPTH SECONDS MODE

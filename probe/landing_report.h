@@ -4,7 +4,7 @@
  * look like a denied library's (with the entry that would deny them), the critical
  * extents each entry resolved to (and the entries that matched nothing), the sites
  * refused because denied or critical code was inlined there (the shim's rule:
- * analysis/inline_chain.h), the sites without debuginfo (inlining unseen there), and the
+ * analysis/names/inline_chain.h), the sites without debuginfo (inlining unseen there), and the
  * share of the program's safe points that can be preempted.
  * Invariants: filled once by landing_report_take, then read-only; lists are cut at
  * LANDING_LIST_MAX entries with the number left out kept.

@@ -10,7 +10,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__
 OCAML_CACHE = os.environ.get("OCPREEMPT_CACHE") or os.path.expanduser("~/.cache/ocpreempt")
 OCAMLOPT = os.path.join(OCAML_CACHE, "ocaml-5.3.0", "bin", "ocamlopt.opt")
 
-ENGINE = "libocpreempt-engine.so"   # beside libocpreempt.so (shim/front_api.h)
+ENGINE = "libocpreempt-engine.so"   # beside libocpreempt.so (shim/base/front_api.h)
 TIME_PROGRAM = "/usr/bin/time"  # GNU time: the program's own peak RSS (%M)
 
 

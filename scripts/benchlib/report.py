@@ -625,8 +625,8 @@ class Report:
         md = ["One fiber recursed DEPTH frames deep (no tail calls) hogs beside a ticker, "
               "monitor 1ms. `still`: it computes at the bottom; `moving`: it climbs up and "
               "down DEPTH/10 frames again and again. A decision is one call of the landing "
-              "rule (shim/landing.c) per request, the stack walk included; every walk "
-              "covers the whole fiber (exact by construction, shim/fiber_walk.h: a "
+              "rule (shim/landing/landing.c) per request, the stack walk included; every walk "
+              "covers the whole fiber (exact by construction, shim/landing/fiber_walk.h: a "
               "per-thread memo of each return address's frame size and class, nothing "
               "else), so its cost follows the depth. Worst: the slowest decision of the "
               "run (the first one also fills the memo).", "",

@@ -3,10 +3,11 @@
 OCaml runtime (issue 9 item 6). A binding the shim requires but never uses turns into a
 refusal on binaries where it differs; one it uses but does not require reads garbage
 (an absent field's offset is (size_t)-1). So, from the sources:
-  - runtime layout: a field of analysis/runtime_layout.c's table is required (FIELD(...,
-    false)) exactly when shim/ reads it (DS, DS_ATOMIC, STACK_FIELD, HANDLER_FIELD, or
+  - runtime layout: a field of analysis/runtime/runtime_layout.c's table is required
+    (FIELD(..., false)) exactly when shim/ reads it (DS, DS_ATOMIC, STACK_FIELD, HANDLER_FIELD, or
     layout.<struct>.<field>); struct sizes are the structs' sizeof, not fields, and skipped;
-  - runtime symbols: every ocaml_rt member shim/runtime.c binds is used elsewhere in shim/.
+  - runtime symbols: every ocaml_rt member shim/base/runtime.c binds is used elsewhere in
+    shim/.
 Each violation is one line saying what to change; exit 1 if any."""
 import pathlib
 import re
@@ -21,10 +22,11 @@ STRUCT_OF_MACRO = {"DS": "domain_state", "DS_ATOMIC": "domain_state",
 
 table = {}
 for m in re.finditer(r"FIELD\(LAYOUT_\w+,\s*(\w+),\s*(\w+),\s*(true|false)\)",
-                     (src / "analysis/runtime_layout.c").read_text()):
+                     (src / "analysis/runtime/runtime_layout.c").read_text()):
     table[f"{m[1]}.{m[2]}"] = m[3] == "false"
 
-shim_files = sorted(p for p in (src / "shim").iterdir() if p.suffix in (".c", ".h", ".S"))
+# every stage folder of shim/ (shim/base/, shim/inject/, ...)
+shim_files = sorted(p for p in (src / "shim").rglob("*") if p.suffix in (".c", ".h", ".S"))
 used = {}
 for p in shim_files:
     in_define = False
@@ -41,7 +43,7 @@ for p in shim_files:
 
 problems = []
 if not table:
-    problems.append("no FIELD(...) rows found in analysis/runtime_layout.c (format changed?)")
+    problems.append("no FIELD(...) rows found in analysis/runtime/runtime_layout.c (format changed?)")
 for field, where in sorted(used.items()):
     if field.endswith(".size"):
         continue
@@ -49,22 +51,22 @@ for field, where in sorted(used.items()):
         problems.append(f"shim uses {field} ({where}), which the layout table does not read: "
                         "add it to runtime_layout_fields as required (FIELD(..., false))")
     elif not table[field] and field not in CHECKED_WHEN_ABSENT:
-        problems.append(f"shim uses {field} ({where}) but analysis/runtime_layout.c marks it "
+        problems.append(f"shim uses {field} ({where}) but analysis/runtime/runtime_layout.c marks it "
                         "optional: make it FIELD(..., false)")
 for field, required in sorted(table.items()):
     if required and not field.endswith(".size") and field not in used:
-        problems.append(f"analysis/runtime_layout.c requires {field} but shim/ never reads it: "
+        problems.append(f"analysis/runtime/runtime_layout.c requires {field} but shim/ never reads it: "
                         "make it FIELD(..., true) (reported, never a refusal)")
 
-runtime_c = (src / "shim/runtime.c").read_text()
+runtime_c = (src / "shim/base/runtime.c").read_text()
 bound = set(re.findall(r'BIND\("\w+",\s*(\w+)\)', runtime_c))
 bound |= set(re.findall(r"bind_symbol\(img,\s*\"\w+\",\s*&ocaml_rt\.(\w+)", runtime_c))
 if not bound:
-    problems.append("no BIND(...) in shim/runtime.c (format changed?)")
-others = "\n".join(p.read_text() for p in shim_files if p.name != "runtime.c")
+    problems.append("no BIND(...) in shim/base/runtime.c (format changed?)")
+others = "\n".join(p.read_text() for p in shim_files if p != src / "shim/base/runtime.c")
 for member in sorted(bound):
     if not re.search(rf"ocaml_rt\.{member}\b", others):
-        problems.append(f"shim/runtime.c binds ocaml_rt.{member} but nothing else in shim/ "
+        problems.append(f"shim/base/runtime.c binds ocaml_rt.{member} but nothing else in shim/ "
                         "uses it: drop the binding (a missing symbol would refuse the binary)")
 
 for p in problems:

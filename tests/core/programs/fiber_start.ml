@@ -5,7 +5,7 @@
    fiber's stack holds List.iter, caml_curry glue and Array.iter, and those hold its safe
    points ([leaf] has none). No frame of the
    fiber is the program's: a transparent frame takes the verdict of its nearest caller,
-   and with none left in the fiber, of whoever started it (shim/fiber_starter.h): Sched's
+   and with none left in the fiber, of whoever started it (shim/landing/fiber_starter.h): Sched's
    spawn, through Stdlib__Effect's match_with. Sched is the program's own unit, so the
    workers are preempted (the default); with OCPREEMPT_DENY=+Sched it is a scheduler the
    user declared, like Eio's or Picos', and the workers must not be preempted (Eio's

@@ -1,0 +1,119 @@
+/* runtime: the running OCaml 5 runtime as the shim sees it.
+ *
+ * Bound once at start-up (runtime_bind, constructor context) from the executable's symbol
+ * table and DWARF through the analysis library; read-only afterwards, so any context may
+ * read it. Invariants:
+ *  - every address here is a run-time address (load bias applied);
+ *  - a missing symbol or field makes runtime_bind fail: the shim then disables itself;
+ *  - required = used: runtime_bind binds exactly the symbols the shim calls or reads, and
+ *    the layout table (analysis/runtime/runtime_layout.c) requires exactly the fields it reads;
+ *    tests/unit/required_bindings.sh checks both against the shim's sources;
+ *  - field accessors take a caml_domain_state* as an opaque `void *` and use the layout's
+ *    offsets: nothing is compiled against a particular OCaml version.
+ */
+#ifndef OCPREEMPT_RUNTIME_H
+#define OCPREEMPT_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "elf_image.h"
+#include "ocaml_binary.h"
+#include "runtime_layout.h"
+
+typedef void *caml_frame_descrs_t;
+
+struct ocaml_runtime {
+    uintptr_t bias;                         /* load bias of the executable */
+    struct ocaml_binary_info info;
+    struct runtime_layout layout;
+
+    void (**external_interrupt_hook)(void); /* &caml_domain_external_interrupt_hook */
+    void (**leave_blocking_section_hook)(void); /* &caml_leave_blocking_section_hook, or
+                                                  NULL (then quiet threads are noticed
+                                                  only by the monitor's back-off) */
+    void (**enter_blocking_section_hook)(void); /* &caml_enter_blocking_section_hook, or
+                                                  NULL (then no thread is parked) */
+    void (*register_frametable)(void *);
+    void *(*find_frame_descr)(caml_frame_descrs_t, uintptr_t);   /* fiber_walk.c */
+    caml_frame_descrs_t (*get_frame_descrs)(void);
+    int (*try_realloc_stack)(uint64_t required_words);
+    const uintptr_t *(*named_value)(const char *);
+    uintptr_t caml_call_gc;
+    uintptr_t frametable;                   /* caml_frametable: NULL-terminated table array */
+    uintptr_t caml_state_tls_offset;        /* st_value of the TLS symbol caml_state */
+    uintptr_t ml_mutex_lock, ml_mutex_lock_end;       /* code ranges of the OCaml Mutex */
+    uintptr_t ml_mutex_unlock, ml_mutex_unlock_end;   /* primitives that call pthread */
+    uintptr_t ml_mutex_trylock, ml_mutex_trylock_end;
+    uintptr_t free_locale, free_locale_end;           /* caml_free_locale (0: not found):
+                                                          its freelocale call announces
+                                                          caml_shutdown (shutdown.h) */
+    uintptr_t ocaml_thread_entry[2];        /* caml_thread_start (systhreads) and
+                                               domain_thread_func: start routines of
+                                               threads that run OCaml (0: not found) */
+};
+
+extern struct ocaml_runtime ocaml_rt;
+
+/* Binds ocaml_rt to the running executable `img`. 0 bound; 1 not a process for us (not
+ * OCaml 5.3 native: stay inert), -1 an OCaml 5.3 program we cannot handle; `why` says. */
+int runtime_bind(const struct elf_image *img, char *why, size_t why_len);
+
+/* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */
+void **runtime_caml_state_slot(void);
+
+/* Puts `ours` into the runtime hook `slot` (NULL: the runtime has no such hook), first
+ * saving what was there in `previous`, which ours calls: unless ours is there already.
+ * True if it had to (first install, or someone, e.g. systhreads' initialisation, replaced
+ * it without chaining). Any thread: one load and, rarely, two stores. */
+bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),
+                        void (*ours)(void));
+
+/* Is `start` (a pthread start routine) one of the runtime's OCaml thread entries? */
+bool runtime_is_ocaml_thread_entry(void *(*start)(void *));
+
+static inline uintptr_t *ds_field(void *ds, size_t off) { return (uintptr_t *)((char *)ds + off); }
+static inline _Atomic uintptr_t *ds_atomic(void *ds, size_t off)
+{
+    return (_Atomic uintptr_t *)((char *)ds + off);
+}
+#define DS(ds, field) ds_field((ds), ocaml_rt.layout.domain_state.field)
+#define DS_ATOMIC(ds, field) ds_atomic((ds), ocaml_rt.layout.domain_state.field)
+
+#define STACK_FIELD(stk, field) \
+    (*(uintptr_t *)((char *)(stk) + ocaml_rt.layout.stack_info.field))
+#define HANDLER_FIELD(h, field) \
+    (*(uintptr_t *)((char *)(h) + ocaml_rt.layout.stack_handler.field))
+
+/* requested_external_interrupt: the runtime calls caml_domain_external_interrupt_hook at a
+ * pending-action check while it is non-zero. systhreads' tick thread stores TICK_INTERRUPT
+ * (unconditionally) and its hook, which runs before ours, yields the runtime lock only when
+ * it swaps TICK_INTERRUPT for 0. The shim's requests and chaos mode use SHIM_INTERRUPT,
+ * posted only over 0 and cleared only from SHIM_INTERRUPT: a request never looks like a
+ * tick (which would switch threads at every quantum) and never erases one (which would
+ * delay a thread switch by a whole tick). A tick pending when we post is enough: the hook
+ * chain runs anyway. */
+#define TICK_INTERRUPT 1
+#define SHIM_INTERRUPT 2
+
+static inline _Atomic uintptr_t *runtime_interrupt_flag(void *ds)
+{
+    return DS_ATOMIC(ds, requested_external_interrupt);
+}
+
+/* Asks for the hook chain at the next check (not the young_limit trip itself). */
+static inline void runtime_interrupt_post(void *ds)
+{
+    uintptr_t idle = 0;
+    atomic_compare_exchange_strong(runtime_interrupt_flag(ds), &idle, SHIM_INTERRUPT);
+}
+
+/* Withdraws our post, never a tick. */
+static inline void runtime_interrupt_clear(void *ds)
+{
+    uintptr_t ours = SHIM_INTERRUPT;
+    atomic_compare_exchange_strong(runtime_interrupt_flag(ds), &ours, 0);
+}
+
+#endif

@@ -1,0 +1,168 @@
+/* thread_registry: every thread that may run OCaml code, and its preemption state.
+ *
+ * A fixed array of records, static storage: a record is never unmapped, so the monitor may
+ * read any of them at any time. A thread registers itself: the main thread from the
+ * constructor, others from the pthread_create wrapper before the user's start routine.
+ *
+ * Life of a record (`state`): FREE -> CLAIMED (the registering thread fills it) -> LIVE ->
+ * LEAVING (its thread is exiting) -> FREE. Each registration bumps `generation`, so whoever
+ * keeps private state about a record (the monitor) sees that it now describes another
+ * thread and starts clean: a reused record carries nothing over.
+ *
+ * Exit handshake (thread_record_pin): the monitor announces the one record it is looking at
+ * before it reads the thread's TLS (caml_state_slot) or writes its domain; an exiting thread
+ * marks its record LEAVING, then waits until the monitor is not looking at it. Both sides
+ * use seq_cst, so either the monitor sees LEAVING and skips the record, or the exiting
+ * thread sees the pin and waits: the monitor never dereferences a dead thread's TLS.
+ *
+ * Which records are OCaml threads: a record counts as one (thread_record_runs_ocaml) only
+ * once its thread has been seen running OCaml: a fiber switch counted by the switch
+ * trampoline (switches != 0), our blocking-section hooks, our interrupt hook; or when it
+ * is the main thread or was started at one of the runtime's OCaml thread entries
+ * (caml_thread_start, domain_thread_func), which run OCaml from their first instructions.
+ * A domain state in its `caml_state` is no evidence: systhreads' tick thread and every
+ * domain's backup thread set theirs and never run OCaml. The monitor looks only at OCaml
+ * threads, so the others cost it nothing.
+ *
+ * Ownership of fields:
+ *  - set by the owning thread while CLAIMED: tid, cpu_clock, caml_state_slot, and the reset
+ *    of every other field;
+ *  - runs_ocaml: set (never cleared while LIVE) by the owner, or by the monitor when it
+ *    sees switches != 0;
+ *  - written by the owner at each fiber switch (switch_hook.c's trampolines, or the hook when
+ *    the switch routines could not be hooked): last_fiber, switch_tsc, then switches;
+ *  - the request (`want`, request_tsc, request_switches, request_stack): written by the
+ *    requester (the monitor, with the record pinned), consumed by the owner's interrupt hook;
+ *  - monitor-private: struct look_state (overdue.c);
+ *  - written by the owner in the blocking-section hooks: blocking_epoch
+ *    (request/blocking_hooks.c);
+ *  - owner-private: ocaml_mutexes_held, unhandled_fiber;
+ *  - in_hook: written by the owner around the interrupt hook's body, read by the thread
+ *    that quiesces the engine before the runtime frees its memory (hook_gate.h).
+ */
+#ifndef OCPREEMPT_THREAD_REGISTRY_H
+#define OCPREEMPT_THREAD_REGISTRY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "clock.h"            /* monotonic_ns: most users of the registry read the clock */
+
+#define THREAD_REGISTRY_MAX 512
+
+enum record_state { RECORD_FREE, RECORD_LIVE, RECORD_CLAIMED, RECORD_LEAVING };
+
+/* What the monitor remembers about a record between two looks (overdue.c). */
+struct look_state {
+    uint32_t generation;           /* of the registration these fields describe */
+    bool have_cpu;                 /* last_cpu_ns/last_look_ns are valid */
+    void *ds, *stack;              /* domain state and current_stack at the last look */
+    uint64_t switches;             /* switch count at the last look */
+    uint64_t run_cpu_start_ns;     /* CPU time (upper bound) at which the current run began */
+    uint64_t last_cpu_ns;          /* CPU time at the last look */
+    uint64_t last_look_ns;         /* CLOCK_MONOTONIC of the last look */
+    uint64_t looked_ns;            /* CLOCK_MONOTONIC of the last look of any kind (parked
+                                      and back-off looks too) */
+    uint64_t run_reaches_quantum_ns; /* the earliest its fiber's run could reach the quantum,
+                                      as of the last look that read the CPU clock
+                                      (UINT64_MAX: a main fiber, or no domain) */
+    uint64_t refusals_seen;        /* t->refusals when the last request was issued */
+    uint64_t next_look_ns;         /* when to look again (0: at the next pass) */
+    uint64_t slack_ns;             /* how much later than next_look_ns is still fine */
+    unsigned quiet_looks;          /* consecutive looks that found nothing running */
+};
+
+struct thread_record {
+    _Atomic int state;             /* enum record_state */
+    _Atomic uint32_t generation;   /* bumped at each registration */
+    pid_t tid;
+    clockid_t cpu_clock;
+    void **caml_state_slot;        /* this thread's `caml_state`; *slot NULL: no domain */
+
+    _Atomic(void *) last_fiber;    /* the fiber (stack) the thread last switched to */
+    _Atomic uint64_t switch_tsc;   /* TSC at the last switch */
+    _Atomic uint64_t switches;     /* switches to another fiber (written after the TSC) */
+
+    _Atomic int want;              /* a preemption is requested for this thread */
+    _Atomic uint64_t request_tsc;  /* TSC at the (first) request, for latency stats */
+    _Atomic uint64_t request_switches; /* the switch count and fiber the request was for: */
+    _Atomic(void *) request_stack; /*   the hook drops it if the thread has switched since */
+    _Atomic uint64_t refusals;     /* requests the hook refused (owner-written): the monitor
+                                      retries an overdue run sooner after one (overdue.c) */
+    _Atomic(void *) main_stack;    /* set by the hook: the thread's main fiber, which is
+                                      never preempted, so the monitor stops asking; only
+                                      a true main stack (a callback on a fiber is not),
+                                      cleared if that address is seen as a fiber */
+    _Atomic int backed_off;        /* the monitor looks at this thread rarely (it was quiet):
+                                      leaving a blocking section wakes the monitor */
+    _Atomic uint32_t blocking_epoch; /* the owner is in a blocking section, entered through
+                                      our hooks of that epoch (blocking_hooks.c);
+                                      0: not */
+
+    _Atomic int in_hook;           /* the owner is inside the hook's body (hook_gate.h) */
+    _Atomic int runs_ocaml;        /* seen running OCaml (see above); 0: the monitor
+                                      ignores the record */
+
+    int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
+    uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was
+                                      unhandled; 0 none */
+
+    struct look_state look;        /* monitor-private */
+};
+
+extern struct thread_record thread_registry[THREAD_REGISTRY_MAX];
+
+/* 1 + the highest slot ever used: the monitor scans only [0, thread_registry_extent). It
+ * only grows and is raised before a record becomes LIVE. */
+extern _Atomic int thread_registry_extent;
+
+/* The calling thread's record, or NULL if it is not registered. */
+struct thread_record *thread_self(void);
+
+/* Offset of the calling thread's record pointer from the thread pointer (%fs base): the
+ * same in every thread (initial-exec TLS), so generated code can load it as %fs:offset. */
+long thread_self_tp_offset(void);
+
+/* Registers the calling thread; `runs_ocaml`: it is known to run OCaml (the main thread,
+ * a thread started at a runtime OCaml entry). Returns its record, or NULL when the
+ * registry is full (counted, and said once). */
+struct thread_record *thread_register_self(bool runs_ocaml);
+/* Unregisters it: returns once the monitor no longer looks at its record. */
+void thread_unregister_self(void);
+/* In the child of fork(), before anything else: only the calling thread survives. */
+void thread_registry_after_fork(void);
+
+/* Thread t (the caller, or NULL) is running OCaml now (a hook of ours runs on it): from now
+ * on the monitor watches it; the first time, the monitor is woken to look within a
+ * quantum. Two loads when already known. Not in signal context. */
+void thread_note_runs_ocaml(struct thread_record *t);
+
+/* Is t an OCaml thread (see above)? Monitor side, any time. */
+static inline bool thread_record_runs_ocaml(const struct thread_record *t)
+{
+    return atomic_load_explicit(&t->runs_ocaml, memory_order_relaxed) ||
+           atomic_load_explicit(&t->switches, memory_order_relaxed) != 0;
+}
+
+/* The monitor's side of the exit handshake: true if r is LIVE and now pinned (the monitor
+ * may read its TLS and write its domain until thread_record_unpin); false: skip r. */
+bool thread_record_pin(struct thread_record *r);
+void thread_record_unpin(void);
+
+/* Threads that will never be preempted because they have no record: created while the
+ * shim was not active, or beyond THREAD_REGISTRY_MAX. Counted in the stats; said once
+ * (thread_registry_report_unregistered, called when the shim becomes active, and at the
+ * first thread the full registry refuses). */
+unsigned long thread_registry_unregistered(void);
+void thread_registry_report_unregistered(void);
+
+/* pthread_create for the program (the front forwards to it): the new thread registers
+ * itself before its start routine when the shim is active. */
+int thread_registry_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                   void *(*start)(void *), void *arg);
+
+#endif

@@ -1,0 +1,193 @@
+/* shim_main: start-up and shut-down of the engine (libocpreempt-engine.so).
+ *
+ * The front (front.c, libocpreempt.so) calls ocpreempt_engine_start from its constructor,
+ * after the executable is relocated and before main(), i.e. before the OCaml runtime
+ * initialises, and only for processes that may have something to preempt (front_api.h).
+ * It decides once whether this process is ours:
+ *  - not an OCaml 5.3 native executable (a shell, an exec'd child, OCaml 4, bytecode, 5.1):
+ *    stay inert and silent (a debug line only if OCPREEMPT_LOG=debug);
+ *  - nothing to preempt (no yield named, none detected): inert, silent at the default log
+ *    level; one line if this is the program `ocpreempt run` started (the user asked);
+ *  - an OCaml 5.3 executable we cannot handle as asked (bad configuration, unknown layout,
+ *    missing symbols, a named yield not found): one line on stderr, then inert (fail open);
+ *  - otherwise: bind the runtime, build the safe-point table, install the interrupt hook,
+ *    register the main thread and start the request path.
+ * Nothing here runs OCaml code; the first OCaml-context work happens in the hook.
+ */
+#define _GNU_SOURCE
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chaos.h"
+#include "elf_image.h"
+#include "hijack.h"
+#include "hog_sites.h"
+#include "inline_frames.h"
+#include "landing.h"
+#include "log.h"
+#include "mutex_guard.h"
+#include "request.h"
+#include "runtime.h"
+#include "shim_state.h"
+#include "shutdown.h"
+#include "site_table.h"
+#include "stats.h"
+#include "stats_report.h"
+#include "switch_hook.h"
+#include "thread_registry.h"
+#include "trace.h"
+#include "yield_report.h"
+#include "yield_target.h"
+
+static struct elf_image *self_image;       /* kept open: symbol names for stats/trace */
+
+/* The yield to call: OCPREEMPT_YIELD, else a known scheduler's detected without doubt; the
+ * rule is yield_report_choice, the same the probe's verdict uses. 0 with the target
+ * prepared; 1 nothing requested and no known scheduler (nothing to preempt; `why` says so
+ * and suggests a toplevel `yield` it found, which is never called unasked); -1 with why. */
+static int choose_yield(char *why, size_t why_len)
+{
+    static struct yield_report found;      /* large: keep it off the stack */
+    yield_report_fill(self_image, shim_config.yield[0] ? shim_config.yield : NULL, &found);
+    const char *path;
+    const struct yield_candidate *c = yield_report_choice(&found, &path, why, why_len);
+    if (c == NULL && yield_report_nothing_known(&found))
+        return 1;
+    if (c == NULL)
+        return -1;
+    return yield_target_prepare(c, path, why, why_len);
+}
+
+/* Is this an OCaml 5.3 native executable we can bind to? 1 not ours (inert), 0 bound,
+ * -1 ours but unusable (why set). Independent of the configuration. */
+static int identify(char *why, size_t why_len)
+{
+    struct analysis_error err;
+    if (elf_image_open("/proc/self/exe", &self_image, &err) != 0) {
+        log_debug("not analysing this process: %s", err.msg);
+        return 1;
+    }
+    int rc = runtime_bind(self_image, why, why_len);
+    if (rc != 0) {
+        if (rc > 0)
+            log_debug("inert: %s", why);
+        return rc;
+    }
+    if (ocaml_rt.info.frame_pointers) {
+        snprintf(why, why_len, "runtimes built with frame pointers are not supported yet");
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything that depends on the configuration. 0, 1 nothing to preempt, or -1; why set
+ * unless 0. */
+static int prepare(char *why, size_t why_len)
+{
+    int rc = choose_yield(why, why_len);
+    if (rc != 0)
+        return rc;
+    /* the extents first: the site table refuses the sites inlined from them */
+    if (landing_prepare(self_image, why, why_len) != 0 ||
+        site_table_build(self_image, landing_extents(), why, why_len) != 0 ||
+        trace_open(why, why_len) != 0)
+        return -1;
+    /* Names for the stats and the trace now: the exit path must not parse (hog_sites.h). */
+    if (shim_config.stats || shim_config.trace_path[0])
+        hog_sites_prepare(self_image, shim_config.stats);
+    if (shim_config.stats)
+        stats_prepare();
+    return 0;
+}
+
+static const struct engine_calls forwarded_calls = {
+    thread_registry_pthread_create, mutex_guard_lock, mutex_guard_trylock, mutex_guard_unlock,
+    shutdown_before_freelocale,
+};
+
+/* Nothing to preempt: silent, unless this is the program the user started with
+ * `ocpreempt run` (then one line: the launcher's promise, docs/launcher.md). */
+static void report_nothing_to_do(const char *why, bool launched)
+{
+    if (launched)
+        log_warn("nothing to preempt in this program: %s", why);
+    else
+        log_info("inactive: %s", why);
+}
+
+/* The engine's start (front_api.h). Returns the calls the front forwards to when the
+ * engine is active, NULL when it stays inert. */
+__attribute__((visibility("default")))
+const struct engine_calls *ocpreempt_engine_start(const struct front_context *ctx)
+{
+    char why[1024] = "";
+    char config_error[512] = "";
+    if (ctx->abi != OCPREEMPT_ENGINE_ABI) {
+        log_error("disabled: libocpreempt.so and %s are from different builds",
+                  OCPREEMPT_ENGINE_FILE);
+        return NULL;
+    }
+    engine_libc = ctx->libc;
+    stats_start();
+    int config_rc = config_load(&shim_config, config_error, sizeof config_error);
+    log_set_level(shim_config.log);      /* valid even when config_load failed */
+    if (config_rc == 0 && !shim_config.enabled)
+        return NULL;
+    /* Whose process is this? A shell or an exec'd non-OCaml child stays silent even with
+       a configuration it would reject. */
+    int rc = identify(why, sizeof why);
+    if (rc > 0)
+        return NULL;
+    if (config_rc != 0) {
+        log_error("%s (preemption disabled)", config_error);
+        return NULL;
+    }
+    if (rc == 0)
+        rc = prepare(why, sizeof why);
+    if (rc > 0) {
+        report_nothing_to_do(why, ctx->launched);
+        return NULL;
+    }
+    if (rc < 0) {
+        log_error("disabled: %s", why);
+        return NULL;
+    }
+    atexit(shutdown_at_exit);
+    hijack_install_hook();
+    atomic_store(&shim_enabled, true);
+    if (!thread_register_self(true)) {          /* it will run caml_main */
+        shim_disable("thread registry full");
+        return NULL;
+    }
+    char switch_hook[512] = "";
+    if (switch_hook_install(self_image, switch_hook, sizeof switch_hook) == 0)
+        log_info("fiber switches counted exactly: caml_runstack and caml_resume patched %s",
+                 switch_hook);
+    else
+        log_info("fiber switches counted only at preemptions (%s): a fiber that yields "
+                 "between two looks of the monitor may be preempted early", switch_hook);
+    if (request_start(why, sizeof why) != 0) {
+        shim_disable(why);
+        return NULL;
+    }
+    thread_registry_report_unregistered();
+    struct site_table_counts c;
+    site_table_counts(&c);
+    static const char *const policy[] = { "poll", "loop", "all" };
+    log_info("active: yield %s, quantum %lluus; %lu poll + %lu allocation sites "
+             "(%lu denied, %lu of them inside inlined denied code; %lu inside inlined "
+             "critical code; %lu unrecognised, %lu left out by sites=%s; %lu allocation "
+             "sites without debuginfo, inlining unseen there as at every poll); %zu critical ranges; %zu return addresses "
+             "inside inlined denied or critical code",
+             yield_target_name(), (unsigned long long)(shim_config.quantum_ns / 1000),
+             c.poll, c.alloc, c.denied, c.inlined_denied, c.inlined_extent, c.bad_shape,
+             c.policy, policy[shim_config.sites], c.no_debuginfo, landing_extents()->count,
+             inline_frames_count());
+    if (chaos_enabled())
+        log_info("chaos mode: seed %llu, %u preemptions per MiB allocated (mean); the "
+                 "quantum is not used", (unsigned long long)shim_config.chaos_seed,
+                 shim_config.chaos_rate);
+    return &forwarded_calls;
+}

@@ -1,0 +1,2 @@
+/* lower: the bottom stage of the fixture. */
+int lower_step(void);
