@@ -66,8 +66,11 @@ static int identify(char *why, size_t why_len)
 {
     struct analysis_error err;
     if (elf_image_open("/proc/self/exe", &self_image, &err) != 0) {
-        log_debug("not analysing this process: %s", err.msg);
-        return 1;
+        /* The front found the OCaml 5 runtime in the program's dynamic symbols: this is a
+         * target, only unreadable (no /proc, a hardened one): said where the user asked. */
+        snprintf(why, why_len, "cannot read the program's own executable: %s (is /proc "
+                 "mounted?)", err.msg);
+        return -1;
     }
     int rc = runtime_bind(self_image, why, why_len);
     if (rc != 0) {

@@ -409,5 +409,28 @@ case_patch_switch_counting() {
         out.txt || fail "the twin failed, but not by preempting switchers early"
 }
 
+# Expected: without /proc (a mount namespace with an empty /proc) the shim cannot read the
+# program's executable: with a yield named (the user asked) one line says so and the
+# program runs unharmed; without anything asked, nothing is printed. (Before: silent in
+# both, the reason only at OCPREEMPT_LOG=debug; adversary finding.) Needs unshare -m.
+case_no_proc() {
+    unshare -m true 2>/dev/null || { echo "SKIP: no_proc: unshare -m not permitted here"; exit 77; }
+    local prog=$T_CORE_BIN/core_hog_ticker
+    rc=0
+    unshare -m sh -c 'mount -t tmpfs none /proc && exec env "$@"' sh \
+        LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Sched.yield "$prog" >out.txt 2>err.txt || rc=$?
+    last_cmd="unshare -m (empty /proc) env LD_PRELOAD=$T_SHIM OCPREEMPT_YIELD=Sched.yield $prog"
+    expect_rc 0 "the program runs without the shim's help"
+    grep -q '^RESULT ' out.txt || fail "no RESULT line"
+    grep -Eq "^ocpreempt: disabled: cannot read the program's own executable: .*is /proc mounted" \
+        err.txt || fail "no line saying the executable could not be read"
+    (($(grep -c '^ocpreempt' err.txt) == 1)) || fail "more than one line from the shim"
+    rc=0
+    unshare -m sh -c 'mount -t tmpfs none /proc && exec env "$@"' sh \
+        LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD= "$prog" >out.txt 2>err.txt || rc=$?
+    expect_rc 0 "nothing asked"
+    ! grep -q '^ocpreempt' err.txt || fail "the shim spoke although nothing was asked"
+}
+
 "case_$case"
 echo "ok $case"
