@@ -295,6 +295,7 @@ case_stress_junit_pass() {
 # replay command (which fails again), the runs after it are listed as skipped.
 case_stress_junit_fail() {
     need_xmllint
+    export TMPDIR=$T_WORK    # the failing run's kept directory stays with the test
     stress --runs 4 --junit report.xml --yield Shop.yield -- "$T_SHOP"
     ((status == 1)) || fail "stress did not find the bug (status $status): $(tail stress.out)"
     valid report.xml
@@ -323,6 +324,7 @@ case_stress_junit_fail() {
 # U+FFFE, markup), the report is valid XML and keeps what XML can hold.
 case_stress_junit_escape() {
     need_xmllint
+    export TMPDIR=$T_WORK    # the failing run's kept directory stays with the test
     local nasty='printf "ctl:\001\033[31m <&>\"'"'"' ]]> bad:\377 sur:\355\240\200 nc:\357\277\276 ok:\303\251 cr:\r\n"'
     # The twin: the same bytes put into a report unescaped are refused.
     { printf '<testsuite name="x" tests="1" failures="0" errors="0"><testcase name="y"><system-out>'
@@ -341,6 +343,7 @@ case_stress_junit_escape() {
 # started (skipped, with why), and is valid.
 case_stress_junit_interrupted() {
     need_xmllint
+    export TMPDIR=$T_WORK    # the failing run's kept directory stays with the test
     local pid
     "$T_LAUNCHER" stress --runs 5 --junit report.xml \
         -- sh -c '[ "$OCPREEMPT_CHAOS" -ge 3 ] && exec sleep 100; echo fine' >stress.out 2>stress.err &
@@ -362,6 +365,29 @@ case_stress_junit_interrupted() {
        $(xpath report.xml "string(//testcase[5]/skipped/@message)") == "not run: stress was interrupted by SIGTERM" ]] ||
         fail "skipped runs: $(xpath report.xml '//skipped')"
     [[ -z $(find . -maxdepth 1 -name '.report.xml.*') ]] || fail "temporary files left: $(ls -a)"
+    # Interrupted during the failure report (its automatic replay hangs): the failed run
+    # is listed as failed, with the report as far as it got.
+    "$T_LAUNCHER" stress --runs 3 --junit report2.xml \
+        -- sh -c '[ -e "$0" ] && exec sleep 100; touch "$0"; echo first; exit 4' "$PWD/marker" \
+        >stress.out 2>stress.err &
+    pid=$!
+    for _ in $(seq 300); do
+        grep -q '^replay: ' stress.out && break
+        sleep 0.1
+    done
+    grep -q '^replay: ' stress.out || fail "no failure report: $(cat stress.out)"
+    sleep 0.5
+    kill -TERM "$pid"
+    wait "$pid"
+    status=$?
+    ((status == 143)) || fail "TERM during the report: status $status: $(cat stress.out stress.err)"
+    valid report2.xml
+    [[ $(suite_counts report2.xml) == "3 1 0 2 / 3 1 2" ]] ||
+        fail "counts after an interrupted report: $(suite_counts report2.xml)"
+    xpath report2.xml "string(//testcase[1]/failure)" >failure.txt
+    grep -q '^replay: .* run --chaos 1 -- sh -c ' failure.txt &&
+        grep -qx '(the failure report was interrupted by SIGTERM)' failure.txt ||
+        fail "the interrupted failure text: $(cat failure.txt)"
 }
 
 case_stress_junit_usage() {
