@@ -339,25 +339,32 @@ case_stress_junit_escape() {
         fail "system-out is not the output with U+FFFD for what XML cannot hold: $(od -c out.txt | head)"
 }
 
+# stress_interrupted_when PATTERN STRESS ARGS...: starts stress in the background, sends it
+# SIGTERM once its output has a line matching PATTERN, and expects status 143.
+stress_interrupted_when() {
+    local pattern=$1 pid
+    shift
+    "$T_LAUNCHER" stress "$@" >stress.out 2>stress.err &
+    pid=$!
+    for _ in $(seq 300); do
+        grep -q -- "$pattern" stress.out && break
+        sleep 0.1
+    done
+    grep -q -- "$pattern" stress.out || fail "stress never printed /$pattern/: $(cat stress.out)"
+    sleep 0.5
+    kill -TERM "$pid"
+    wait "$pid"
+    status=$?
+    ((status == 143)) || fail "TERM after /$pattern/: status $status: $(cat stress.out stress.err)"
+}
+
 # Interrupted: the report lists the runs done, the run in progress and the runs not
 # started (skipped, with why), and is valid.
 case_stress_junit_interrupted() {
     need_xmllint
     export TMPDIR=$T_WORK    # the failing run's kept directory stays with the test
-    local pid
-    "$T_LAUNCHER" stress --runs 5 --junit report.xml \
-        -- sh -c '[ "$OCPREEMPT_CHAOS" -ge 3 ] && exec sleep 100; echo fine' >stress.out 2>stress.err &
-    pid=$!
-    for _ in $(seq 300); do
-        grep -q 'run 2/5 seed 2: passed' stress.out && break
-        sleep 0.1
-    done
-    grep -q 'run 2/5 seed 2: passed' stress.out || fail "the runs never got to seed 3: $(cat stress.out)"
-    sleep 0.5
-    kill -TERM "$pid"
-    wait "$pid"
-    status=$?
-    ((status == 143)) || fail "TERM: status $status: $(cat stress.out stress.err)"
+    stress_interrupted_when 'run 2/5 seed 2: passed' --runs 5 --junit report.xml \
+        -- sh -c '[ "$OCPREEMPT_CHAOS" -ge 3 ] && exec sleep 100; echo fine'
     valid report.xml
     [[ $(suite_counts report.xml) == "5 0 0 3 / 5 0 3" ]] ||
         fail "counts (tests failures errors skipped / testcases failures skips): $(suite_counts report.xml)"
@@ -367,20 +374,8 @@ case_stress_junit_interrupted() {
     [[ -z $(find . -maxdepth 1 -name '.report.xml.*') ]] || fail "temporary files left: $(ls -a)"
     # Interrupted during the failure report (its automatic replay hangs): the failed run
     # is listed as failed, with the report as far as it got.
-    "$T_LAUNCHER" stress --runs 3 --junit report2.xml \
-        -- sh -c '[ -e "$0" ] && exec sleep 100; touch "$0"; echo first; exit 4' "$PWD/marker" \
-        >stress.out 2>stress.err &
-    pid=$!
-    for _ in $(seq 300); do
-        grep -q '^replay: ' stress.out && break
-        sleep 0.1
-    done
-    grep -q '^replay: ' stress.out || fail "no failure report: $(cat stress.out)"
-    sleep 0.5
-    kill -TERM "$pid"
-    wait "$pid"
-    status=$?
-    ((status == 143)) || fail "TERM during the report: status $status: $(cat stress.out stress.err)"
+    stress_interrupted_when '^replay: ' --runs 3 --junit report2.xml \
+        -- sh -c '[ -e "$0" ] && exec sleep 100; touch "$0"; echo first; exit 4' "$PWD/marker"
     valid report2.xml
     [[ $(suite_counts report2.xml) == "3 1 0 2 / 3 1 2" ]] ||
         fail "counts after an interrupted report: $(suite_counts report2.xml)"

@@ -81,27 +81,12 @@ junit_attribute() {
 }
 
 # --junit FILE: absolute, a regular file we own or nothing yet, in an existing directory
-# we can create the temporary file in (the rules of run's --trace and --stats files).
+# we can create the temporary file in (common.sh's rules, as for run's --trace).
 junit_check_file() {
-    local path directory
     type -P perl >/dev/null ||
         die "stress: --junit needs perl (it turns the program's output into valid XML)"
-    path=$(absolute_path "$junit_file")
-    directory=${path%/*}
-    [[ -n $directory ]] || directory=/
-    if [[ -L $path ]]; then
-        die "stress: --junit $path is a symbolic link; give the real path"
-    elif [[ -e $path && ! -f $path ]]; then
-        die "stress: --junit $path is not a regular file"
-    elif [[ -f $path && ! -O $path ]]; then
-        die "stress: --junit $path belongs to another user; ocpreempt only writes files you own"
-    elif [[ ! -d $directory ]]; then
-        die "stress: --junit $path: directory $directory does not exist"
-    elif [[ ! -w $directory ]]; then
-        die "stress: --junit $path: permission denied (the report is written beside it," \
-            "then renamed)"
-    fi
-    junit_file=$path
+    junit_file=$(check_output_file "stress: --junit" "$junit_file" renamed) ||
+        exit "$exit_launcher_error"
 }
 
 # Before the first run: no report from an earlier stress survives this one.
