@@ -25,7 +25,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 install_packages() {
     local pkgs=(cmake pkg-config gcc make libelf-dev libdw-dev gnuplot-nox ocaml-nox
-                binutils file time)
+                binutils file time libxml2-utils)
     local missing=()
     for p in "${pkgs[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

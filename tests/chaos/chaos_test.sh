@@ -4,7 +4,7 @@
 # Subjects: interleave (prints its schedule: switches and a digest of the order in which
 # its fibers ran) and shop (demo/shop.ml: a lost update whenever a customer is preempted
 # between its read and its write of the stock; it exits 1 then).
-# Environment (set by CMake): T_SHIM T_LAUNCHER T_INTERLEAVE T_SHOP T_WORK (stress_core: T_SHIM,
+# Environment (set by CMake): T_SHIM T_LAUNCHER T_INTERLEAVE T_SHOP T_JUNIT_XSD T_WORK (stress_core: T_SHIM,
 # T_LAUNCHER, T_WORK).
 # Each case fails with a message naming what disagreed; exit 0 means every check held.
 set -u -o pipefail
@@ -215,6 +215,238 @@ case_stress_shrink() {
         fail "the shrunk replay passed: $(cat replay.out)"
     (($(grep -c -v '^#' shrunk.trace) == kept)) ||
         fail "the shrunk replay made $(grep -c -v '^#' shrunk.trace) preemptions, not $kept"
+}
+
+# ---- JUnit reports (--junit) and shards (--shard)
+
+# The reports are checked against tests/launcher/junit-10.xsd (the Jenkins xUnit plugin's
+# schema) with xmllint; without xmllint these cases skip (scripts/setup.sh installs it).
+need_xmllint() {
+    type -P xmllint >/dev/null || { echo "SKIP: xmllint not found (Debian: libxml2-utils)"; exit 77; }
+}
+
+# valid FILE: FILE is well-formed and valid against the schema.
+valid() {
+    xmllint --schema "$T_JUNIT_XSD" --noout "$1" >xmllint.out 2>&1 ||
+        fail "$1 does not validate: $(head -n 5 xmllint.out)"
+}
+
+# xpath FILE EXPRESSION: the string value of EXPRESSION in FILE.
+xpath() {
+    xmllint --xpath "$2" "$1" 2>/dev/null
+}
+
+# suite_counts FILE: "tests failures errors skipped" of its testsuite, and the number of
+# testcases, failures and skips it really holds, e.g. "3 0 0 0 / 3 0 0".
+suite_counts() {
+    local s=/testsuites/testsuite
+    printf '%s %s %s %s / %s %s %s\n' "$(xpath "$1" "string($s/@tests)")" \
+        "$(xpath "$1" "string($s/@failures)")" "$(xpath "$1" "string($s/@errors)")" \
+        "$(xpath "$1" "string($s/@skipped)")" "$(xpath "$1" "count($s/testcase)")" \
+        "$(xpath "$1" "count($s/testcase/failure)")" "$(xpath "$1" "count($s/testcase/skipped)")"
+}
+
+# The schema bites: a report with a required attribute missing, or with a raw control
+# character, is refused (the twin of every `valid` below).
+schema_bites() {
+    sed 's/ errors="0" skipped=/ skipped=/' "$1" >broken-attribute.xml
+    xmllint --schema "$T_JUNIT_XSD" --noout broken-attribute.xml >/dev/null 2>&1 &&
+        fail "a testsuite without its errors attribute validates: the schema checks nothing"
+    sed '0,/<system-out>/s/<system-out>/<system-out>\x01/' "$1" >broken-character.xml
+    cmp -s "$1" broken-character.xml && fail "no <system-out> in $1 to break"
+    xmllint --schema "$T_JUNIT_XSD" --noout broken-character.xml >/dev/null 2>&1 &&
+        fail "a report holding a raw U+0001 validates"
+    return 0
+}
+
+# A passing stress: one valid testcase per run, named by its seed, with its time and its
+# preemption count (the same as the progress line's); FILE replaced whole.
+case_stress_junit_pass() {
+    need_xmllint
+    echo "an old report" >report.xml
+    stress --runs 3 --seed 40 --chaos-rate 1024 --junit report.xml --yield Sched.yield \
+        -- "$T_INTERLEAVE" 100
+    ((status == 0)) || fail "status $status: $(cat stress.out stress.err)"
+    valid report.xml
+    schema_bites report.xml
+    [[ $(suite_counts report.xml) == "3 0 0 0 / 3 0 0" ]] ||
+        fail "counts (tests failures errors skipped / testcases failures skips): $(suite_counts report.xml)"
+    local seed i=0 preemptions
+    for seed in 40 41 42; do
+        i=$((i + 1))
+        [[ $(xpath report.xml "string(//testcase[$i]/@name)") == "seed $seed" ]] ||
+            fail "testcase $i is not 'seed $seed': $(xpath report.xml "string(//testcase[$i]/@name)")"
+        [[ $(xpath report.xml "string(//testcase[$i]/@classname)") == chaos_interleave ]] ||
+            fail "classname: $(xpath report.xml "string(//testcase[$i]/@classname)")"
+        [[ $(xpath report.xml "string(//testcase[$i]/@time)") =~ ^[0-9]+\.[0-9]{3}$ ]] ||
+            fail "time of seed $seed: $(xpath report.xml "string(//testcase[$i]/@time)")"
+        preemptions=$(sed -n "s/^ocpreempt stress: run $i\/3 seed $seed: passed, \([0-9]*\) preemptions$/\1/p" stress.out)
+        [[ -n $preemptions ]] || fail "no progress line for seed $seed: $(cat stress.out)"
+        xpath report.xml "string(//testcase[$i]/system-out)" | head -n 1 |
+            grep -qx "$preemptions chaos preemptions" ||
+            fail "system-out of seed $seed does not say its $preemptions preemptions"
+    done
+    grep -qx "ocpreempt stress: JUnit report: $PWD/report.xml" stress.out ||
+        fail "the summary does not name the report: $(cat stress.out)"
+    [[ -z $(find . -maxdepth 1 -name '.report.xml.*') ]] || fail "temporary files left: $(ls -a)"
+}
+
+# shop's lost update: the failing run is a <failure> holding the failure text and the
+# replay command (which fails again), the runs after it are listed as skipped.
+case_stress_junit_fail() {
+    need_xmllint
+    export TMPDIR=$T_WORK    # the failing run's kept directory stays with the test
+    stress --runs 4 --junit report.xml --yield Shop.yield -- "$T_SHOP"
+    ((status == 1)) || fail "stress did not find the bug (status $status): $(tail stress.out)"
+    valid report.xml
+    schema_bites report.xml
+    [[ $(suite_counts report.xml) == "4 1 0 3 / 4 1 3" ]] ||
+        fail "counts (tests failures errors skipped / testcases failures skips): $(suite_counts report.xml)"
+    [[ $(xpath report.xml "string(//testcase[1]/@name)") == "seed 1" &&
+       $(xpath report.xml "string(//testcase[4]/@name)") == "seed 4" ]] ||
+        fail "testcases are not seeds 1..4 in order"
+    [[ $(xpath report.xml "string(//testcase[1]/failure/@message)") == "exit status 1" ]] ||
+        fail "failure message: $(xpath report.xml "string(//testcase[1]/failure/@message)")"
+    xpath report.xml "string(//testcase[1]/failure)" >failure.txt
+    grep -q '^shop: BUG: ' failure.txt || fail "the failure text lacks the program's output: $(cat failure.txt)"
+    grep -Eq '^ +#[0-9]+ +(poll|alloc) +Shop\.sell shop\.ml:[0-9]+$' failure.txt ||
+        fail "the failure text lacks the named preemption points: $(cat failure.txt)"
+    [[ $(xpath report.xml "string(//testcase[2]/skipped/@message)") == "not run: stress stops at the first failure (seed 1)" ]] ||
+        fail "run 2 is not skipped with its reason: $(xpath report.xml "string(//testcase[2]/skipped/@message)")"
+    local replay
+    replay=$(sed -n 's/^replay: //p' failure.txt | head -n 1)
+    [[ $replay == *" run --yield Shop.yield --chaos 1 -- $T_SHOP" ]] || fail "replay command: $replay"
+    eval "$replay" >replay.out 2>&1 && fail "the replay command from the report passed"
+    grep -q '^shop: BUG: ' replay.out || fail "the replay failed differently: $(cat replay.out)"
+}
+
+# Whatever the program prints (control characters, bytes that are not UTF-8, a surrogate,
+# U+FFFE, markup), the report is valid XML and keeps what XML can hold.
+case_stress_junit_escape() {
+    need_xmllint
+    export TMPDIR=$T_WORK    # the failing run's kept directory stays with the test
+    local nasty='printf "ctl:\001\033[31m <&>\"'"'"' ]]> bad:\377 sur:\355\240\200 nc:\357\277\276 ok:\303\251 cr:\r\n"'
+    # The twin: the same bytes put into a report unescaped are refused.
+    { printf '<testsuite name="x" tests="1" failures="0" errors="0"><testcase name="y"><system-out>'
+      bash -c "$nasty"; printf '</system-out></testcase></testsuite>\n'; } >raw.xml
+    xmllint --noout raw.xml >/dev/null 2>&1 && fail "the program's raw output is valid XML: the case tests nothing"
+    stress --runs 2 --junit report.xml -- bash -c "$nasty; exit 3"
+    ((status == 1)) || fail "status $status: $(cat stress.out stress.err)"
+    valid report.xml
+    xpath report.xml "string(//testcase[1]/system-out)" >out.txt
+    local r=$'\357\277\275'     # U+FFFD in UTF-8, whatever the locale
+    grep -aqF "ctl:$r$r[31m <&>\"' ]]> bad:$r sur:$r$r$r nc:$r$r$r ok:"$'\303\251'" cr:"$'\r' out.txt ||
+        fail "system-out is not the output with U+FFFD for what XML cannot hold: $(od -c out.txt | head)"
+}
+
+# stress_interrupted_when PATTERN STRESS ARGS...: starts stress in the background, sends it
+# SIGTERM once its output has a line matching PATTERN, and expects status 143.
+stress_interrupted_when() {
+    local pattern=$1 pid
+    shift
+    "$T_LAUNCHER" stress "$@" >stress.out 2>stress.err &
+    pid=$!
+    for _ in $(seq 300); do
+        grep -q -- "$pattern" stress.out && break
+        sleep 0.1
+    done
+    grep -q -- "$pattern" stress.out || fail "stress never printed /$pattern/: $(cat stress.out)"
+    sleep 0.5
+    kill -TERM "$pid"
+    wait "$pid"
+    status=$?
+    ((status == 143)) || fail "TERM after /$pattern/: status $status: $(cat stress.out stress.err)"
+}
+
+# Interrupted: the report lists the runs done, the run in progress and the runs not
+# started (skipped, with why), and is valid.
+case_stress_junit_interrupted() {
+    need_xmllint
+    export TMPDIR=$T_WORK    # the failing run's kept directory stays with the test
+    stress_interrupted_when 'run 2/5 seed 2: passed' --runs 5 --junit report.xml \
+        -- sh -c '[ "$OCPREEMPT_CHAOS" -ge 3 ] && exec sleep 100; echo fine'
+    valid report.xml
+    [[ $(suite_counts report.xml) == "5 0 0 3 / 5 0 3" ]] ||
+        fail "counts (tests failures errors skipped / testcases failures skips): $(suite_counts report.xml)"
+    [[ $(xpath report.xml "string(//testcase[3]/skipped/@message)") == "interrupted by SIGTERM during this run" &&
+       $(xpath report.xml "string(//testcase[5]/skipped/@message)") == "not run: stress was interrupted by SIGTERM" ]] ||
+        fail "skipped runs: $(xpath report.xml '//skipped')"
+    [[ -z $(find . -maxdepth 1 -name '.report.xml.*') ]] || fail "temporary files left: $(ls -a)"
+    # Interrupted during the failure report (its automatic replay hangs): the failed run
+    # is listed as failed, with the report as far as it got.
+    stress_interrupted_when '^replay: ' --runs 3 --junit report2.xml \
+        -- sh -c '[ -e "$0" ] && exec sleep 100; touch "$0"; echo first; exit 4' "$PWD/marker"
+    valid report2.xml
+    [[ $(suite_counts report2.xml) == "3 1 0 2 / 3 1 2" ]] ||
+        fail "counts after an interrupted report: $(suite_counts report2.xml)"
+    xpath report2.xml "string(//testcase[1]/failure)" >failure.txt
+    grep -q '^replay: .* run --chaos 1 -- sh -c ' failure.txt &&
+        grep -qx '(the failure report was interrupted by SIGTERM)' failure.txt ||
+        fail "the interrupted failure text: $(cat failure.txt)"
+}
+
+case_stress_junit_usage() {
+    mkdir -p adir
+    ln -sf elsewhere.xml link.xml
+    local args
+    for args in "--junit" "--junit -- true" "--junit= -- true" "--junit nodir/r.xml -- true" \
+                "--junit adir -- true" "--junit link.xml -- true"; do
+        # shellcheck disable=SC2086
+        stress $args
+        ((status == 2)) || fail "stress $args: status $status, expected 2"
+        [[ $(wc -l <stress.err) == 1 && $(cat stress.err) == "ocpreempt: stress: "* ]] ||
+            fail "stress $args: not one 'ocpreempt: stress:' line: $(cat stress.err)"
+    done
+}
+
+# Shards 1/3, 2/3 and 3/3 of seeds 5..14 run each seed exactly once: the seeds the
+# progress lines, the reports and the program itself (OCPREEMPT_CHAOS) saw.
+case_stress_shard_cover() {
+    need_xmllint
+    local i report_seeds="" line_seeds="" program_seeds=""
+    for i in 1 2 3; do
+        stress --runs 10 --seed 5 --shard "$i/3" --junit "shard$i.xml" \
+            -- sh -c 'echo "program got seed $OCPREEMPT_CHAOS"'
+        ((status == 0)) || fail "shard $i/3: status $status: $(cat stress.out stress.err)"
+        cp stress.out "shard$i.out"
+        valid "shard$i.xml"
+        line_seeds+=$(sed -n "s/^ocpreempt stress: shard $i\/3: run [0-9]*\/[0-9]* seed \([0-9]*\): passed.*/\1/p" stress.out)$'\n'
+        report_seeds+=$(xpath "shard$i.xml" '//testcase/@name' | grep -o 'seed [0-9]*' | cut -d' ' -f2)$'\n'
+        program_seeds+=$(xpath "shard$i.xml" '//system-out' | sed -n 's/^program got seed //p')$'\n'
+    done
+    local expected
+    expected=$(seq 5 14)
+    [[ $(sort -n <<<"${line_seeds%$'\n'}") == "$expected" ]] ||
+        fail "progress lines: seeds $(tr '\n' ' ' <<<"$line_seeds"), expected each of 5..14 once"
+    [[ $(sort -n <<<"${report_seeds%$'\n'}") == "$expected" ]] ||
+        fail "reports: seeds $(tr '\n' ' ' <<<"$report_seeds"), expected each of 5..14 once"
+    [[ $(sort -n <<<"${program_seeds%$'\n'}") == "$expected" ]] ||
+        fail "the program saw seeds $(tr '\n' ' ' <<<"$program_seeds"), expected each of 5..14 once"
+    grep -qx 'ocpreempt stress: shard 2/3: 3 runs passed (seeds 6, 9, 12 of 5..14), 0 chaos preemptions, [0-9]*s' shard2.out ||
+        fail "shard 2/3's summary: $(grep 'runs passed' shard2.out)"
+    grep -qx 'ocpreempt stress: shard 1/3: 4 runs passed (seeds 5, 8, ..., 14 of 5..14), 0 chaos preemptions, [0-9]*s' shard1.out ||
+        fail "shard 1/3's summary: $(grep 'runs passed' shard1.out)"
+    [[ $(xpath shard2.xml 'string(/testsuites/testsuite/@name)') == "ocpreempt stress sh (shard 2/3)" ]] ||
+        fail "suite name: $(xpath shard2.xml 'string(/testsuites/testsuite/@name)')"
+}
+
+case_stress_shard_usage() {
+    local value expected
+    for value in 0/3 4/3 a/b 3 1/0 /3 2/ -1/3 "1/3/3" ""; do
+        stress --runs 10 --shard "$value" -- true
+        ((status == 2)) || fail "--shard '$value': status $status, expected 2"
+        [[ $(wc -l <stress.err) == 1 && $(cat stress.err) == "ocpreempt: stress: --shard "* ]] ||
+            fail "--shard '$value': not one 'ocpreempt: stress: --shard' line: $(cat stress.err)"
+        [[ -s stress.out ]] && fail "--shard '$value': ran something: $(cat stress.out)"
+    done
+    stress --runs 10 --shard 4/3 -- true
+    expected="ocpreempt: stress: --shard 4/3: I must be between 1 and 3 (try 'ocpreempt --help')"
+    [[ $(cat stress.err) == "$expected" ]] || fail "4/3: $(cat stress.err)"
+    stress --runs 2 --shard 3/3 -- true
+    ((status == 2)) && grep -q 'gets no run of --runs 2' stress.err || fail "3/3 of 2 runs: $status $(cat stress.err)"
+    stress --runs 3 --shard=3/3 -- true
+    ((status == 0)) && grep -q 'shard 3/3: 1 runs passed (seed 3 of 1..3)' stress.out ||
+        fail "--shard=3/3 of 3 runs: $status $(cat stress.out stress.err)"
 }
 
 # stress_core PROGRAM [RUN OPTIONS]: a core test program passes 20 chaos runs.

@@ -4,6 +4,7 @@
 # Owns:
 #  - the one error convention: die prints one line "ocpreempt: ..." on stderr and exits 2;
 #    usage_error adds the hint "(try 'ocpreempt --help')";
+#  - the rules for a file the launcher has written (check_output_file);
 #  - finding the pieces the launcher starts, relative to the launcher's real location
 #    (the layouts are listed at the top of scripts/ocpreempt): libocpreempt.so,
 #    ocpreempt-checkenv, ocpreempt-probe.
@@ -18,6 +19,35 @@ die() {
 
 usage_error() {
     die "$* (try 'ocpreempt --help')"
+}
+
+# ---- files the launcher writes ------------------------------------------------------
+
+# check_output_file WHAT PATH HOW: prints PATH absolute when the user may have it written:
+# not a symbolic link, a regular file they own or nothing yet, in an existing directory,
+# writable as HOW needs: "in-place" (the file, or its directory if it does not exist yet)
+# or "renamed" (the directory: the file is written beside PATH and renamed over it).
+# Otherwise dies with one line "WHAT PATH ...", WHAT naming the option ("run: --trace").
+check_output_file() {
+    local what=$1 path directory
+    path=$(absolute_path "$2")
+    directory=${path%/*}
+    [[ -n $directory ]] || directory=/
+    if [[ -L $path ]]; then
+        die "$what $path is a symbolic link; give the real path"
+    elif [[ -e $path && ! -f $path ]]; then
+        die "$what $path is not a regular file"
+    elif [[ -f $path && ! -O $path ]]; then
+        die "$what $path belongs to another user; ocpreempt only writes files you own"
+    elif [[ ! -d $directory ]]; then
+        die "$what $path: directory $directory does not exist"
+    elif [[ $3 == in-place ]] &&
+         { [[ -f $path && ! -w $path ]] || [[ ! -e $path && ! -w $directory ]]; }; then
+        die "$what $path: permission denied"
+    elif [[ $3 == renamed && ! -w $directory ]]; then
+        die "$what $path: permission denied (it is written beside, then renamed)"
+    fi
+    printf '%s\n' "$path"
 }
 
 # ---- locating the pieces ------------------------------------------------------------

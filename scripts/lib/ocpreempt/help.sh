@@ -10,7 +10,7 @@ print_help() {
     cat <<'EOF'
 usage: ocpreempt run [OPTIONS] -- PROGRAM [ARGS...]
        ocpreempt stress [--runs N] [--seed S] [--chaos-rate R] [--timeout T] [--shrink]
-                        [RUN OPTIONS] -- PROGRAM [ARGS...]
+                        [--junit FILE] [--shard I/N] [RUN OPTIONS] -- PROGRAM [ARGS...]
        ocpreempt probe PROGRAM [PROBE ARGS...]
        ocpreempt --help | --version
 
@@ -56,6 +56,12 @@ and the command that replays it, and exits 1. All runs passing: exit 0.
   --shrink             after a failure, replay subsets of its preemptions until a
                        minimal set that still fails the same way is found (at most 200
                        replays), and print it with its replay command
+  --junit FILE         also write the runs as a JUnit XML report (one testcase per
+                       seed; a failure holds its report and replay command; runs not
+                       done are listed as skipped), replaced whole when stress ends
+  --shard I/N          make only shard I of N (1 <= I <= N) of the runs: of seeds S+k,
+                       k = 0 .. runs-1, those with k mod N = I-1 (N CI jobs, one shard
+                       each, run every seed once)
   RUN OPTIONS          passed to each run: --yield, --deny, --log, --strict, ...
                        (not --chaos, --trace, --stats, --json: stress sets those)
 Exit status of stress: 0 all runs passed, 1 a run failed, 2 usage error.

@@ -56,21 +56,9 @@ set_option() {
 # writable directory. Emptied here so that each run starts a fresh file; the shim itself
 # only appends (O_APPEND|O_NOFOLLOW, see docs/launcher.md).
 prepare_output_file() {
-    local variable=$1 option=${chosen_by[$1]} path directory
-    path=$(absolute_path "${chosen[$variable]}")
-    directory=${path%/*}
-    [[ -n $directory ]] || directory=/
-    if [[ -L $path ]]; then
-        die "run: $option $path is a symbolic link; give the real path"
-    elif [[ -e $path && ! -f $path ]]; then
-        die "run: $option $path is not a regular file"
-    elif [[ -f $path && ! -O $path ]]; then
-        die "run: $option $path belongs to another user; ocpreempt only writes files you own"
-    elif [[ ! -d $directory ]]; then
-        die "run: $option $path: directory $directory does not exist"
-    elif [[ -f $path && ! -w $path ]] || [[ ! -e $path && ! -w $directory ]]; then
-        die "run: $option $path: permission denied"
-    fi
+    local variable=$1 option=${chosen_by[$1]} path
+    path=$(check_output_file "run: $option" "${chosen[$variable]}" in-place) ||
+        exit "$exit_launcher_error"
     if [[ -f $path ]] && ! : >| "$path"; then
         die "run: $option $path: cannot empty the file"
     fi

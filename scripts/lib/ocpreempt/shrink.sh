@@ -1,7 +1,8 @@
 # shellcheck shell=bash disable=SC2034,SC2154  # globals shared between the parts: see each header
 # ocpreempt launcher: `ocpreempt stress --shrink`. Sourced by scripts/ocpreempt after
-# stress.sh, whose stress_one_run, replay_command, print_preemptions and state
-# (stress_dir, stress_seed_failed, stress_outcome, stress_shrink_max_replays) it uses.
+# stress.sh, whose stress_one_run, replay_command, print_preemptions, report_part and
+# state (stress_dir, stress_seed_failed, stress_outcome, stress_shrink_max_replays) it
+# uses.
 # Owns: the search for a minimal set of the failing run's preemptions that still fails
 # the same way: Zeller's ddmin over their numbers, each candidate replayed as
 # `--chaos SEED:LIST` (only the listed preemptions are performed).
@@ -73,12 +74,23 @@ ddmin() {
     shrink_result="${current[*]}"
 }
 
+# Shrinks the failure of stress_seed_failed ($1 preemptions), announcing it before the
+# replays start; both parts go into the failure report (stress.sh's report_part).
 stress_shrink_failure() {
+    report_part shrink_announce "$1"
+    report_part shrink_search "$1"
+}
+
+shrink_announce() {
+    printf '\nshrinking: replaying seed %s with subsets of its %d preemptions (at most %d' \
+        "$stress_seed_failed" "$1" "$stress_shrink_max_replays"
+    printf ' replays)...\n'
+}
+
+# The search and its result, printed at the end.
+shrink_search() {
     local total=$1 all
     shrink_failure=$stress_outcome
-    printf '\nshrinking: replaying seed %s with subsets of its %d preemptions (at most %d' \
-        "$stress_seed_failed" "$total" "$stress_shrink_max_replays"
-    printf ' replays)...\n'
     if shrink_test ""; then
         printf 'it fails the same way with none of its chaos preemptions: the failure does not\n'
         printf 'come from where chaos mode preempted (replay: %s)\n' \

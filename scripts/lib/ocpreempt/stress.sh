@@ -2,13 +2,17 @@
 # ocpreempt launcher: `ocpreempt stress [STRESS OPTIONS] [RUN OPTIONS] -- PROGRAM [ARGS...]`
 # (docs/ci.md). Sourced by scripts/ocpreempt after run.sh.
 # Owns: stress's options (the others are run options, judged by run.sh's
-# parse_run_options); one chaos run and its outcome (stress_one_run); naming the
-# preemption sites of a trace (name_site, print_preemptions); the progress lines; the
-# failure report with its automatic replay; the temporary directory and the traps that
-# remove it. Shrinking a failure is shrink.sh.
+# parse_run_options); which seeds this job runs (--shard); one chaos run and its outcome
+# (stress_one_run); naming the preemption sites of a trace (name_site,
+# print_preemptions); the progress lines; the failure report with its automatic replay;
+# the temporary directory and the traps that remove it. Shrinking a failure is shrink.sh,
+# the JUnit report (--junit) junit.sh.
 # Invariants: every run is this very launcher ($self) with `run --chaos SEED`, so a run
 # and the replay command printed for it start PROGRAM identically; the temporary
-# directory is removed on every exit unless a failure report named it.
+# directory is removed on every exit unless a failure report named it; the runs of a
+# stress command are k = 0 .. runs-1 with seed S+k, and shard I/N runs exactly those with
+# k mod N == I-1, in increasing order (stress_seed_of), so the N shards of one command
+# line run every seed once.
 #
 # Each run is `ocpreempt run --chaos SEED --trace DIR/trace -- PROGRAM ARGS` under
 # timeout(1), stdin from /dev/null, stdout and stderr together in DIR/out. The trace (one
@@ -29,9 +33,61 @@ stress_keep_dir=0        # 1 once a failure report has pointed the user at stres
 stress_child=""          # pid of the timeout(1) running the current run
 stress_preemptions=0     # of the last run
 stress_outcome=""        # of the last run: "passed", "exit status N", "killed by SIGX", ...
+stress_run_micros=0      # of the last run: its duration in microseconds
+stress_shard_index=1     # --shard I/N (1/1 without --shard)
+stress_shard_count=1
+stress_sharded=0         # 1 when --shard was given (the messages then name the shard)
+stress_shard_runs=0      # how many runs this shard makes
+stress_label=""          # "shard I/N: " in the messages of a sharded stress, else ""
+stress_report=""         # the failure report being written (a copy of what it printed)
+stress_phase=""          # "running" or "reporting" run stress_current_run, for the traps
+stress_current_run=0
+stress_current_seed=0
 
 is_whole_number() {
     [[ $1 =~ ^[0-9]+$ ]] && ((${#1} <= 18))
+}
+
+# Microseconds since the epoch, for run durations (EPOCHREALTIME's decimal separator
+# follows the locale, hence the filter; bash before 5.0 has whole seconds only).
+now_micros() {
+    local now=${EPOCHREALTIME-}
+    now=${now//[!0-9]/}
+    [[ -n $now ]] || now=$((SECONDS * 1000000))
+    printf '%s\n' "$((10#$now))"
+}
+
+# --shard I/N: this job is shard I of N (CI systems number their parallel jobs from 1:
+# GitLab's CI_NODE_INDEX/CI_NODE_TOTAL, a GitHub Actions matrix).
+parse_shard() {
+    local value=$1 index count
+    [[ -n $value && $value != -- ]] || usage_error "stress: --shard needs a value I/N"
+    [[ $value =~ ^([0-9]{1,18})/([0-9]{1,18})$ ]] ||
+        usage_error "stress: --shard $value is not I/N (shard I of N, 1 <= I <= N)"
+    index=$((10#${BASH_REMATCH[1]})) count=$((10#${BASH_REMATCH[2]}))
+    ((count >= 1)) || usage_error "stress: --shard $value: N must be 1 or more"
+    ((index >= 1 && index <= count)) ||
+        usage_error "stress: --shard $value: I must be between 1 and $count"
+    stress_shard_index=$index stress_shard_count=$count stress_sharded=1
+    stress_label="shard $index/$count: "
+}
+
+# The seed of this shard's run $1 (1-based): S + k for the run's k, k = I-1 + (run-1) N.
+stress_seed_of() {
+    printf '%s\n' $((stress_seed + stress_shard_index - 1 + ($1 - 1) * stress_shard_count))
+}
+
+# Which seeds this shard runs, for the summary: "seeds 2, 5, ..., 98 of 1..100".
+shard_seeds_text() {
+    local first last all="$stress_seed..$((stress_seed + stress_runs - 1))"
+    first=$(stress_seed_of 1)
+    last=$(stress_seed_of "$stress_shard_runs")
+    case $stress_shard_runs in
+        1) printf 'seed %s of %s\n' "$first" "$all" ;;
+        2) printf 'seeds %s, %s of %s\n' "$first" "$last" "$all" ;;
+        3) printf 'seeds %s, %s, %s of %s\n' "$first" "$(stress_seed_of 2)" "$last" "$all" ;;
+        *) printf 'seeds %s, %s, ..., %s of %s\n' "$first" "$(stress_seed_of 2)" "$last" "$all" ;;
+    esac
 }
 
 # --chaos-rate is checked by the shim's parser, as run does, but reported as stress's.
@@ -54,12 +110,12 @@ parse_stress_options() {
                 shift
                 break
                 ;;
-            --runs | --seed | --chaos-rate | --timeout)
+            --runs | --seed | --chaos-rate | --timeout | --junit | --shard)
                 (($# >= 2)) || usage_error "stress: $1 needs a value"
                 option=$1 value=$2
                 shift 2
                 ;;
-            --runs=* | --seed=* | --chaos-rate=* | --timeout=*)
+            --runs=* | --seed=* | --chaos-rate=* | --timeout=* | --junit=* | --shard=*)
                 option=${1%%=*} value=${1#*=}
                 shift
                 ;;
@@ -111,10 +167,21 @@ parse_stress_options() {
                                 "2.5m or 1h"
                 stress_timeout=$value
                 ;;
+            --junit)
+                [[ -n $value && $value != -- ]] || usage_error "stress: --junit needs a FILE"
+                junit_file=$value
+                ;;
+            --shard)
+                parse_shard "$value"
+                ;;
         esac
     done
     ((saw_separator)) || usage_error "stress: missing -- PROGRAM"
     (($#)) || usage_error "stress: missing PROGRAM after --"
+    ((stress_runs >= stress_shard_index)) ||
+        usage_error "stress: --shard $stress_shard_index/$stress_shard_count gets no run of" \
+                    "--runs $stress_runs (it needs --runs $stress_shard_index or more)"
+    stress_shard_runs=$(((stress_runs - stress_shard_index) / stress_shard_count + 1))
     program=("$@")
     # The run options, judged now by run's parser rather than at every run.
     (parse_run_options "${stress_run_options[@]}" -- "${program[@]}") || exit "$exit_launcher_error"
@@ -138,6 +205,7 @@ stress_one_run() {
     [[ -n $stress_rate ]] && command+=(--chaos-rate "$stress_rate")
     mkdir -p "$dir" || die "stress: cannot create $dir"
     start=$SECONDS
+    stress_run_micros=$(now_micros)
     # In the background and waited for, so that a signal to stress (Ctrl-C, kill) runs its
     # trap at once instead of after the run: timeout(1) puts the run in its own process
     # group, where the terminal's Ctrl-C does not reach it (stress_interrupted stops it).
@@ -147,6 +215,7 @@ stress_one_run() {
     status=$?
     stress_child=""
     elapsed=$((SECONDS - start))
+    stress_run_micros=$(($(now_micros) - stress_run_micros))
     stress_preemptions=0
     [[ -f $dir/trace ]] && stress_preemptions=$(grep -c -v -e '^#' -e '^$' "$dir/trace")
     if ((status == 0)); then
@@ -252,34 +321,70 @@ stress_cleanup() {
         kill -TERM "$stress_child" 2>/dev/null
         wait "$stress_child" 2>/dev/null
     fi
+    junit_discard_temporary
     ((stress_keep_dir)) || rm -rf -- "$stress_dir"
 }
 
 # A signal stops the current run (timeout(1) passes TERM on to the program) and stress,
-# with the shell's status for that signal; stress_cleanup then runs from the EXIT trap.
+# with the shell's status for that signal; the JUnit report lists what was done (the
+# run in progress and the runs not started as skipped); stress_cleanup then runs from the
+# EXIT trap.
 stress_interrupted() {
     trap - INT TERM HUP
+    local signal
+    signal=SIG$(kill -l $(($1 - 128)))
+    if [[ -n $stress_child ]]; then
+        kill -TERM "$stress_child" 2>/dev/null
+        wait "$stress_child" 2>/dev/null
+        stress_child=""
+    fi
     ((stress_tty)) && printf '\n'
     printf 'ocpreempt stress: interrupted\n' >&2
+    if [[ -n $junit_file ]]; then
+        case $stress_phase in
+            running)
+                junit_case_skipped "$stress_current_seed" \
+                    "interrupted by $signal during this run"
+                ;;
+            reporting)
+                printf '(the failure report was interrupted by %s)\n' "$signal" >>"$stress_report"
+                junit_case_failed "$stress_current_seed" "$stress_failed_micros" \
+                    "$stress_failed_preemptions" "$stress_failed_outcome" "$stress_report" \
+                    "$stress_dir/run"
+                ;;
+        esac
+        junit_write "not run: stress was interrupted by $signal"
+    fi
     exit "$1"
 }
 
 stress_progress() {
-    local run=$1 preemptions=$2 outcome=$3
+    local run=$1 seed=$2 preemptions=$3 outcome=$4
     if ((stress_tty)); then
-        printf '\rocpreempt stress: run %d/%d (seed %d), %d preemptions so far, %s ' \
-            "$run" "$stress_runs" $((stress_seed + run - 1)) "$preemptions" "$outcome"
+        printf '\rocpreempt stress: %srun %d/%d (seed %s), %d preemptions so far, %s ' \
+            "$stress_label" "$run" "$stress_shard_runs" "$seed" "$preemptions" "$outcome"
     else
-        printf 'ocpreempt stress: run %d/%d seed %d: %s, %d preemptions\n' "$run" \
-            "$stress_runs" $((stress_seed + run - 1)) "$outcome" "$stress_preemptions"
+        printf 'ocpreempt stress: %srun %d/%d seed %s: %s, %d preemptions\n' "$stress_label" \
+            "$run" "$stress_shard_runs" "$seed" "$outcome" "$stress_preemptions"
     fi
 }
 
-stress_report_failure() {
+# report_part FUNCTION ARGS...: runs FUNCTION in this shell (its variables stick), then
+# prints what it printed and appends it to the failure report, which the JUnit report
+# quotes. Each part appears once it is complete: the head before the replay starts, the
+# shrinking announcement before the shrinking replays.
+report_part() {
+    local part=$stress_dir/report-part
+    "$@" >"$part"
+    cat -- "$part"
+    cat -- "$part" >>"$stress_report"
+}
+
+# The failing run: how it failed, its last lines, its preemptions, the replay command.
+stress_failure_head() {
     local run=$1 dir=$2
-    ((stress_tty)) && printf '\n'
-    printf '\nocpreempt stress: run %d of %d FAILED (seed %d): %s\n' "$run" "$stress_runs" \
-        "$stress_seed_failed" "$stress_outcome"
+    printf 'ocpreempt stress: %srun %d of %d FAILED (seed %s): %s\n' "$stress_label" "$run" \
+        "$stress_shard_runs" "$stress_seed_failed" "$stress_outcome"
     printf -- '--- last %d lines of its output ---\n' "$stress_tail_lines"
     tail -n "$stress_tail_lines" "$dir/out"
     printf -- '--- its chaos preemptions (%d), in order ---\n' "$stress_preemptions"
@@ -287,7 +392,13 @@ stress_report_failure() {
     printf 'replay: %s\n' "$(replay_command "$stress_seed_failed")"
     grep -m 1 'replay is not guaranteed' "$dir/out" >/dev/null &&
         printf 'note: several threads or domains ran OCaml code: the replay may differ\n'
-    local outcome=$stress_outcome total=$stress_preemptions
+    return 0
+}
+
+# Replays the failing seed once and says whether it failed the same way (stress_outcome
+# is the failing run's again afterwards).
+stress_replay_once() {
+    local dir=$1 outcome=$stress_outcome total=$stress_preemptions
     if stress_one_run "$stress_seed_failed" "$stress_dir/replay"; then
         printf 'replayed once: it PASSED; the failure depends on more than the seed (threads,\n'
         printf 'domains, time or input), so the replay command may not reproduce it\n'
@@ -305,10 +416,24 @@ stress_report_failure() {
                echo the same || echo different)"
     fi
     stress_outcome=$outcome
-    ((stress_shrink)) && stress_shrink_failure "$total"
+}
+
+stress_kept_directory() {
     printf 'output and trace of the failing run (kept; remove %s when done): %s\n' \
-        "$stress_dir" "$dir"
+        "$stress_dir" "$1"
+}
+
+stress_report_failure() {
+    local run=$1 dir=$2
+    stress_report=$stress_dir/report
+    : >"$stress_report" || die "stress: cannot write $stress_report"
+    ((stress_tty)) && printf '\n'
+    printf '\n'
+    report_part stress_failure_head "$run" "$dir"
+    report_part stress_replay_once "$dir"
+    ((stress_shrink)) && stress_shrink_failure "$stress_failed_preemptions"
     stress_keep_dir=1
+    report_part stress_kept_directory "$dir"
 }
 
 cmd_stress() {
@@ -324,6 +449,7 @@ cmd_stress() {
     checkenv=$(find_checkenv "$library") || exit "$exit_launcher_error"
     type -P timeout >/dev/null || die "stress: timeout(1) (coreutils) not found"
     parse_stress_options "$@"
+    [[ -n $junit_file ]] && junit_check_file
     check_program "${program[0]}"
     stress_timeout_seconds=$(timeout_seconds "$stress_timeout")
     stress_dir=$(mktemp -d "${TMPDIR:-/tmp}/ocpreempt-stress.XXXXXX") ||
@@ -331,25 +457,50 @@ cmd_stress() {
     stress_tty=0
     [[ -t 1 ]] && stress_tty=1
     trap stress_cleanup EXIT
+    [[ -n $junit_file ]] && junit_begin
     trap 'stress_interrupted 130' INT
     trap 'stress_interrupted 143' TERM
     trap 'stress_interrupted 129' HUP
     start=$SECONDS
-    for ((run = 1; run <= stress_runs; run++)); do
-        seed=$((stress_seed + run - 1))
+    for ((run = 1; run <= stress_shard_runs; run++)); do
+        seed=$(stress_seed_of "$run")
+        stress_current_run=$run stress_current_seed=$seed stress_phase=running
         if ! stress_one_run "$seed" "$stress_dir/run"; then
             stress_seed_failed=$seed
-            stress_progress "$run" "$total" "FAILED"
+            stress_failed_outcome=$stress_outcome
+            stress_failed_micros=$stress_run_micros
+            stress_failed_preemptions=$stress_preemptions
+            stress_phase=reporting
+            stress_progress "$run" "$seed" "$total" "FAILED"
             stress_report_failure "$run" "$stress_dir/run"
+            if [[ -n $junit_file ]]; then
+                junit_case_failed "$seed" "$stress_failed_micros" "$stress_failed_preemptions" \
+                    "$stress_failed_outcome" "$stress_report" "$stress_dir/run"
+                stress_phase=""
+                junit_write "not run: stress stops at the first failure (seed $seed)" &&
+                    printf 'ocpreempt stress: JUnit report: %s\n' "$junit_file"
+            fi
             exit 1
         fi
+        [[ -n $junit_file ]] && junit_case_passed "$seed" "$stress_dir/run"
+        stress_phase=""
         total=$((total + stress_preemptions))
-        stress_progress "$run" "$total" "passed"
+        stress_progress "$run" "$seed" "$total" "passed"
     done
+    if [[ -n $junit_file ]]; then
+        junit_write "" || exit "$exit_launcher_error"
+    fi
     ((stress_tty)) && printf '\n'
-    printf 'ocpreempt stress: %d runs passed (seeds %d..%d), %d chaos preemptions, %ds\n' \
-        "$stress_runs" "$stress_seed" $((stress_seed + stress_runs - 1)) "$total" \
-        $((SECONDS - start))
+    if ((stress_sharded)); then
+        printf 'ocpreempt stress: shard %d/%d: %d runs passed (%s), %d chaos preemptions, %ds\n' \
+            "$stress_shard_index" "$stress_shard_count" "$stress_shard_runs" \
+            "$(shard_seeds_text)" "$total" $((SECONDS - start))
+    else
+        printf 'ocpreempt stress: %d runs passed (seeds %d..%d), %d chaos preemptions, %ds\n' \
+            "$stress_runs" "$stress_seed" $((stress_seed + stress_runs - 1)) "$total" \
+            $((SECONDS - start))
+    fi
+    [[ -n $junit_file ]] && printf 'ocpreempt stress: JUnit report: %s\n' "$junit_file"
     if ((total == 0)); then
         printf 'ocpreempt stress: warning: no run was preempted at all: is %s an OCaml 5\n' \
             "${program[0]}"
