@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build_schedulers.sh: the project's own build of the real OCaml 5 schedulers the ecosystem
 # tests run on (Eio 1.5 + eio_posix, Miou after 0.7.0 and 0.5.5, Picos + picos_mux.fifo +
-# picos_std), from the pinned public sources in ocaml5-schedulers-src.tar.gz, with plain
-# ocamlopt 5.3 (no dune, opam or ocamlfind), then the test programs.
+# picos_mux.multififo + picos_std), from the pinned public sources in
+# ocaml5-schedulers-src.tar.gz, with plain ocamlopt 5.3 (no dune, opam or ocamlfind), then
+# the test programs.
 #
 #   build_schedulers.sh SOURCES_DIR OUTDIR OCAML_BIN_DIR PROGRAMS_DIR
 #
@@ -218,6 +219,15 @@ build_picos() {
     library picos_aux_htbl "$p/picos_aux.htbl" unwrapped picos_aux_htbl
     cp "$p/picos_mux.fifo/select.none.ml" "$p/picos_mux.fifo/select.ml"
     library picos_mux_fifo "$p/picos_mux.fifo" wrapped "picos_mux_fifo select"
+    # picos_mux.multififo: picos.thread without thread-local-storage (its per-domain
+    # variant, which the programs' single-threaded domains satisfy), no picos_io.select
+    cp "$p/picos.domain/picos_domain.ocaml5.ml" "$p/picos.domain/picos_domain.ml"
+    library picos_domain "$p/picos.domain" unwrapped picos_domain
+    cp "$p/picos.thread/picos_thread.none.ml" "$p/picos.thread/picos_thread.ml"
+    library picos_thread "$p/picos.thread" unwrapped picos_thread
+    library picos_aux_mpmcq "$p/picos_aux.mpmcq" unwrapped picos_aux_mpmcq
+    cp "$p/picos_mux.multififo/select.none.ml" "$p/picos_mux.multififo/select.ml"
+    library picos_mux_multififo "$p/picos_mux.multififo" wrapped "picos_mux_multififo select"
     library picos_std_event "$p/picos_std.event" wrapped "picos_std_event event"
     library picos_std_finally "$p/picos_std.finally" unwrapped picos_std_finally
     library picos_std_awaitable "$p/picos_std.awaitable" unwrapped picos_std_awaitable
@@ -235,7 +245,8 @@ stubs() { local n; for n in "$@"; do printf '%s ' "$lib/$n"/stubs/*.o; done; }
 eio_libs=(hmap lwt_dllist fmt optint psq mtime mtime_clock thread_table domain_local_await
           cstruct bigstringaf iomux eio_runtime_events eio__core eio eio_utils eio_unix eio_posix)
 picos_libs=(backoff multicore_magic_atomic_array multicore_magic picos picos_aux_mpscq
-            picos_aux_htbl picos_mux_fifo picos_std_event picos_std_finally
+            picos_aux_htbl picos_mux_fifo picos_domain picos_thread picos_aux_mpmcq
+            picos_mux_multififo picos_std_event picos_std_finally
             picos_std_awaitable picos_std_structured picos_std_sync)
 
 # program NAME SOURCE LINK-ARGUMENTS...: compiled from a private copy with eco_common.ml

@@ -20,7 +20,15 @@
                 ~finally does some work, a sibling failing the switch with Exit: Switch.run
                 must raise Exit every round (a yield inside ~finally of the cancelled
                 fiber raised Cancelled, Fun made it Finally_raised, and Switch.run raised
-                Multiple exceptions out of the program): exits *)
+                Multiple exceptions out of the program): exits
+   both_exit    the pattern of Eio's bench/bench_condition.ml: a publisher updates a
+                counter and broadcasts a condition; two consumers loop on Fiber.both
+                (await the condition) (raise Exit once the counter reaches its target),
+                caught outside the loop. Each fiber Fiber.both forks starts with only
+                Stdlib's Fun.protect frame on its stack; a preemption there, once the
+                sibling's Exit has cancelled the switch, used to let Cancelled Exit
+                escape the fiber (Fatal error: exception Cancelled: Stdlib.Exit):
+                rounds (half of them with the consumers in other domains), exits *)
 
 open Eco_common
 
@@ -151,8 +159,45 @@ let protect_finally () =
   done;
   result [ ("exits", i !exits) ]
 
+let iterations = 10
+let target = 100_000
+
+(* As the bench: [iterations] rounds with the consumers in the main domain, then as many
+   with each consumer in a domain of the domain manager (there they wake at every
+   broadcast, so fibers start all the time). *)
+let both_exit () =
+  Eio_posix.run @@ fun env ->
+  let dm = Eio.Stdenv.domain_mgr env in
+  let exits = Atomic.make 0 in
+  let round ~in_domain =
+    let cond = Eio.Condition.create () and v = Atomic.make 0 and finished = Atomic.make 0 in
+    let consumer () =
+      try
+        while true do
+          Eio.Fiber.both
+            (fun () -> Eio.Condition.await_no_mutex cond)
+            (fun () -> if Atomic.get v = target then raise Exit)
+        done
+      with Exit -> Atomic.incr finished; Atomic.incr exits
+    in
+    let consumer () = if in_domain then Eio.Domain_manager.run dm consumer else consumer () in
+    (* Unlike the bench, the publisher keeps broadcasting until both consumers have seen
+       the target: a consumer preempted before it waits again would otherwise miss the
+       last broadcast (the bench relies on running uninterrupted there). *)
+    let publisher () =
+      for k = 1 to target do Atomic.set v k; Eio.Condition.broadcast cond done;
+      while Atomic.get finished < 2 do Eio.Condition.broadcast cond; Eio.Fiber.yield () done
+    in
+    Eio.Fiber.all [ consumer; consumer; publisher ]
+  in
+  for _ = 1 to iterations do round ~in_domain:false done;
+  for _ = 1 to iterations do round ~in_domain:true done;
+  let exits = Atomic.get exits in
+  if exits <> 4 * iterations then fail "%d consumers saw the target, expected %d" exits (4 * iterations);
+  result [ ("rounds", i (2 * iterations)); ("exits", i exits) ]
+
 let () =
   main "eco_eio"
     [ ("fair", fair); ("first", first); ("switch_fail", switch_fail); ("sync", sync);
       ("sync_nolock", sync_nolock); ("domains", domains); ("race", race);
-      ("protect_finally", protect_finally) ]
+      ("protect_finally", protect_finally); ("both_exit", both_exit) ]

@@ -8,7 +8,14 @@
                 bounded buffer (Miou.Queue + Miou.Mutex + Miou.Condition) between a
                 producer and a consumer: exact counter and sum
    sync_nolock  the counter without the mutex: lost updates (reported, not checked)
-   domains      two Miou.call tasks, each a hog (1.2 s) + ticker on its own domain *)
+   domains      two Miou.call tasks, each a hog (1.2 s) + ticker on its own domain
+   mutex_inline [tasks] tasks contending for one Miou.Mutex with explicit lock/unlock,
+                which Miou marks [@inline]: their code (an effect, an allocation, a
+                handler) is compiled into this program's own function. The program
+                checks mutual exclusion (one task inside at a time) and the exact
+                count; the ecosystem test also requires, from the trace, that no
+                preemption landed at a site whose debuginfo names Miou (inlined
+                scheduler code is scheduler code): overlaps=0, counter *)
 
 open Eco_common
 
@@ -92,7 +99,34 @@ let domains () =
   let a = Miou.await_exn a and b = Miou.await_exn b in
   result (pair_result ~suffix:"_d1" a @ pair_result ~suffix:"_d2" b)
 
+let contenders = 4
+let acquisitions = 20_000
+
+let mutex_inline () =
+  Miou.run @@ fun () ->
+  let m = Miou.Mutex.create () in
+  let inside = ref 0 and overlaps = ref 0 and c = ref 0 and trail = ref [] in
+  let work () =
+    for k = 1 to acquisitions do
+      Miou.Mutex.lock m;
+      incr inside;
+      if !inside <> 1 then incr overlaps;
+      let v = !c in
+      (* allocates inside the critical section: a chaos clock tick may fall here *)
+      trail := [ k; v ];
+      c := v + 1;
+      decr inside;
+      Miou.Mutex.unlock m
+    done
+  in
+  List.iter Miou.await_exn (List.init contenders (fun _ -> Miou.async work));
+  ignore (Sys.opaque_identity !trail);
+  if !overlaps <> 0 then fail "%d acquisitions found another task inside" !overlaps;
+  if !c <> contenders * acquisitions then
+    fail "counter %d, expected %d" !c (contenders * acquisitions);
+  result [ ("overlaps", i !overlaps); ("counter", i !c) ]
+
 let () =
   main "eco_miou"
     [ ("fair", fair); ("cancel", cancel); ("sync", sync); ("sync_nolock", sync_nolock);
-      ("domains", domains) ]
+      ("domains", domains); ("mutex_inline", mutex_inline) ]

@@ -11,7 +11,16 @@
    race         [rounds] rounds of Run.first_or_terminate and Run.any between computing
                 fibers, and of a flock terminated while a forked computation runs: no
                 Terminate may escape (preempted in List.iter while Picos signals a
-                computation's triggers, it used to): rounds *)
+                computation's triggers, it used to): rounds
+   any_all_fifos, any_all_multififos
+                Picos' own test_structured "any and all returns", [rounds] times over,
+                on picos_mux.fifo or picos_mux.multififo (one domain: chaos replays):
+                Run.all and Run.any over a shuffled list of branches that raise
+                Control.Terminate (not an error) or count; a fresh scheduler per list.
+                Each spawned branch starts in compiler glue (a partial application of
+                Run's wrapper) with no caller frame; a preemption there, once a sibling
+                has terminated the bundle, used to let Terminate escape run_fiber:
+                lists=[rounds]*18, each count within its bounds *)
 
 open Eco_common
 module Flock = Picos_std_structured.Flock
@@ -95,6 +104,52 @@ let race () =
   done;
   result [ ("rounds", i !done_rounds) ]
 
+module Control = Picos_std_structured.Control
+
+(* A fixed shuffle (the test's own is seeded from the clock): runs replay under chaos. *)
+let shuffle state list =
+  let a = Array.of_list list in
+  for k = Array.length a - 1 downto 1 do
+    let j = Random.State.int state (k + 1) in
+    let t = a.(k) in
+    a.(k) <- a.(j);
+    a.(j) <- t
+  done;
+  Array.to_list a
+
+let any_all_rounds = 150
+
+(* [run ~quota main]: one scheduler running [main] to its end *)
+let any_all (run : quota:int -> (unit -> unit) -> unit) () =
+  let state = Random.State.make [| 15 |] in
+  let lists = ref 0 in
+  for round = 1 to any_all_rounds do
+    [ 0; 1; 2 ]
+    |> List.iter @@ fun n_terminates ->
+       [ 0; 1; 2 ]
+       |> List.iter @@ fun n_incr ->
+          [ (Run.all, "all", n_incr, n_incr); (Run.any, "any", Int.min 1 n_incr, n_incr) ]
+          |> List.iter @@ fun (run_op, op, min, max) ->
+             run ~quota:(1 + (round mod 100)) @@ fun () ->
+             let count = Atomic.make 0 in
+             let ops =
+               List.init n_terminates (fun _ () -> raise Control.Terminate)
+               @ List.init n_incr (fun _ () -> Atomic.incr count)
+               |> shuffle state
+             in
+             run_op ops;
+             let n = Atomic.get count in
+             if n < min || n > max then
+               fail "round %d: Run.%s with %d Terminate and %d counting branches counted %d, expected %d..%d"
+                 round op n_terminates n_incr n min max;
+             incr lists
+  done;
+  result [ ("lists", i !lists) ]
+
+let fifos ~quota main = Picos_mux_fifo.run ~quota main
+let multififos ~quota main = Picos_mux_multififo.run_on ~quota ~n_domains:1 main
+
 let () =
   main "eco_picos"
-    [ ("fair", fair); ("terminate", terminate); ("sync", sync); ("sync_nolock", sync_nolock); ("race", race) ]
+    [ ("fair", fair); ("terminate", terminate); ("sync", sync); ("sync_nolock", sync_nolock);
+      ("race", race); ("any_all_fifos", any_all fifos); ("any_all_multififos", any_all multififos) ]
