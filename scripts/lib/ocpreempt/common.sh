@@ -70,6 +70,16 @@ first_file() {
     return 1
 }
 
+# True when -h or --help comes before `--` (the program's own arguments are its business).
+help_asked() {
+    local argument
+    for argument in "$@"; do
+        [[ $argument == -- ]] && return 1
+        [[ $argument == -h || $argument == --help ]] && return 0
+    done
+    return 1
+}
+
 find_library() {
     local candidates=("$self_dir/../lib/libocpreempt.so" "$self_dir/../lib64/libocpreempt.so")
     local multiarch

@@ -279,15 +279,9 @@ check_program_supported() {
 }
 
 cmd_run() {
-    local library variable argument
+    local library variable
     # --help works even where the library is missing: that is when it is needed most.
-    for argument in "$@"; do
-        [[ $argument == -- ]] && break
-        if [[ $argument == -h || $argument == --help ]]; then
-            print_help
-            exit 0
-        fi
-    done
+    help_asked "$@" && { print_help; exit 0; }
     library=$(find_library) || exit "$exit_launcher_error"
     checkenv=$(find_checkenv "$library") || exit "$exit_launcher_error"
     parse_run_options "$@"

@@ -437,14 +437,8 @@ stress_report_failure() {
 }
 
 cmd_stress() {
-    local library argument run seed total=0 start
-    for argument in "$@"; do
-        [[ $argument == -- ]] && break
-        if [[ $argument == -h || $argument == --help ]]; then
-            print_help
-            exit 0
-        fi
-    done
+    local library run seed total=0 start
+    help_asked "$@" && { print_help; exit 0; }
     library=$(find_library) || exit "$exit_launcher_error"
     checkenv=$(find_checkenv "$library") || exit "$exit_launcher_error"
     type -P timeout >/dev/null || die "stress: timeout(1) (coreutils) not found"
