@@ -8,9 +8,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "probe_report.h"
+#include "runtime_profile.h"
 #include "runtime_symbols.h"
 
 static void add_reason(struct probe_report *r, const char *fmt, ...)
@@ -36,14 +38,38 @@ static bool recognise_bytecode_script(struct probe_report *r)
     return true;
 }
 
-static void judge_kind(struct probe_report *r)
+/* The shim's own rule (shim/runtime.c: bind_profile): the release's profile, checked
+ * against the binary (DWARF required unless it is the profile's own release); a refused
+ * release is never "supported" here. For a release without a profile the checks run
+ * against the nearest profile anyway: what fails is what a port must change. */
+static void judge_profile(struct probe_report *r, const struct elf_image *img)
 {
     char why[PROBE_REASON_LEN];
+    const char *assume = getenv("OCPREEMPT_ASSUME_RUNTIME");
+    r->profile_attempted = true;
+    r->profile_selected = runtime_profile_select(&r->info, assume, &r->profile, why,
+                                                 sizeof why) == 0;
+    if (!r->profile_selected) {
+        add_reason(r, "%s", why);
+        r->profile.profile = runtime_profile_nearest(&r->info);
+        r->profile.match = PROFILE_ASSUMED;
+    }
+    if (r->profile.profile == NULL || img == NULL)
+        return;
+    r->checks_ran = true;
+    bool exact = r->profile_selected && r->profile.match == PROFILE_EXACT;
+    if (runtime_profile_check(img, r->profile.profile, !exact, &r->checks) != 0 &&
+        r->profile_selected)
+        add_reason(r, "OCaml %s does not match the OCaml %s profile (%zu check%s failed, "
+                   "first: %s)", r->info.version, r->profile.profile->series,
+                   r->checks.failed, r->checks.failed == 1 ? "" : "s", r->checks.failures[0]);
+}
+
+static void judge_kind(struct probe_report *r, const struct elf_image *img)
+{
     switch (r->info.kind) {
     case OCAML_NATIVE_5:
-        /* The shim's own rule: a version it refuses is never "supported" here. */
-        if (!ocaml_version_supported(&r->info, why, sizeof why))
-            add_reason(r, "%s", why);
+        judge_profile(r, img);
         return;
     case OCAML_NATIVE_4:
         add_reason(r, "OCaml %s native code: OCaml < 5 has no effects or fibers",
@@ -151,7 +177,7 @@ void probe_analyse(const char *path, const char *requested_yield, struct probe_r
     struct elf_image *img = NULL;
     if (elf_image_open(path, &img, &err) != 0) {
         if (recognise_bytecode_script(r)) {
-            judge_kind(r);
+            judge_kind(r, NULL);
             r->status = PROBE_UNSUPPORTED;
             return;
         }
@@ -169,7 +195,7 @@ void probe_analyse(const char *path, const char *requested_yield, struct probe_r
         elf_image_close(img);
         return;
     }
-    judge_kind(r);
+    judge_kind(r, img);
     judge_loading(r, img);
     if (r->info.kind == OCAML_BYTECODE)
         ocaml_bytecode_trailer(path, r->bytecode_magic, sizeof r->bytecode_magic);
