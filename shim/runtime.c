@@ -81,55 +81,6 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
     return 0;
 }
 
-/* ---- the frame-table adapters (one pair bound per profile) ---------------------------- */
-
-/* 5.2's caml_frame_descrs, returned and passed by value (frame_descriptors.h of 5.2; the
- * profile check confirms the 24 bytes against the binary's DWARF). */
-struct frame_descrs_value {
-    int num_descr;
-    int mask;
-    void **descriptors;
-    void *frametables;
-};
-_Static_assert(sizeof(struct frame_descrs_value) == 24, "5.2's caml_frame_descrs");
-
-static const void *find_frame_descr_by_pointer(uintptr_t pc)
-{
-    void *(*get)(void) = (void *(*)(void))ocaml_rt.runtime_get_frame_descrs;
-    const void *(*find)(void *, uintptr_t) =
-        (const void *(*)(void *, uintptr_t))ocaml_rt.runtime_find_frame_descr;
-    return find(get(), pc);
-}
-
-static const void *find_frame_descr_by_value(uintptr_t pc)
-{
-    struct frame_descrs_value (*get)(void) =
-        (struct frame_descrs_value (*)(void))ocaml_rt.runtime_get_frame_descrs;
-    const void *(*find)(struct frame_descrs_value, uintptr_t) =
-        (const void *(*)(struct frame_descrs_value, uintptr_t))ocaml_rt.runtime_find_frame_descr;
-    return find(get(), pc);
-}
-
-static void register_one_table(void *table)
-{
-    ((void (*)(void *))ocaml_rt.runtime_register_frametable)(table);
-}
-
-/* caml_register_frametables copies the table pointers into its list before it returns. */
-static void register_as_table_array(void *table)
-{
-    void *tables[1] = { table };
-    ((void (*)(void **, int))ocaml_rt.runtime_register_frametable)(tables, 1);
-}
-
-static void bind_frame_table_adapters(const struct runtime_profile *p)
-{
-    ocaml_rt.find_frame_descr = p->frame_descrs == FRAME_DESCRS_BY_POINTER
-                                    ? find_frame_descr_by_pointer : find_frame_descr_by_value;
-    ocaml_rt.register_frametable = p->registration == REGISTER_ONE_TABLE
-                                       ? register_one_table : register_as_table_array;
-}
-
 /* The stub addresses young_limit as (%r14): refuse a layout where that is not true. */
 static int check_layout_assumptions(char *why, size_t why_len)
 {
@@ -142,13 +93,14 @@ static int check_layout_assumptions(char *why, size_t why_len)
 }
 
 /* The release's profile, checked against the binary where the release is not the one the
- * profile was read from (a patch release, or an assumed profile): DWARF must agree. */
+ * profile was read from (a patch release, or an assumed profile): DWARF must agree.
+ * 0 bound, 2 the release is refused, -1 the binary fails its profile's checks. */
 static int bind_profile(const struct elf_image *img, const char *assume_runtime, char *why,
                         size_t why_len)
 {
     if (runtime_profile_select(&ocaml_rt.info, assume_runtime, &ocaml_rt.profile, why,
                                why_len) != 0)
-        return -1;
+        return 2;
     const struct runtime_profile *p = ocaml_rt.profile.profile;
     bool exact = ocaml_rt.profile.match == PROFILE_EXACT;
     static struct profile_check_result checks;      /* large: off the stack */
@@ -158,7 +110,7 @@ static int bind_profile(const struct elf_image *img, const char *assume_runtime,
                  p->series, checks.failed, checks.failed == 1 ? "" : "s", checks.failures[0]);
         return -1;
     }
-    bind_frame_table_adapters(p);
+    runtime_bind_frame_abi(p);
     return 0;
 }
 
@@ -177,8 +129,9 @@ int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *
         return 1;                 /* not ours: stay inert and silent */
     }
     /* Only what was checked is accepted; the probe applies the same rule. */
-    if (bind_profile(img, assume_runtime, why, why_len) != 0)
-        return -1;
+    int rc = bind_profile(img, assume_runtime, why, why_len);
+    if (rc != 0)
+        return rc;
     if (runtime_layout_read(img, &ocaml_rt.info, &ocaml_rt.layout, &err) != 0) {
         snprintf(why, why_len, "runtime layout unknown: %s", err.msg);
         return -1;

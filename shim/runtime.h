@@ -60,11 +60,15 @@ extern struct ocaml_runtime ocaml_rt;
 
 /* Binds ocaml_rt to the running executable `img`, on the profile of its release
  * (runtime_profile_select; `assume_runtime` is OCPREEMPT_ASSUME_RUNTIME, "" for none).
- * 0 bound; 1 not a process for us (not OCaml 5 native: stay inert), -1 an OCaml 5 program
- * we refuse or cannot handle (its release has no profile, or fails the profile's checks,
- * or ...); `why` says in one line. */
+ * 0 bound; 1 not a process for us (not OCaml 5 native: stay inert); 2 an OCaml 5 release
+ * without a profile (5.1, 5.4...: one line where the user asked, runtime_profile.h); -1 an
+ * OCaml 5 program we cannot handle (fails its profile's checks, ...); `why` says. */
 int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *why,
                  size_t why_len);
+
+/* Sets ocaml_rt.find_frame_descr and register_frametable to the adapters of p's
+ * frame-table ABI (runtime_frame_abi.c), over the runtime_* addresses already bound. */
+void runtime_bind_frame_abi(const struct runtime_profile *p);
 
 /* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */
 void **runtime_caml_state_slot(void);

@@ -72,8 +72,10 @@ static int choose_yield(char *why, size_t why_len)
     return yield_target_prepare(c, path, why, why_len);
 }
 
-/* Is this an OCaml 5 native executable of a profiled release we can bind to? 1 not ours (inert), 0 bound,
- * -1 ours but unusable (why set). Independent of the configuration. */
+/* Is this an OCaml 5 native executable of a profiled release we can bind to? 1 not ours
+ * (inert), 0 bound, RELEASE_REFUSED its release has no profile, -1 ours but unusable (why
+ * set). Independent of the configuration. */
+#define RELEASE_REFUSED 2
 static int identify(char *why, size_t why_len)
 {
     struct analysis_error err;
@@ -83,7 +85,7 @@ static int identify(char *why, size_t why_len)
     }
     int rc = runtime_bind(self_image, shim_config.assume_runtime, why, why_len);
     if (rc != 0) {
-        if (rc > 0)
+        if (rc == 1)
             log_debug("inert: %s", why);
         return rc;
     }
@@ -156,8 +158,17 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
     /* Whose process is this? A shell or an exec'd non-OCaml child stays silent even with
        a configuration it would reject. */
     int rc = identify(why, sizeof why);
-    if (rc > 0)
+    if (rc == 1)
         return NULL;
+    if (rc == RELEASE_REFUSED) {
+        /* The front started the engine because the user asked for preemption here (or
+           for info): say why there is none. A bad configuration alone is no such ask. */
+        if (config_rc != 0)
+            log_debug("inert: %s", why);
+        else
+            log_error("disabled: %s", why);
+        return NULL;
+    }
     if (config_rc != 0) {
         log_error("%s (preemption disabled)", config_error);
         return NULL;

@@ -108,7 +108,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 14);
+    CHECK_EQ(config_option_count(), 15);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -465,7 +465,8 @@ static void unknown_variable(int argc, char **argv)
                    "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_YIELD, OCPREEMPT_STATS, "
                    "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_STRICT, "
                    "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL, OCPREEMPT_SITES, "
-                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_VERIFY");
+                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_VERIFY, "
+                   "OCPREEMPT_ASSUME_RUNTIME");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
     CHECK(strncmp(err, "OCPREEMPT_X is not a known variable; the variables are ", 55) == 0);
