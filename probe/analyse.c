@@ -57,6 +57,7 @@ static void judge_profile(struct probe_report *r, const struct elf_image *img)
     if (r->profile.profile == NULL || img == NULL)
         return;
     r->checks_ran = true;
+    shutdown_notice_decide(img, &r->shutdown_notice);
     bool exact = r->profile_selected && r->profile.match == PROFILE_EXACT;
     if (runtime_profile_check(img, r->profile.profile, !exact, &r->checks) != 0 &&
         r->profile_selected)

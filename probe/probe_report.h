@@ -16,6 +16,7 @@
 #include "ocaml_binary.h"
 #include "runtime_layout.h"
 #include "runtime_profile.h"
+#include "shutdown_notice.h"
 #include "yield_report.h"
 
 #define PROBE_MAX_REASONS 8
@@ -47,6 +48,7 @@ struct probe_report {
                                                 when refused; profile NULL: none near */
     bool checks_ran;
     struct profile_check_result checks;      /* the profile's checks on this binary */
+    struct shutdown_notice shutdown_notice;  /* valid when checks_ran */
 
     bool layout_attempted, layout_ok;
     struct runtime_layout layout;

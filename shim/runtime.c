@@ -60,9 +60,10 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
                     &ocaml_rt.ml_mutex_trylock_end, why, why_len) != 0)
         return -1;
     struct elf_symbol sym;
-    if (elf_image_symbol(img, "caml_free_locale", &sym) == 0) {
-        ocaml_rt.free_locale = ocaml_rt.bias + sym.value;
-        ocaml_rt.free_locale_end = ocaml_rt.free_locale + sym.size;
+    shutdown_notice_decide(img, &ocaml_rt.shutdown_notice);
+    if (ocaml_rt.shutdown_notice.kind != NOTICE_NONE) {
+        ocaml_rt.notice_caller = ocaml_rt.bias + ocaml_rt.shutdown_notice.caller;
+        ocaml_rt.notice_caller_end = ocaml_rt.bias + ocaml_rt.shutdown_notice.caller_end;
     }
     /* Local symbols: a thread started at either runs OCaml from its first instructions. */
     static const char *const entries[] = { "caml_thread_start", "domain_thread_func" };

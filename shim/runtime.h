@@ -22,6 +22,7 @@
 #include "ocaml_binary.h"
 #include "runtime_layout.h"
 #include "runtime_profile.h"
+#include "shutdown_notice.h"
 
 struct ocaml_runtime {
     uintptr_t bias;                         /* load bias of the executable */
@@ -48,9 +49,10 @@ struct ocaml_runtime {
     uintptr_t ml_mutex_lock, ml_mutex_lock_end;       /* code ranges of the OCaml Mutex */
     uintptr_t ml_mutex_unlock, ml_mutex_unlock_end;   /* primitives that call pthread */
     uintptr_t ml_mutex_trylock, ml_mutex_trylock_end;
-    uintptr_t free_locale, free_locale_end;           /* caml_free_locale (0: not found):
-                                                          its freelocale call announces
-                                                          caml_shutdown (shutdown.h) */
+    struct shutdown_notice shutdown_notice; /* which freelocale call announces
+                                               caml_shutdown (shutdown.h), decided once */
+    uintptr_t notice_caller, notice_caller_end; /* its caller's run-time range (0, 0: no
+                                                   notice: the at-exit report only) */
     uintptr_t ocaml_thread_entry[2];        /* caml_thread_start (systhreads) and
                                                domain_thread_func: start routines of
                                                threads that run OCaml (0: not found) */

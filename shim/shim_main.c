@@ -93,6 +93,7 @@ static int identify(char *why, size_t why_len)
         snprintf(why, why_len, "runtimes built with frame pointers are not supported yet");
         return -1;
     }
+    log_debug("shutdown notice: %s", ocaml_rt.shutdown_notice.why);
     if (ocaml_rt.profile.match != PROFILE_EXACT)
         log_warn("OCaml %s runs on the OCaml %s runtime profile (%s): its DWARF and code "
                  "passed every check of that profile", ocaml_rt.info.version,
