@@ -101,7 +101,8 @@ struct profile_check_result {
     bool dwarf;                          /* the DWARF checks ran */
 };
 
-/* Checks the binary against the profile: the layout (DWARF, every field the shim uses),
+/* Checks the binary against the profile: the layout (DWARF, every field the shim uses;
+ * only with need_dwarf: for the profile's own release runtime_layout_read does it),
  * the frame-table ABI (the DWARF types of caml_get_frame_descrs and caml_find_frame_descr),
  * the registration function, the switch prologues and the runtime symbols the shim binds.
  * The DWARF checks are skipped when `img` has none and `need_dwarf` is false; with

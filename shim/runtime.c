@@ -93,15 +93,12 @@ static int check_layout_assumptions(char *why, size_t why_len)
     return 0;
 }
 
-/* The release's profile, checked against the binary where the release is not the one the
- * profile was read from (a patch release, or an assumed profile): DWARF must agree.
- * 0 bound, 2 the release is refused, -1 the binary fails its profile's checks. */
-static int bind_profile(const struct elf_image *img, const char *assume_runtime, char *why,
-                        size_t why_len)
+/* The release's profile, checked against the binary (after the layout and the symbols'
+ * placement, whose own messages are more precise): where the release is not the one the
+ * profile was read from (a patch release, or an assumed profile) DWARF must agree.
+ * 0 bound, -1 the binary fails its profile's checks. */
+static int check_profile(const struct elf_image *img, char *why, size_t why_len)
 {
-    if (runtime_profile_select(&ocaml_rt.info, assume_runtime, &ocaml_rt.profile, why,
-                               why_len) != 0)
-        return 2;
     const struct runtime_profile *p = ocaml_rt.profile.profile;
     bool exact = ocaml_rt.profile.match == PROFILE_EXACT;
     static struct profile_check_result checks;      /* large: off the stack */
@@ -130,9 +127,9 @@ int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *
         return 1;                 /* not ours: stay inert and silent */
     }
     /* Only what was checked is accepted; the probe applies the same rule. */
-    int rc = bind_profile(img, assume_runtime, why, why_len);
-    if (rc != 0)
-        return rc;
+    if (runtime_profile_select(&ocaml_rt.info, assume_runtime, &ocaml_rt.profile, why,
+                               why_len) != 0)
+        return 2;
     if (runtime_layout_read(img, &ocaml_rt.info, &ocaml_rt.layout, &err) != 0) {
         snprintf(why, why_len, "runtime layout unknown: %s", err.msg);
         return -1;
@@ -143,7 +140,7 @@ int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *
         snprintf(why, why_len, "%s", err.msg);
         return -1;
     }
-    if (bind_functions(img, why, why_len) != 0)
+    if (check_profile(img, why, why_len) != 0 || bind_functions(img, why, why_len) != 0)
         return -1;
     return check_layout_assumptions(why, why_len);
 }

@@ -222,6 +222,21 @@ static void retired_signal(int argc, char **argv)
     CHECK_STR(err, "OCPREEMPT_SIGNAL=USR2 " SIGNAL_GONE);
 }
 
+static void assume_runtime_forms(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    static const char *const good[] = { "5.3", "5.2", "10.12", "" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        EXPECT_OK("OCPREEMPT_ASSUME_RUNTIME", good[i]);
+        CHECK_STR(cfg.assume_runtime, good[i]);
+    }
+    static const char *const bad[] = { "5", "5.", ".3", "5.3.0", "5.3+", "x.y", "5 .3",
+                                       "12345.12" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        EXPECT_BAD("OCPREEMPT_ASSUME_RUNTIME", bad[i], "is not a release series");
+}
+
 static void yield_forms(int argc, char **argv)
 {
     static const char *const good[] = {
@@ -692,6 +707,7 @@ static const struct subtest tests[] = {
     { "retired_request", retired_request },
     { "retired_signal", retired_signal },
     { "yield_forms", yield_forms },
+    { "assume_runtime_forms", assume_runtime_forms },
     { "stats_forms", stats_forms },
     { "trace_forms", trace_forms },
     { "log_forms", log_forms },
