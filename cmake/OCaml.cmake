@@ -1,6 +1,7 @@
 # Compiling OCaml test subjects with the bootstrapped compilers.
 #
-#   ocaml_program(NAME <target> SOURCES a.ml b.ml [VERSION 5.3.0|5.1.4]
+#   ocaml_program(NAME <target> SOURCES a.ml b.ml
+#                 [VERSION 5.3.0|5.2.0|5.1.4|5.4.0-dev-2024-10-24]
 #                 [FLAGS -g ...] [LIBS unix threads] [OUTPUT_DIR dir])
 #
 # Produces ${OUTPUT_DIR or CMAKE_CURRENT_BINARY_DIR}/<NAME> and a target of the same name
@@ -13,6 +14,10 @@ function(ocaml_compiler_for version out)
     set(prefix "${OCAML_514_PREFIX}")
   elseif(version STREQUAL "5.3.0")
     set(prefix "${OCAML_53_PREFIX}")
+  elseif(version STREQUAL "5.2.0")
+    set(prefix "${OCAML_52_PREFIX}")
+  elseif(version STREQUAL "5.4.0-dev-2024-10-24")
+    set(prefix "${OCAML_54DEV_PREFIX}")
   elseif(version STREQUAL "4.13")
     find_program(_sys_ocamlopt NAMES ocamlopt.opt ocamlopt PATHS /usr/bin NO_DEFAULT_PATH)
     set(${out} "${_sys_ocamlopt}" PARENT_SCOPE)

@@ -8,9 +8,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "probe_report.h"
+#include "runtime_profile.h"
 #include "runtime_symbols.h"
 
 static void add_reason(struct probe_report *r, const char *fmt, ...)
@@ -36,14 +38,47 @@ static bool recognise_bytecode_script(struct probe_report *r)
     return true;
 }
 
-static void judge_kind(struct probe_report *r)
+/* The shim's own rule (shim/base/runtime.c: runtime_bind): the release's profile, then (after
+ * the layout and symbol checks, analyse_profile_checks) the profile's checks against the
+ * binary, DWARF required unless it is the profile's own release; a refused release is
+ * never "supported" here. For a release without a profile the checks run against the
+ * nearest profile anyway: what fails is what a port must change. */
+static void judge_profile(struct probe_report *r)
 {
     char why[PROBE_REASON_LEN];
+    const char *assume = getenv("OCPREEMPT_ASSUME_RUNTIME");
+    r->profile_attempted = true;
+    r->profile_selected = runtime_profile_select(&r->info, assume, &r->profile, why,
+                                                 sizeof why) == 0;
+    if (!r->profile_selected) {
+        add_reason(r, "%s", why);
+        r->profile.profile = runtime_profile_nearest(&r->info);
+        r->profile.match = PROFILE_ASSUMED;
+    }
+}
+
+static void analyse_profile_checks(struct probe_report *r, const struct elf_image *img)
+{
+    if (r->profile.profile == NULL)
+        return;
+    r->checks_ran = true;
+    shutdown_notice_decide(img, &r->shutdown_notice);
+    bool exact = r->profile_selected && r->profile.match == PROFILE_EXACT;
+    /* As in the shim, a binary refused for an earlier reason gets no second one here (the
+       report's profile section still lists the failed checks). */
+    size_t earlier = r->reason_count;
+    if (runtime_profile_check(img, r->profile.profile, !exact, &r->checks) != 0 &&
+        r->profile_selected && earlier == 0)
+        add_reason(r, "OCaml %s does not match the OCaml %s profile (%zu check%s failed, "
+                   "first: %s)", r->info.version, r->profile.profile->series,
+                   r->checks.failed, r->checks.failed == 1 ? "" : "s", r->checks.failures[0]);
+}
+
+static void judge_kind(struct probe_report *r)
+{
     switch (r->info.kind) {
     case OCAML_NATIVE_5:
-        /* The shim's own rule: a version it refuses is never "supported" here. */
-        if (!ocaml_version_supported(&r->info, why, sizeof why))
-            add_reason(r, "%s", why);
+        judge_profile(r);
         return;
     case OCAML_NATIVE_4:
         add_reason(r, "OCaml %s native code: OCaml < 5 has no effects or fibers",
@@ -136,6 +171,7 @@ static void analyse_native5(struct probe_report *r, const struct elf_image *img,
 {
     analyse_runtime_symbols(r, img);
     analyse_layout(r, img);
+    analyse_profile_checks(r, img);
     analyse_census(r, img);
     analyse_yield(r, img, requested);
     r->landing_attempted = true;

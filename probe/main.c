@@ -10,7 +10,7 @@
 #include "probe_report.h"
 
 static const char usage_text[] =
-    "usage: ocpreempt-probe PROGRAM [--json] [--yield Module.fn]\n"
+    "usage: ocpreempt-probe PROGRAM [--json] [--yield Module.fn] [--assume-runtime 5.3]\n"
     "       ocpreempt-probe --help | --version\n"
     "\n"
     "Reads PROGRAM's ELF file (never runs it) and reports whether ocpreempt can make its\n"
@@ -23,6 +23,8 @@ static const char usage_text[] =
     "  --yield Module.fn   resolve this yield function (e.g. Eio.Fiber.yield,\n"
     "                      Dune__exe__Main.yield); without it, list well-known\n"
     "                      schedulers' yields and toplevel `yield` functions found\n"
+    "  --assume-runtime S  judge as the shim does with OCPREEMPT_ASSUME_RUNTIME=S: a\n"
+    "                      release without a runtime profile on profile S (e.g. 5.3)\n"
     "  --help              this text\n"
     "  --version           the probe's version\n"
     "\n"
@@ -67,6 +69,11 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->yield = argv[++i];
         } else if (strncmp(a, "--yield=", 8) == 0) {
             o->yield = a + 8;
+        } else if (strcmp(a, "--assume-runtime") == 0) {
+            /* The shim's variable: the verdict is the one the shim reaches with it set. */
+            if (i + 1 >= argc)
+                return usage_error("%s needs a release series, e.g. --assume-runtime 5.3", a);
+            setenv("OCPREEMPT_ASSUME_RUNTIME", argv[++i], 1);
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option '%s'", a);
         } else if (o->program != NULL) {

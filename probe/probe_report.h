@@ -15,6 +15,8 @@
 #include "landing_report.h"
 #include "ocaml_binary.h"
 #include "runtime_layout.h"
+#include "runtime_profile.h"
+#include "shutdown_notice.h"
 #include "yield_report.h"
 
 #define PROBE_MAX_REASONS 8
@@ -39,6 +41,14 @@ struct probe_report {
     bool dynamic;                            /* PT_INTERP: LD_PRELOAD can reach it */
     bool runtime_exported;                   /* OCaml 5 native: its runtime is in .dynsym,
                                                 where the shim's front looks for it */
+
+    bool profile_attempted;                  /* OCaml 5 native: the release profile */
+    bool profile_selected;                   /* the shim's rule accepts the release */
+    struct profile_choice profile;           /* selected, or the nearest (match ASSUMED)
+                                                when refused; profile NULL: none near */
+    bool checks_ran;
+    struct profile_check_result checks;      /* the profile's checks on this binary */
+    struct shutdown_notice shutdown_notice;  /* valid when checks_ran */
 
     bool layout_attempted, layout_ok;
     struct runtime_layout layout;

@@ -205,6 +205,25 @@ static void write_yield(struct json_writer *w, const struct probe_report *r)
     json_end_object(w);
 }
 
+static void write_profile(struct json_writer *w, const struct probe_report *r)
+{
+    if (!r->profile_attempted || r->profile.profile == NULL) {
+        json_null(w, "runtime_profile");
+        return;
+    }
+    json_begin_object(w, "runtime_profile");
+    json_string(w, "series", r->profile.profile->series);
+    json_string(w, "match", r->profile_selected ? profile_match_name(r->profile.match)
+                                                : "nearest");
+    json_uint(w, "checks_passed", r->checks.passed);
+    json_begin_array(w, "checks_failed");
+    for (size_t i = 0; i < r->checks.failed && i < PROFILE_CHECK_MAX; i++)
+        json_string(w, NULL, r->checks.failures[i]);
+    json_end_array(w);
+    json_string(w, "shutdown_notice", r->checks_ran ? r->shutdown_notice.why : NULL);
+    json_end_object(w);
+}
+
 static void write_binary(struct json_writer *w, const struct probe_report *r)
 {
     bool ocaml_native = r->info.kind == OCAML_NATIVE_5 || r->info.kind == OCAML_NATIVE_4;
@@ -312,6 +331,7 @@ void report_json(const struct probe_report *r)
     json_uint(&w, "exit_code", (uint64_t)r->status);
     optional_string(&w, "error", r->error);
     write_binary(&w, r);
+    write_profile(&w, r);
     write_layout(&w, r);
     write_census(&w, r);
     write_yield(&w, r);

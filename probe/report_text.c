@@ -103,6 +103,33 @@ static void print_layout_struct(const struct runtime_layout *l, enum layout_stru
         kv(label, "%s", line);
 }
 
+/* The release profile: which, how it was matched, the checks, the shutdown notice. */
+static void print_profile(const struct probe_report *r)
+{
+    if (!r->profile_attempted || r->profile.profile == NULL)
+        return;
+    const struct runtime_profile *p = r->profile.profile;
+    section("Runtime profile");
+    if (r->profile_selected)
+        kv("profile", "OCaml %s (%s%s)", p->series, profile_match_name(r->profile.match),
+           r->profile.match == PROFILE_ASSUMED ? ": OCPREEMPT_ASSUME_RUNTIME" : "");
+    else
+        kv("profile", "none for this release; nearest OCaml %s (the checks below are "
+           "what a port must change: docs/porting.md)", p->series);
+    kv("frame-table ABI", "caml_frame_descrs %s, %s",
+       p->frame_descrs == FRAME_DESCRS_BY_POINTER ? "by pointer" : "by value",
+       p->registration == REGISTER_ONE_TABLE ? "caml_register_frametable"
+                                              : "caml_register_frametables");
+    kv("memprof sampling", "%s", p->memprof_sampling ? "yes" : "compiled out");
+    if (!r->checks_ran)
+        return;
+    kv("checks", "%zu passed, %zu failed%s", r->checks.passed, r->checks.failed,
+       r->checks.dwarf ? "" : " (no DWARF: layout and ABI not checked)");
+    for (size_t i = 0; i < r->checks.failed && i < PROFILE_CHECK_MAX; i++)
+        kv(i == 0 ? "failed checks" : "", "%s", r->checks.failures[i]);
+    kv("shutdown notice", "%s", r->shutdown_notice.why);
+}
+
 static void print_layout(const struct probe_report *r)
 {
     if (!r->layout_attempted)
@@ -321,6 +348,14 @@ static void print_landing(const struct probe_report *r)
 static void print_verdict(const struct probe_report *r)
 {
     printf("\n");
+    if (r->status == PROBE_SUPPORTED && r->profile_selected &&
+        r->profile.match != PROFILE_EXACT) {
+        printf("verdict: supported on the OCaml %s runtime profile (%s: its DWARF and code "
+               "pass every check)\n", r->profile.profile->series,
+               r->profile.match == PROFILE_ASSUMED ? "assumed, OCPREEMPT_ASSUME_RUNTIME"
+                                                   : "a patch release");
+        return;
+    }
     if (r->status == PROBE_SUPPORTED) {
         printf("verdict: supported\n");
         return;
@@ -335,6 +370,7 @@ void report_text(const struct probe_report *r)
 {
     printf("ocpreempt-probe %s\n", OCPREEMPT_VERSION);
     print_binary(r);
+    print_profile(r);
     print_layout(r);
     print_census(r);
     print_yield(r);

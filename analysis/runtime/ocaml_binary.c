@@ -246,17 +246,3 @@ const char *ocaml_runtime_variant_name(enum ocaml_runtime_variant v)
     }
     return "unknown";
 }
-
-bool ocaml_version_supported(const struct ocaml_binary_info *info, char *why, size_t why_len)
-{
-    if (strncmp(info->version, "5.3.", 4) == 0)
-        return true;
-    /* Name the release series ("5.1.x"), not the patch level: the rule is per series. */
-    unsigned major = 0, minor = 0;
-    if (sscanf(info->version, "%u.%u", &major, &minor) == 2)
-        snprintf(why, why_len, "OCaml %u.%u.x: only OCaml 5.3 is supported", major, minor);
-    else
-        snprintf(why, why_len, "OCaml 5 of unknown version (no Stdlib.Sys data): only OCaml "
-                               "5.3 is supported");
-    return false;
-}

@@ -34,13 +34,6 @@ int ocaml_binary_identify(const struct elf_image *img, struct ocaml_binary_info 
  * copied, NUL-terminated, if magic != NULL), 0 no, -1 unreadable. */
 int ocaml_bytecode_trailer(const char *path, char *magic, size_t magic_len);
 
-/* The one version rule shared by the shim (runtime_bind) and the probe (its verdict), so
- * that the two cannot disagree: only OCaml 5.3.x is accepted (5.1 calls the interrupt hook
- * before signal handlers, memprof callbacks and finalisers run OCaml code; see
- * docs/design.md). Returns true when `info` (an OCAML_NATIVE_5 binary) is supported; else
- * writes "OCaml 5.1.x: only OCaml 5.3 is supported" (or the unknown-version form) to why. */
-bool ocaml_version_supported(const struct ocaml_binary_info *info, char *why, size_t why_len);
-
 const char *ocaml_binary_kind_name(enum ocaml_binary_kind k);
 const char *ocaml_runtime_variant_name(enum ocaml_runtime_variant v);
 

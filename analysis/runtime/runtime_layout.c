@@ -39,6 +39,21 @@ static const struct runtime_layout builtin_5_3_0 = {
     .c_stack_link = {.stack = 0, .sp = 8, .prev = 16, .size = 24},
 };
 
+/* 5.2.0 (public tag 5.2.0): caml_domain_state has no allocated_words_direct yet, so the
+ * fields after it sit one word lower than in 5.3. */
+static const struct runtime_layout builtin_5_2_0 = {
+    .source = LAYOUT_BUILTIN,
+    .builtin_name = "5.2.0",
+    .domain_state = {.young_limit = 0, .young_ptr = 8, .young_start = 16, .young_end = 24,
+                     .current_stack = 40, .exn_handler = 48, .action_pending = 56,
+                     .requested_external_interrupt = 248, .memprof_young_trigger = 464,
+                     .id = 280, .size = 984},
+    .stack_info = {.sp = 0, .exception_ptr = 8, .handler = 16, .id = 48, .size = 56},
+    .stack_handler = {.handle_value = 0, .handle_exn = 8, .handle_effect = 16, .parent = 24,
+                      .size = 32},
+    .c_stack_link = {.stack = 0, .sp = 8, .prev = 16, .size = 24},
+};
+
 /* npm's "ocaml@5.1.4" package is OCaml 5.1.0 (its VERSION file, Sys.ocaml_version and
  * runtime/caml/version.h all say 5.1.0; 5.1.4 is the esy packaging revision). */
 static const struct runtime_layout builtin_5_1_0 = {
@@ -62,6 +77,8 @@ const struct runtime_layout *runtime_layout_builtin(const char *version)
     size_t base = strcspn(version, "+");
     if (base == 5 && strncmp(version, "5.3.0", 5) == 0)
         return &builtin_5_3_0;
+    if (base == 5 && strncmp(version, "5.2.0", 5) == 0)
+        return &builtin_5_2_0;
     if (base == 5 && (strncmp(version, "5.1.0", 5) == 0 || strncmp(version, "5.1.4", 5) == 0))
         return &builtin_5_1_0;
     return NULL;
@@ -423,7 +440,7 @@ int runtime_layout_read(const struct elf_image *img, const struct ocaml_binary_i
     const struct runtime_layout *table = runtime_layout_builtin(info ? info->version : NULL);
     if (table == NULL) {
         analysis_error_set(err, "%s; and no built-in layout for OCaml version '%s' "
-                           "(built-in: 5.3.0, 5.1.0)", dwarf_err.msg,
+                           "(built-in: 5.3.0, 5.2.0, 5.1.0)", dwarf_err.msg,
                            info && info->version[0] ? info->version : "unknown");
         return -1;
     }

@@ -79,7 +79,7 @@ int runtime_layout_read(const struct elf_image *img, const struct ocaml_binary_i
 int runtime_layout_check(const struct runtime_layout *l, const char *version,
                          struct analysis_error *err);
 
-/* The built-in table for an OCaml version ("5.3.0", "5.1.0"), or NULL. A "+suffix"
+/* The built-in table for an OCaml version ("5.3.0", "5.2.0", "5.1.0"), or NULL. A "+suffix"
  * (e.g. "5.3.0+fp") is ignored; any other version, including other patch releases, has
  * no table. "5.1.4" is accepted as an alias of "5.1.0": npm's ocaml@5.1.4 package, which
  * scripts/setup-ocaml.sh builds, is OCaml 5.1.0 (Sys.ocaml_version = "5.1.0"). */

@@ -24,6 +24,7 @@ static const struct placed_symbol runtime_symbols[] = {
     {"caml_allocN", IN_CODE},
     {"caml_named_value", IN_CODE},
     {"caml_register_frametable", IN_CODE},
+    {"caml_register_frametables", IN_CODE},   /* 5.2's only registration (runtime_profile.h) */
     {"caml_try_realloc_stack", IN_CODE},
     {"caml_find_frame_descr", IN_CODE},
     {"caml_get_frame_descrs", IN_CODE},

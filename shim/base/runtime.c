@@ -2,6 +2,7 @@
  * Runs once, in the constructor, before any OCaml code: nothing here can race. */
 #define _GNU_SOURCE
 #include "runtime.h"
+#include "runtime_frame_abi.h"
 
 #include <link.h>
 #include <stdio.h>
@@ -43,13 +44,15 @@ static int bind_symbol(const struct elf_image *img, const char *name, uintptr_t 
 static int bind_functions(const struct elf_image *img, char *why, size_t why_len)
 {
     BIND("caml_domain_external_interrupt_hook", external_interrupt_hook);
-    BIND("caml_register_frametable", register_frametable);
+    BIND(ocaml_rt.profile.profile->registration == REGISTER_ONE_TABLE
+             ? "caml_register_frametable" : "caml_register_frametables",
+         runtime_register_frametable);
     BIND("caml_try_realloc_stack", try_realloc_stack);
     BIND("caml_named_value", named_value);
     BIND("caml_call_gc", caml_call_gc);
     BIND("caml_frametable", frametable);
-    BIND("caml_find_frame_descr", find_frame_descr);      /* the landing rule's stack walk */
-    BIND("caml_get_frame_descrs", get_frame_descrs);
+    BIND("caml_find_frame_descr", runtime_find_frame_descr);  /* the landing rule's walk */
+    BIND("caml_get_frame_descrs", runtime_get_frame_descrs);
     if (bind_symbol(img, "caml_ml_mutex_lock", &ocaml_rt.ml_mutex_lock,
                     &ocaml_rt.ml_mutex_lock_end, why, why_len) != 0 ||
         bind_symbol(img, "caml_ml_mutex_unlock", &ocaml_rt.ml_mutex_unlock,
@@ -58,9 +61,10 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
                     &ocaml_rt.ml_mutex_trylock_end, why, why_len) != 0)
         return -1;
     struct elf_symbol sym;
-    if (elf_image_symbol(img, "caml_free_locale", &sym) == 0) {
-        ocaml_rt.free_locale = ocaml_rt.bias + sym.value;
-        ocaml_rt.free_locale_end = ocaml_rt.free_locale + sym.size;
+    shutdown_notice_decide(img, &ocaml_rt.shutdown_notice);
+    if (ocaml_rt.shutdown_notice.kind != NOTICE_NONE) {
+        ocaml_rt.notice_caller = ocaml_rt.bias + ocaml_rt.shutdown_notice.caller;
+        ocaml_rt.notice_caller_end = ocaml_rt.bias + ocaml_rt.shutdown_notice.caller_end;
     }
     /* Local symbols: a thread started at either runs OCaml from its first instructions. */
     static const char *const entries[] = { "caml_thread_start", "domain_thread_func" };
@@ -90,7 +94,33 @@ static int check_layout_assumptions(char *why, size_t why_len)
     return 0;
 }
 
-int runtime_bind(const struct elf_image *img, char *why, size_t why_len)
+/* The release's profile, checked against the binary (after the layout and the symbols'
+ * placement, whose own messages are more precise): where the release is not the one the
+ * profile was read from (a patch release, or an assumed profile) DWARF must agree.
+ * 0 bound, -1 the binary fails its profile's checks. */
+static int check_profile(const struct elf_image *img, char *why, size_t why_len)
+{
+    const struct runtime_profile *p = ocaml_rt.profile.profile;
+    bool exact = ocaml_rt.profile.match == PROFILE_EXACT;
+    static struct profile_check_result checks;      /* large: off the stack */
+    if (runtime_profile_check(img, p, !exact, &checks) != 0) {
+        snprintf(why, why_len, "OCaml %s does not match the OCaml %s profile (%zu check%s "
+                 "failed, first: %s; ocpreempt-probe lists them)", ocaml_rt.info.version,
+                 p->series, checks.failed, checks.failed == 1 ? "" : "s", checks.failures[0]);
+        return -1;
+    }
+    struct frame_abi_functions runtime = { ocaml_rt.runtime_get_frame_descrs,
+                                           ocaml_rt.runtime_find_frame_descr,
+                                           ocaml_rt.runtime_register_frametable };
+    struct frame_abi_adapters adapters;
+    frame_abi_bind(p, &runtime, &adapters);
+    ocaml_rt.find_frame_descr = adapters.find_frame_descr;
+    ocaml_rt.register_frametable = adapters.register_frametable;
+    return 0;
+}
+
+int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *why,
+                 size_t why_len)
 {
     struct analysis_error err;
     dl_iterate_phdr(main_program_bias, &ocaml_rt.bias);
@@ -104,8 +134,9 @@ int runtime_bind(const struct elf_image *img, char *why, size_t why_len)
         return 1;                 /* not ours: stay inert and silent */
     }
     /* Only what was checked is accepted; the probe applies the same rule. */
-    if (!ocaml_version_supported(&ocaml_rt.info, why, why_len))
-        return 1;
+    if (runtime_profile_select(&ocaml_rt.info, assume_runtime, &ocaml_rt.profile, why,
+                               why_len) != 0)
+        return 2;
     if (runtime_layout_read(img, &ocaml_rt.info, &ocaml_rt.layout, &err) != 0) {
         snprintf(why, why_len, "runtime layout unknown: %s", err.msg);
         return -1;
@@ -116,7 +147,7 @@ int runtime_bind(const struct elf_image *img, char *why, size_t why_len)
         snprintf(why, why_len, "%s", err.msg);
         return -1;
     }
-    if (bind_functions(img, why, why_len) != 0)
+    if (check_profile(img, why, why_len) != 0 || bind_functions(img, why, why_len) != 0)
         return -1;
     return check_layout_assumptions(why, why_len);
 }

@@ -21,13 +21,14 @@
 #include "elf_image.h"
 #include "ocaml_binary.h"
 #include "runtime_layout.h"
-
-typedef void *caml_frame_descrs_t;
+#include "runtime_profile.h"
+#include "shutdown_notice.h"
 
 struct ocaml_runtime {
     uintptr_t bias;                         /* load bias of the executable */
     struct ocaml_binary_info info;
     struct runtime_layout layout;
+    struct profile_choice profile;          /* the release profile bound (runtime_profile.h) */
 
     void (**external_interrupt_hook)(void); /* &caml_domain_external_interrupt_hook */
     void (**leave_blocking_section_hook)(void); /* &caml_leave_blocking_section_hook, or
@@ -35,9 +36,11 @@ struct ocaml_runtime {
                                                   only by the monitor's back-off) */
     void (**enter_blocking_section_hook)(void); /* &caml_enter_blocking_section_hook, or
                                                   NULL (then no thread is parked) */
-    void (*register_frametable)(void *);
-    void *(*find_frame_descr)(caml_frame_descrs_t, uintptr_t);   /* fiber_walk.c */
-    caml_frame_descrs_t (*get_frame_descrs)(void);
+    /* Adapters bound at start-up to the profile's frame-table ABI (runtime.c): */
+    void (*register_frametable)(void *table);     /* registers one table (a stop-the-world) */
+    const void *(*find_frame_descr)(uintptr_t pc); /* the runtime's descriptor of pc, or NULL */
+    uintptr_t runtime_register_frametable;  /* caml_register_frametable(s), per the profile */
+    uintptr_t runtime_find_frame_descr, runtime_get_frame_descrs;
     int (*try_realloc_stack)(uint64_t required_words);
     const uintptr_t *(*named_value)(const char *);
     uintptr_t caml_call_gc;
@@ -46,9 +49,10 @@ struct ocaml_runtime {
     uintptr_t ml_mutex_lock, ml_mutex_lock_end;       /* code ranges of the OCaml Mutex */
     uintptr_t ml_mutex_unlock, ml_mutex_unlock_end;   /* primitives that call pthread */
     uintptr_t ml_mutex_trylock, ml_mutex_trylock_end;
-    uintptr_t free_locale, free_locale_end;           /* caml_free_locale (0: not found):
-                                                          its freelocale call announces
-                                                          caml_shutdown (shutdown.h) */
+    struct shutdown_notice shutdown_notice; /* which freelocale call announces
+                                               caml_shutdown (shutdown.h), decided once */
+    uintptr_t notice_caller, notice_caller_end; /* its caller's run-time range (0, 0: no
+                                                   notice: the at-exit report only) */
     uintptr_t ocaml_thread_entry[2];        /* caml_thread_start (systhreads) and
                                                domain_thread_func: start routines of
                                                threads that run OCaml (0: not found) */
@@ -56,9 +60,13 @@ struct ocaml_runtime {
 
 extern struct ocaml_runtime ocaml_rt;
 
-/* Binds ocaml_rt to the running executable `img`. 0 bound; 1 not a process for us (not
- * OCaml 5.3 native: stay inert), -1 an OCaml 5.3 program we cannot handle; `why` says. */
-int runtime_bind(const struct elf_image *img, char *why, size_t why_len);
+/* Binds ocaml_rt to the running executable `img`, on the profile of its release
+ * (runtime_profile_select; `assume_runtime` is OCPREEMPT_ASSUME_RUNTIME, "" for none).
+ * 0 bound; 1 not a process for us (not OCaml 5 native: stay inert); 2 an OCaml 5 release
+ * without a profile (5.1, 5.4...: one line where the user asked, runtime_profile.h); -1 an
+ * OCaml 5 program we cannot handle (fails its profile's checks, ...); `why` says. */
+int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *why,
+                 size_t why_len);
 
 /* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */
 void **runtime_caml_state_slot(void);

@@ -136,6 +136,12 @@ void thread_unregister_self(void)
         sched_yield();
     self_record = NULL;
     r->caml_state_slot = NULL;
+    /* A thread ended by the runtime while inside the hook (since PR #12964 caml_shutdown
+       stops the other domains: a domain thread serving that stop-the-world from inside
+       the hook's own one, caml_register_frametable, calls pthread_exit there) comes here
+       through its cleanup handler: it is no longer in the hook, and its mark would make
+       the shutdown gate (shutdown.c) wait out its whole bound. */
+    atomic_store(&r->in_hook, 0);
     atomic_store(&r->state, RECORD_FREE);
 }
 

@@ -437,6 +437,28 @@ static int format_verify(const struct ocpreempt_config *cfg, char *buf, size_t l
     return put(buf, len, cfg->verify ? "1" : "0");
 }
 
+/* A release series, "5.3": digits, a dot, digits. Whether a profile exists for it is the
+ * engine's to say (runtime_profile_select), with the list of those that do. */
+static const char *parse_assume_runtime(const char *value, struct ocpreempt_config *cfg)
+{
+    size_t major = strspn(value, "0123456789");
+    size_t minor = value[major] == '.' ? strspn(value + major + 1, "0123456789") : 0;
+    if (value[0] == '\0') {
+        cfg->assume_runtime[0] = '\0';
+        return NULL;
+    }
+    if (major == 0 || minor == 0 || value[major + 1 + minor] != '\0' ||
+        strlen(value) >= sizeof cfg->assume_runtime)
+        return "is not a release series";
+    strcpy(cfg->assume_runtime, value);
+    return NULL;
+}
+
+static int format_assume_runtime(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->assume_runtime);
+}
+
 static const char *parse_strict(const char *value, struct ocpreempt_config *cfg)
 {
     return parse_bool(value, &cfg->strict) == 0 ? NULL : "is not 0 or 1";
@@ -677,6 +699,10 @@ static const struct option options[] = {
         "1: check every landing decision against a plain walk of the whole fiber and "
         "abort on the first disagreement (slow; for tests)" },
       parse_verify, format_verify },
+    { { "OCPREEMPT_ASSUME_RUNTIME", "", "use a release series such as 5.3, or leave empty",
+        "run a program of an OCaml release without a runtime profile (e.g. 5.4) on this "
+        "release's profile, where its DWARF and code pass every check of that profile" },
+      parse_assume_runtime, format_assume_runtime },
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 

@@ -80,6 +80,9 @@ struct ocpreempt_config {
                                          allocated on the minor heap, 1..65536 (64) */
     bool verify;                      /* OCPREEMPT_VERIFY: 0|1, every landing decision
                                          checked against the reference walk (landing.c) */
+    char assume_runtime[8];           /* OCPREEMPT_ASSUME_RUNTIME: "5.3" runs a release
+                                         without a profile on the 5.3 profile where its
+                                         DWARF agrees (analysis/runtime/runtime_profile.h); "" none */
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 after writing one line to `err`

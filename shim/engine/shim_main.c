@@ -4,11 +4,14 @@
  * after the executable is relocated and before main(), i.e. before the OCaml runtime
  * initialises, and only for processes that may have something to preempt (front_api.h).
  * It decides once whether this process is ours:
- *  - not an OCaml 5.3 native executable (a shell, an exec'd child, OCaml 4, bytecode, 5.1):
- *    stay inert and silent (a debug line only if OCPREEMPT_LOG=debug);
+ *  - not an OCaml 5 native executable (a shell, an exec'd child, OCaml 4, bytecode): stay
+ *    inert and silent (a debug line only if OCPREEMPT_LOG=debug);
+ *  - an OCaml 5 release without a runtime profile (5.1, 5.4, +dev; analysis/
+ *    runtime_profile.h), or one that fails its profile's checks: one line (the front
+ *    started the engine, so the user asked), then inert;
  *  - nothing to preempt (no yield named, none detected): inert, silent at the default log
  *    level; one line if this is the program `ocpreempt run` started (the user asked);
- *  - an OCaml 5.3 executable we cannot handle as asked (bad configuration, unknown layout,
+ *  - an OCaml 5 executable we cannot handle as asked (bad configuration, unknown layout,
  *    missing symbols, a named yield not found): one line on stderr, then inert (fail open);
  *  - otherwise: bind the runtime, build the safe-point table, install the interrupt hook,
  *    register the main thread and start the request path.
@@ -60,8 +63,10 @@ static int choose_yield(char *why, size_t why_len)
     return yield_target_prepare(c, path, why, why_len);
 }
 
-/* Is this an OCaml 5.3 native executable we can bind to? 1 not ours (inert), 0 bound,
- * -1 ours but unusable (why set). Independent of the configuration. */
+/* Is this an OCaml 5 native executable of a profiled release we can bind to? 1 not ours
+ * (inert), 0 bound, RELEASE_REFUSED its release has no profile, -1 ours but unusable (why
+ * set). Independent of the configuration. */
+#define RELEASE_REFUSED 2
 static int identify(char *why, size_t why_len)
 {
     struct analysis_error err;
@@ -72,9 +77,9 @@ static int identify(char *why, size_t why_len)
                  "mounted?)", err.msg);
         return -1;
     }
-    int rc = runtime_bind(self_image, why, why_len);
+    int rc = runtime_bind(self_image, shim_config.assume_runtime, why, why_len);
     if (rc != 0) {
-        if (rc > 0)
+        if (rc == 1)
             log_debug("inert: %s", why);
         return rc;
     }
@@ -82,6 +87,13 @@ static int identify(char *why, size_t why_len)
         snprintf(why, why_len, "runtimes built with frame pointers are not supported yet");
         return -1;
     }
+    log_debug("shutdown notice: %s", ocaml_rt.shutdown_notice.why);
+    if (ocaml_rt.profile.match != PROFILE_EXACT)
+        log_warn("OCaml %s runs on the OCaml %s runtime profile (%s): its DWARF and code "
+                 "passed every check of that profile", ocaml_rt.info.version,
+                 ocaml_rt.profile.profile->series,
+                 ocaml_rt.profile.match == PROFILE_ASSUMED ? "assumed: OCPREEMPT_ASSUME_RUNTIME"
+                                                           : "a patch release of the series");
     return 0;
 }
 
@@ -141,8 +153,17 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
     /* Whose process is this? A shell or an exec'd non-OCaml child stays silent even with
        a configuration it would reject. */
     int rc = identify(why, sizeof why);
-    if (rc > 0)
+    if (rc == 1)
         return NULL;
+    if (rc == RELEASE_REFUSED) {
+        /* The front started the engine because the user asked for preemption here (or
+           for info): say why there is none. A bad configuration alone is no such ask. */
+        if (config_rc != 0)
+            log_debug("inert: %s", why);
+        else
+            log_error("disabled: %s", why);
+        return NULL;
+    }
     if (config_rc != 0) {
         log_error("%s (preemption disabled)", config_error);
         return NULL;

@@ -60,7 +60,7 @@ void shutdown_at_exit(void)
 
 void shutdown_before_freelocale(uintptr_t caller)
 {
-    if (caller < ocaml_rt.free_locale || caller >= ocaml_rt.free_locale_end)
+    if (caller < ocaml_rt.notice_caller || caller >= ocaml_rt.notice_caller_end)
         return;
     log_debug("caml_shutdown: stopping preemption before the runtime frees its memory");
     quiesce_and_report();

@@ -11,7 +11,10 @@
  *    would write a freed domain's young_limit.
  * The engine hears of caml_shutdown through the last libc call the runtime makes before
  * freeing: freelocale, called from caml_free_locale (the front interposes it; the call's
- * return address must lie in caml_free_locale, so nobody else's freelocale counts).
+ * return address must lie in caml_free_locale, so nobody else's freelocale counts). Where
+ * caml_free_locale is inlined into caml_shutdown (LTO) the caller is caml_shutdown; where
+ * no such call exists the engine knows it at start-up and says so
+ * (analysis/code/shutdown_notice.h), and then only the at-exit path remains.
  *
  * Invariant: once the engine is quiesced (quiesce_and_report), the monitor touches no
  * domain, no thread is in the interrupt hook's body and none enters it again (the hook

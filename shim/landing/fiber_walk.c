@@ -61,7 +61,7 @@ static size_t memo_slot(uintptr_t pc)
 
 bool fiber_frame_data(uintptr_t pc, uint16_t *frame_data)
 {
-    const uint8_t *d = ocaml_rt.find_frame_descr(ocaml_rt.get_frame_descrs(), pc);
+    const uint8_t *d = ocaml_rt.find_frame_descr(pc);
     if (!d)
         return false;
     memcpy(frame_data, d + sizeof(uintptr_t), sizeof *frame_data);

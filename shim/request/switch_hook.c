@@ -34,41 +34,39 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define PROLOGUE_MAX 8
 #define TRAMPOLINE_SLOT 96
 #define JMP_REL32_LEN 5
 
-_Static_assert(PROLOGUE_MAX <= CODE_EDIT_MAX, "a moved prologue fits one code edit");
+_Static_assert(SWITCH_PROLOGUE_MAX <= CODE_EDIT_MAX, "a moved prologue fits one code edit");
 
-/* A routine and the exact start it has in 5.3's amd64.S (no frame pointers, no TSan):
- * `mask` 0 marks a displacement byte (a struct offset), which may take any value.
+/* A routine the shim patches. Its exact start (which bytes are moved into the trampoline)
+ * comes from the release's profile (analysis/runtime/runtime_profile.c: prologues, in this order).
  * `target` computes the fiber being switched to into %rdx from the entry registers;
  * `always` counts every entry, otherwise only an entry whose target is not the fiber the
  * thread last switched to. */
 struct routine {
     const char *name;
-    size_t len;                            /* bytes moved into the trampoline, >= 5 */
-    unsigned char code[PROLOGUE_MAX];
-    unsigned char mask[PROLOGUE_MAX];
     unsigned char target[8];
     size_t target_len;
     bool always;
 };
 
-static const struct routine routines[] = {
-    /* %rax: the continuation's fiber (the performer), tagged as Val_ptr.
-       lea -1(%rax),%r10; mov %rdi,%rax */
-    { "caml_resume", 7, { 0x4c, 0x8d, 0x50, 0xff, 0x48, 0x89, 0xf8 },
-      { 1, 1, 1, 1, 1, 1, 1 },
-      { 0x48, 0x8d, 0x50, 0xff }, 4, false },                   /* lea -1(%rax),%rdx */
-    /* %rax: the new fiber, tagged. and $-2,%rax; mov current_stack(%r14),%rcx */
-    { "caml_runstack", 8, { 0x48, 0x83, 0xe0, 0xfe, 0x49, 0x8b, 0x4e, 0 },
-      { 1, 1, 1, 1, 1, 1, 1, 0 },
-      { 0x48, 0x89, 0xc2, 0x48, 0x83, 0xe2, 0xfe }, 7, true },  /* mov %rax,%rdx; and $-2 */
+static const struct routine routines[SWITCH_ROUTINE_COUNT] = {
+    /* %rax: the continuation's fiber (the performer), tagged as Val_ptr. */
+    { "caml_resume", { 0x48, 0x8d, 0x50, 0xff }, 4, false },                /* lea -1(%rax),%rdx */
+    /* %rax: the new fiber, tagged. */
+    { "caml_runstack", { 0x48, 0x89, 0xc2, 0x48, 0x83, 0xe2, 0xfe }, 7, true },  /* mov %rax,%rdx; and $-2 */
 };
 #define ROUTINE_COUNT (sizeof routines / sizeof routines[0])
 
 static bool active;
+
+/* The profile's expected start of routines[i] (NULL: the profile has none). */
+static const struct switch_prologue *prologue_of(size_t i)
+{
+    const struct switch_prologue *p = ocaml_rt.profile.profile->prologues;
+    return p != NULL && strcmp(p[i].routine, routines[i].name) == 0 ? &p[i] : NULL;
+}
 
 bool switch_hook_active(void) { return active; }
 
@@ -79,17 +77,24 @@ static int locate(const struct elf_image *img, uintptr_t addr[ROUTINE_COUNT], ch
 {
     for (size_t i = 0; i < ROUTINE_COUNT; i++) {
         const struct routine *r = &routines[i];
+        const struct switch_prologue *pro = prologue_of(i);
         struct elf_symbol sym;
-        if (elf_image_symbol(img, r->name, &sym) != 0 || sym.size < r->len) {
+        if (pro == NULL) {
+            snprintf(why, why_len, "the OCaml %s profile knows no start of %s",
+                     ocaml_rt.profile.profile->series, r->name);
+            return -1;
+        }
+        if (elf_image_symbol(img, r->name, &sym) != 0 || sym.size < pro->len) {
             snprintf(why, why_len, "runtime routine %s not found", r->name);
             return -1;
         }
         addr[i] = ocaml_rt.bias + sym.value;
         const unsigned char *code = (const unsigned char *)addr[i];
-        for (size_t k = 0; k < r->len; k++) {
-            if (r->mask[k] && code[k] != r->code[k]) {
-                snprintf(why, why_len, "%s does not start as in OCaml 5.3's amd64.S "
-                         "(byte %zu is 0x%02x)", r->name, k, code[k]);
+        for (size_t k = 0; k < pro->len; k++) {
+            if (pro->mask[k] && code[k] != pro->code[k]) {
+                snprintf(why, why_len, "%s does not start as in OCaml %s's amd64.S "
+                         "(byte %zu is 0x%02x)", r->name, ocaml_rt.profile.profile->series, k,
+                         code[k]);
                 return -1;
             }
         }
@@ -166,7 +171,7 @@ static void emit_field(struct emitter *e, const unsigned char op[3], size_t offs
  *     pop %rax; pop %rdx; pop %rcx
  *     <the routine's first instructions>; jmp routine+len */
 static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct routine *r,
-                            int32_t tp_off)
+                            size_t moved, int32_t tp_off)
 {
     static const unsigned char save[] = { 0x51, 0x52, 0x50 };
     static const unsigned char load_self[] = { 0x64, 0x48, 0x8b, 0x0c, 0x25 };
@@ -200,8 +205,8 @@ static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct rout
     for (int i = 0; i < jumps; i++)         /* rel8 from the end of each je to here */
         *to_done[i] = (unsigned char)(e.at - (to_done[i] + 1));
     emit(&e, restore, sizeof restore);
-    emit(&e, (const void *)at, r->len);
-    emit_jmp(&e, at + r->len);
+    emit(&e, (const void *)at, moved);
+    emit_jmp(&e, at + moved);
 }
 
 /* ---- patching ------------------------------------------------------------------------ */
@@ -241,7 +246,8 @@ int switch_hook_install(const struct elf_image *img, char *why, size_t why_len)
         return -1;
     }
     for (size_t i = 0; i < ROUTINE_COUNT; i++)
-        emit_trampoline(tramp + i * TRAMPOLINE_SLOT, addr[i], &routines[i], (int32_t)tp_off);
+        emit_trampoline(tramp + i * TRAMPOLINE_SLOT, addr[i], &routines[i], prologue_of(i)->len,
+                        (int32_t)tp_off);
     if (mprotect(tramp, page, PROT_READ | PROT_EXEC) != 0) {
         snprintf(why, why_len, "cannot make the trampolines executable: %s", strerror(errno));
         munmap(tramp, page);
@@ -249,7 +255,7 @@ int switch_hook_install(const struct elf_image *img, char *why, size_t why_len)
     }
     struct code_edit edits[ROUTINE_COUNT];
     for (size_t i = 0; i < ROUTINE_COUNT; i++)
-        make_entry_edit(&edits[i], addr[i], routines[i].len,
+        make_entry_edit(&edits[i], addr[i], prologue_of(i)->len,
                         (uintptr_t)(tramp + i * TRAMPOLINE_SLOT));
     enum code_patch_channel channel;
     char patch_why[384];

@@ -2,8 +2,8 @@
 # build_schedulers.sh: the project's own build of the real OCaml 5 schedulers the ecosystem
 # tests run on (Eio 1.5 + eio_posix, Miou after 0.7.0 and 0.5.5, Picos + picos_mux.fifo +
 # picos_mux.multififo + picos_std), from the pinned public sources in
-# ocaml5-schedulers-src.tar.gz, with plain ocamlopt 5.3 (no dune, opam or ocamlfind), then
-# the test programs.
+# ocaml5-schedulers-src.tar.gz, with plain ocamlopt (5.3, or 5.2 for the 5.2 set; no dune,
+# opam or ocamlfind), then the test programs.
 #
 #   build_schedulers.sh SOURCES_DIR OUTDIR OCAML_BIN_DIR PROGRAMS_DIR
 #
@@ -31,7 +31,7 @@ if [[ ! -r $tarball ]]; then
     exit 77
 fi
 if [[ ! -x $ocaml_bin/ocamlopt ]]; then
-    echo "SKIP: no OCaml 5.3 ocamlopt in $ocaml_bin (run scripts/setup-ocaml.sh)"
+    echo "SKIP: no ocamlopt in $ocaml_bin (scripts/setup-ocaml.sh VERSION builds it)"
     exit 77
 fi
 export PATH=$ocaml_bin:$PATH

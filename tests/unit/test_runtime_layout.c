@@ -87,7 +87,9 @@ static void test_builtin_lookup(int argc, char **argv)
     CHECK(runtime_layout_builtin("5.3.0+fp") == runtime_layout_builtin("5.3.0"));
     CHECK(runtime_layout_builtin("5.1.0") != NULL);
     CHECK(runtime_layout_builtin("5.1.4") == runtime_layout_builtin("5.1.0"));
-    CHECK(runtime_layout_builtin("5.2.0") == NULL);
+    CHECK(runtime_layout_builtin("5.2.0") != NULL);
+    CHECK_EQ(runtime_layout_builtin("5.2.0")->domain_state.requested_external_interrupt, 248);
+    CHECK(runtime_layout_builtin("5.4.0+dev0-2024-08-25") == NULL);
     CHECK(runtime_layout_builtin("5.3") == NULL);
     CHECK(runtime_layout_builtin("5.3.00") == NULL);
     CHECK(runtime_layout_builtin("") == NULL);

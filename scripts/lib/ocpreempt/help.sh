@@ -43,6 +43,9 @@ run options (a value may also be given as --option=VALUE):
   --log LEVEL          OCPREEMPT_LOG: quiet, warn (default), info or debug
   --strict             OCPREEMPT_STRICT=1: a bad configuration stops here (exit 2)
                        instead of running PROGRAM without preemption
+  --assume-runtime S   OCPREEMPT_ASSUME_RUNTIME: run a program of an OCaml release
+                       without a runtime profile (e.g. 5.4) on profile S (e.g. 5.3),
+                       only where its DWARF and code pass every check of S
   -h, --help           this text
 
 ocpreempt stress runs PROGRAM N times in chaos mode with seeds S, S+1, ... (docs/ci.md).
@@ -87,6 +90,8 @@ Environment (the shim reads these; docs/configuration.md has the details):
   OCPREEMPT_CHAOS_RATE    chaos preemptions per MiB allocated, 1..65536 (default 64)
   OCPREEMPT_VERIFY        0|1: check every landing decision against a plain walk of the
                           whole fiber, abort on a disagreement (tests; default 0)
+  OCPREEMPT_ASSUME_RUNTIME  a release series (5.3): run a release without a runtime
+                          profile on that profile where its DWARF agrees (default empty)
   OCPREEMPT_LIB           path of libocpreempt.so to preload (launcher only)
 An empty value is the same as an unset variable. Any other OCPREEMPT_* name is an error.
 

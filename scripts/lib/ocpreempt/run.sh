@@ -28,6 +28,7 @@ variable_of_option() {
         --chaos)   echo OCPREEMPT_CHAOS ;;
         --chaos-rate) echo OCPREEMPT_CHAOS_RATE ;;
         --log)     echo OCPREEMPT_LOG ;;
+        --assume-runtime) echo OCPREEMPT_ASSUME_RUNTIME ;;
         *)         return 1 ;;
     esac
 }
@@ -84,7 +85,7 @@ parse_run_options() {
                     "the only request path and sends no signal; drop the option"
                 ;;
             --quantum | --yield | --trace | --deny | --critical | --sites | --log | --chaos | \
-            --chaos-rate)
+            --chaos-rate | --assume-runtime)
                 # `--trace -- prog`: the option took "--" as its value; name what is missing.
                 if (($# < 2)) || [[ $2 == -- ]]; then
                     usage_error "run: $1 needs a $(option_value_name "$1")"
@@ -93,7 +94,7 @@ parse_run_options() {
                 shift 2
                 ;;
             --quantum=* | --yield=* | --trace=* | --deny=* | --critical=* | --sites=* | \
-            --log=* | --chaos=* | --chaos-rate=*)
+            --log=* | --chaos=* | --chaos-rate=* | --assume-runtime=*)
                 set_option "${1%%=*}" "${1#*=}"
                 shift
                 ;;

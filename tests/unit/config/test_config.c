@@ -108,7 +108,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 14);
+    CHECK_EQ(config_option_count(), 15);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -220,6 +220,21 @@ static void retired_signal(int argc, char **argv)
     EXPECT_OK("OCPREEMPT_SIGNAL", "");
     CHECK_EQ(config_check_value("OCPREEMPT_SIGNAL", "USR2", err, sizeof err), -1);
     CHECK_STR(err, "OCPREEMPT_SIGNAL=USR2 " SIGNAL_GONE);
+}
+
+static void assume_runtime_forms(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    static const char *const good[] = { "5.3", "5.2", "10.12", "" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        EXPECT_OK("OCPREEMPT_ASSUME_RUNTIME", good[i]);
+        CHECK_STR(cfg.assume_runtime, good[i]);
+    }
+    static const char *const bad[] = { "5", "5.", ".3", "5.3.0", "5.3+", "x.y", "5 .3",
+                                       "12345.12" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        EXPECT_BAD("OCPREEMPT_ASSUME_RUNTIME", bad[i], "is not a release series");
 }
 
 static void yield_forms(int argc, char **argv)
@@ -465,7 +480,8 @@ static void unknown_variable(int argc, char **argv)
                    "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_YIELD, OCPREEMPT_STATS, "
                    "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_STRICT, "
                    "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL, OCPREEMPT_SITES, "
-                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_VERIFY");
+                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_VERIFY, "
+                   "OCPREEMPT_ASSUME_RUNTIME");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
     CHECK(strncmp(err, "OCPREEMPT_X is not a known variable; the variables are ", 55) == 0);
@@ -691,6 +707,7 @@ static const struct subtest tests[] = {
     { "retired_request", retired_request },
     { "retired_signal", retired_signal },
     { "yield_forms", yield_forms },
+    { "assume_runtime_forms", assume_runtime_forms },
     { "stats_forms", stats_forms },
     { "trace_forms", trace_forms },
     { "log_forms", log_forms },
