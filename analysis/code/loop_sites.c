@@ -185,7 +185,8 @@ int loop_sites_mark(const struct elf_image *img, struct loop_query *queries, siz
     int rc = -1;
     if (!q || !body || elf_image_each_symbol(img, collect_function, &fs) != 0)
         goto out;
-    qsort(fs.v, fs.n, sizeof *fs.v, by_start);
+    if (fs.n > 1)                       /* fs.v is NULL without function symbols */
+        qsort(fs.v, fs.n, sizeof *fs.v, by_start);
     struct elf_symbol sym;
     if (elf_image_symbol(img, "caml_call_realloc_stack", &sym) == 0)
         fs.realloc_stack = sym.value;

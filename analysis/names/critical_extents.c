@@ -231,6 +231,8 @@ static int compare_ranges(const void *a, const void *b)
 /* Sorted, then overlapping ranges merged into the earlier one. */
 static void normalise(struct extent_set *s)
 {
+    if (s->count == 0)
+        return;                 /* no ranges, maybe no array: qsort(NULL, 0) is undefined */
     qsort(s->ranges, s->count, sizeof *s->ranges, compare_ranges);
     size_t out = 0;
     for (size_t i = 0; i < s->count; i++) {

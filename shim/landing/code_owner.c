@@ -124,7 +124,8 @@ int code_owner_prepare(const struct elf_image *img, char *why, size_t why_len)
         ranges[kept++] = r;
     }
     range_count = kept;
-    qsort(ranges, range_count, sizeof *ranges, compare_begin);
+    if (range_count > 1)
+        qsort(ranges, range_count, sizeof *ranges, compare_begin);
     return 0;
 }
 

@@ -107,6 +107,8 @@ static int compare_unit_tables(const void *a, const void *b)
 static const struct unit_table *unit_of_table(const void *table)
 {
     struct unit_table key = { (uintptr_t)table - ocaml_rt.bias, NULL, 0 };
+    if (unit_table_count == 0)
+        return NULL;
     return bsearch(&key, unit_tables, unit_table_count, sizeof key, compare_unit_tables);
 }
 
@@ -297,7 +299,8 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
         snprintf(why, why_len, "out of memory naming the frame tables");
         return -1;
     }
-    qsort(unit_tables, unit_table_count, sizeof *unit_tables, compare_unit_tables);
+    if (unit_table_count > 1)
+        qsort(unit_tables, unit_table_count, sizeof *unit_tables, compare_unit_tables);
     if (list_module_tables(img, why, why_len) != 0)
         return -1;
     static const char *deny[CONFIG_DENY_MAX];
