@@ -98,6 +98,18 @@ static int check_layout_assumptions(char *why, size_t why_len)
  * placement, whose own messages are more precise): where the release is not the one the
  * profile was read from (a patch release, or an assumed profile) DWARF must agree.
  * 0 bound, -1 the binary fails its profile's checks. */
+/* The frame-table adapters of the profile's ABI, over the functions bind_functions bound. */
+static void bind_frame_abi(void)
+{
+    struct frame_abi_functions runtime = { ocaml_rt.runtime_get_frame_descrs,
+                                           ocaml_rt.runtime_find_frame_descr,
+                                           ocaml_rt.runtime_register_frametable };
+    struct frame_abi_adapters adapters;
+    frame_abi_bind(ocaml_rt.profile.profile, &runtime, &adapters);
+    ocaml_rt.find_frame_descr = adapters.find_frame_descr;
+    ocaml_rt.register_frametable = adapters.register_frametable;
+}
+
 static int check_profile(const struct elf_image *img, char *why, size_t why_len)
 {
     const struct runtime_profile *p = ocaml_rt.profile.profile;
@@ -109,13 +121,6 @@ static int check_profile(const struct elf_image *img, char *why, size_t why_len)
                  p->series, checks.failed, checks.failed == 1 ? "" : "s", checks.failures[0]);
         return -1;
     }
-    struct frame_abi_functions runtime = { ocaml_rt.runtime_get_frame_descrs,
-                                           ocaml_rt.runtime_find_frame_descr,
-                                           ocaml_rt.runtime_register_frametable };
-    struct frame_abi_adapters adapters;
-    frame_abi_bind(p, &runtime, &adapters);
-    ocaml_rt.find_frame_descr = adapters.find_frame_descr;
-    ocaml_rt.register_frametable = adapters.register_frametable;
     return 0;
 }
 
@@ -149,6 +154,7 @@ int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *
     }
     if (check_profile(img, why, why_len) != 0 || bind_functions(img, why, why_len) != 0)
         return -1;
+    bind_frame_abi();
     return check_layout_assumptions(why, why_len);
 }
 
