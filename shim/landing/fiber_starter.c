@@ -45,14 +45,42 @@ static enum found starter_on(uintptr_t s, uintptr_t *pc_out)
     }
 }
 
+/* The code of a handler closure (handle_value, handle_exn), or 0 for an immediate (a main
+ * stack's Val_unit). Field 0 of an OCaml 5 closure block is its code pointer. */
+static uintptr_t closure_code(uintptr_t v)
+{
+    if (v == 0 || (v & 1))
+        return 0;
+    return *(const uintptr_t *)v;
+}
+
+/* The handler's own code: Effect.Deep.match_with installs the scheduler's retc and exnc
+ * as they are (only effc is wrapped, by Stdlib__Effect), so they name the scheduler even
+ * where tail calls left no frame of it on any stack (Picos_mux_fifo's `next` and
+ * `run_fiber` reach match_with, and match_with reaches caml_runstack, by tail calls). */
+static uintptr_t handler_code(uintptr_t handler)
+{
+    uintptr_t code = closure_code(HANDLER_FIELD(handler, handle_value));
+    if (code && !passes_through(code))
+        return code;
+    code = closure_code(HANDLER_FIELD(handler, handle_exn));
+    if (code && !passes_through(code))
+        return code;
+    return 0;
+}
+
 uintptr_t fiber_starter(uintptr_t stack)
 {
     uintptr_t s = stack;
     for (int depth = 0; depth < PARENT_CHAIN_MAX; depth++) {
-        uintptr_t parent = HANDLER_FIELD(STACK_FIELD(s, handler), parent);
+        uintptr_t handler = STACK_FIELD(s, handler);
+        uintptr_t parent = HANDLER_FIELD(handler, parent);
         uintptr_t pc = 0;
         if (parent == 0)
             return 0;
+        pc = handler_code(handler);
+        if (pc)
+            return pc;
         switch (starter_on(parent, &pc)) {
         case FOUND:   return pc;
         case AT_BASE: s = parent; break;

@@ -25,7 +25,7 @@ repro() { "$here/eco_repro.sh" --shim "$shim" --runs "$runs" --seeds "1-$seeds" 
 
 repro --program "$programs/eco_eio" --case both_exit --yield Eio.Fiber.yield \
       --expect-result exits==40
-for s in fifos multififos; do
+for s in fifos multififos run_fiber; do
     repro --program "$programs/eco_picos" --case "any_all_$s" --yield Picos.Fiber.yield \
           --expect-result lists==2700
 done
