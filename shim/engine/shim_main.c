@@ -104,9 +104,14 @@ static int identify(char *why, size_t why_len)
  * main thread registers), the accounts' trace records, the names. Best effort: without
  * memory for the logs, the stats have no per-fiber section and say nothing of it. */
 #define CHROME_TRACE_RECORDS (1u << 20)
+static bool chrome_trace(void)
+{
+    return shim_config.trace_path[0] && shim_config.trace_format == TRACE_CHROME;
+}
+
 static void prepare_fiber_accounting(void)
 {
-    bool chrome = shim_config.trace_path[0] && shim_config.trace_format == TRACE_CHROME;
+    bool chrome = chrome_trace();
     if (fiber_log_prepare(THREAD_REGISTRY_MAX) != 0 ||
         fiber_accounts_prepare(chrome ? CHROME_TRACE_RECORDS : 0) != 0) {
         log_warn("per-fiber accounting is off: no memory for its logs");
@@ -128,10 +133,10 @@ static int prepare(char *why, size_t why_len)
         trace_open(why, why_len) != 0)
         return -1;
     /* Names for the stats and the trace now: the exit path must not parse (hog_sites.h). */
-    if (shim_config.stats || shim_config.trace_path[0]) {
+    if (shim_config.stats || shim_config.trace_path[0])
         hog_sites_prepare(self_image, shim_config.stats);
+    if (shim_config.stats || chrome_trace())
         prepare_fiber_accounting();
-    }
     if (shim_config.stats)
         stats_prepare();
     return 0;

@@ -148,6 +148,14 @@ static const char *const refusal_names[FIBER_REFUSAL_KINDS] = {
 _Static_assert(sizeof refusal_names / sizeof *refusal_names == FIBER_REFUSAL_KINDS,
                "one name per refusal counter");
 
+const char *fiber_report_refusal_name(uint32_t verdict)
+{
+    int kind = (int)verdict - 1 - FIBER_REFUSAL_FIRST;
+    if (verdict == FIBER_EVENT_PREEMPTED)
+        return "none";
+    return kind >= 0 && kind < FIBER_REFUSAL_KINDS ? refusal_names[kind] : "other";
+}
+
 /* The groups to show: every group with a run or a verdict, by longest run, at most max. */
 static size_t top_groups(const struct fiber_group **out, size_t max)
 {

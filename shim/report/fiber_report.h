@@ -22,6 +22,10 @@ void fiber_report_prepare(const struct elf_image *img);
  * exit, or any thread once prepared. */
 void fiber_report_name(uintptr_t name, const char **function, const char **location);
 
+/* The reason of a fiber_log.h verdict: "none" for a preemption, else the refusal's stats
+ * counter without its "skip_" prefix ("mutex", "extent"...). */
+const char *fiber_report_refusal_name(uint32_t verdict);
+
 /* Appends the section to buf[0, len) at *used (text: lines "ocpreempt: ..."; json: a
  * member `,"fibers":[...],"fiber_accounting":{...}` for the stats object). At exit. */
 void fiber_report_text(char *buf, size_t len, size_t *used);

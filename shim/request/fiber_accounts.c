@@ -224,6 +224,8 @@ static void consume_switches(struct reader *r, const struct thread_record *t,
 {
     uint64_t written = atomic_load_explicit(&t->switches, memory_order_acquire);
     uint64_t from = r->switches_seen;
+    if (written < from)            /* the record was reused meanwhile: a new log */
+        return;
     if (written - from > FIBER_SWITCH_LOG) {          /* overrun: the oldest are gone */
         runs_lost += written - from - FIBER_SWITCH_LOG;
         from = written - FIBER_SWITCH_LOG;
@@ -251,6 +253,8 @@ static void consume_events(struct reader *r, const struct fiber_log *log)
 {
     uint64_t written = atomic_load_explicit(&log->events_written, memory_order_acquire);
     uint64_t from = r->events_seen;
+    if (written < from)
+        return;
     if (written - from > FIBER_EVENT_LOG) {
         events_lost += written - from - FIBER_EVENT_LOG;
         from = written - FIBER_EVENT_LOG;
@@ -342,6 +346,18 @@ static void note_thread(struct reader *r, struct thread_record *t, bool pinned)
     r->domain = domain;
 }
 
+void fiber_accounts_drain_exited(struct thread_record *t, int slot)
+{
+    struct fiber_log *log = t->fiber_log;
+    if (!log || finished || slot < 0 || slot >= THREAD_REGISTRY_MAX)
+        return;
+    struct reader *r = &readers[slot];
+    if (r->generation != atomic_load(&t->generation) || r->tid != t->tid)
+        return;                    /* never seen, or already reused */
+    consume_switches(r, t, log);
+    consume_events(r, log);
+}
+
 void fiber_accounts_drain(struct thread_record *t, int slot)
 {
     struct fiber_log *log = t->fiber_log;
@@ -375,9 +391,9 @@ void fiber_accounts_finish(void)
     int extent = atomic_load(&thread_registry_extent);
     for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
-        if (!t->fiber_log || atomic_load(&t->state) == RECORD_FREE)
+        if (!t->fiber_log)
             continue;
-        struct reader *r = reader_of(t, i);
+        struct reader *r = reader_of(t, i);       /* an exited thread's log stays readable */
         consume_switches(r, t, t->fiber_log);
         consume_events(r, t->fiber_log);
         end_run(r, end);

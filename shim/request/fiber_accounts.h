@@ -57,6 +57,11 @@ int fiber_accounts_prepare(size_t trace_records);
  * a name when a fiber seen has none. */
 void fiber_accounts_drain(struct thread_record *t, int slot);
 
+/* Monitor: the same for a record that is not LIVE (its thread exited; not pinned, no TLS
+ * read, no name asked): what it logged since the last drain, unless the record was
+ * reused meanwhile. */
+void fiber_accounts_drain_exited(struct thread_record *t, int slot);
+
 /* Monitor, once per pass: the chrome trace's counter of the monitor's wakes. */
 void fiber_accounts_note_wake(unsigned long wakes);
 

@@ -92,8 +92,10 @@ static uint64_t pass(void)
     int extent = atomic_load_explicit(&thread_registry_extent, memory_order_acquire);
     for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
-        if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE)
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE) {
+            fiber_accounts_drain_exited(t, i);    /* its last runs and verdicts */
             continue;
+        }
         if (!thread_record_runs_ocaml(t))      /* tick, backup or C thread: nothing to see */
             continue;
         bool due = look_due_at(t) <= now;
