@@ -134,7 +134,7 @@ static int prepare(char *why, size_t why_len)
         return -1;
     /* Names for the stats and the trace now: the exit path must not parse (hog_sites.h). */
     if (shim_config.stats || shim_config.trace_path[0])
-        hog_sites_prepare(self_image, shim_config.stats);
+        hog_sites_prepare(self_image, shim_config.stats || chrome_trace());
     if (shim_config.stats || chrome_trace())
         prepare_fiber_accounting();
     if (shim_config.stats)

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "debuginfo.h"
 #include "fiber_accounts.h"
 #include "fiber_report.h"
+#include "hog_sites.h"
 #include "log.h"
 #include "site_table.h"
 #include "stats.h"
@@ -141,19 +141,12 @@ static void fiber_label(uint64_t id, uintptr_t name_hint, char *buf, size_t len)
 
 static void site_label(uintptr_t retaddr, char *buf, size_t len)
 {
-    const struct safepoint *site = retaddr ? site_table_find(retaddr) : NULL;
-    struct source_location loc;
-    if (!site) {
-        snprintf(buf, len, "?");
-        return;
-    }
-    if (debuginfo_decode(site->debuginfo, &loc) == 0) {
-        snprintf(buf, len, "%s %s:%d", loc.function, loc.file, loc.line);
-        return;
-    }
-    uintptr_t offset;
-    const char *function = site_table_function_name(site->retaddr, &offset);
-    snprintf(buf, len, "%s+%#lx", function, (unsigned long)offset);
+    struct site_report site;
+    hog_sites_describe(retaddr, &site);
+    if (strcmp(site.location, "?") == 0)
+        snprintf(buf, len, "%s", site.function);
+    else
+        snprintf(buf, len, "%s %s", site.function, site.location);
 }
 
 /* Sort key: counters and thread names first (tid 0 and type), then by track and time. */
