@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "code_owner.h"
 #include "fiber_accounts.h"
 #include "log.h"
 #include "runtime.h"
@@ -66,6 +67,9 @@ static int collect_function(const struct elf_symbol *sym, void *ctx)
         return 0;
     if (strstr(sym->name, ".code_begin") || strstr(sym->name, ".code_end") ||
         strstr(sym->name, ".entry"))
+        return 0;
+    /* Transparent code (the Stdlib, glue) never names a fiber (fiber_name.h): no line. */
+    if (code_owner_of(sym->value) == OWNER_TRANSPARENT)
         return 0;
     if (name_count == name_capacity) {
         size_t cap = name_capacity ? name_capacity * 2 : 1024;
@@ -137,13 +141,11 @@ static void put(struct out *o, const char *fmt, ...)
         *o->used += (size_t)n < o->len - *o->used ? (size_t)n : o->len - *o->used - 1;
 }
 
+/* The skip_* counters, in stats.h's order, without their prefix. */
 static const char *const refusal_names[FIBER_REFUSAL_KINDS] = {
-#define REFUSAL_NAME(name) #name,
-    /* the skip_* counters, in stats.h's order, without their prefix */
     "main_fiber", "not_safepoint", "denied", "extent", "callback", "unwalkable",
     "site_policy", "bad_shape", "in_yield", "mutex", "unhandled", "heap_full", "memprof",
     "no_stack", "not_ready", "switched",
-#undef REFUSAL_NAME
 };
 _Static_assert(sizeof refusal_names / sizeof *refusal_names == FIBER_REFUSAL_KINDS,
                "one name per refusal counter");
