@@ -162,44 +162,36 @@ static void set_name(struct fiber_account *a, uintptr_t name)
     groups[g].fibers++;
 }
 
-static struct fiber_tally *group_tally(int32_t account)
+/* What one run or verdict of `account` (-1: untracked) counts in: the fiber's own tally
+ * and its group's. An untracked fiber has only the "untracked" group's. */
+static void count_in_both(int32_t account, const struct fiber_tally *delta)
 {
-    return account < 0 ? &groups[FIBER_GROUP_UNTRACKED].tally
-                       : &groups[accounts[account].group].tally;
+    if (account < 0) {
+        tally_add(&groups[FIBER_GROUP_UNTRACKED].tally, delta);
+        return;
+    }
+    tally_add(&accounts[account].tally, delta);
+    tally_add(&groups[accounts[account].group].tally, delta);
 }
 
 static void count_run(int32_t account, uint64_t ticks)
 {
-    struct fiber_tally *g = group_tally(account);
-    struct fiber_tally *f = account < 0 ? NULL : &accounts[account].tally;
-    struct fiber_tally *both[2] = { g, f };
-    for (int i = 0; i < 2; i++) {
-        if (!both[i])
-            continue;
-        both[i]->runs++;
-        both[i]->total_ticks += ticks;
-        if (ticks > both[i]->longest_ticks)
-            both[i]->longest_ticks = ticks;
-    }
+    struct fiber_tally run = { .runs = 1, .total_ticks = ticks, .longest_ticks = ticks };
+    count_in_both(account, &run);
 }
 
 static void count_verdict(int32_t account, uint32_t verdict)
 {
-    struct fiber_tally *g = group_tally(account);
-    struct fiber_tally *f = account < 0 ? NULL : &accounts[account].tally;
-    struct fiber_tally *both[2] = { g, f };
-    for (int i = 0; i < 2; i++) {
-        if (!both[i])
-            continue;
-        if (verdict == FIBER_EVENT_PREEMPTED) {
-            both[i]->preemptions++;
-            continue;
-        }
-        both[i]->refusals++;
-        int kind = (int)verdict - 1 - FIBER_REFUSAL_FIRST;
+    struct fiber_tally v = { 0 };
+    int kind = (int)verdict - 1 - FIBER_REFUSAL_FIRST;
+    if (verdict == FIBER_EVENT_PREEMPTED) {
+        v.preemptions = 1;
+    } else {
+        v.refusals = 1;
         if (kind >= 0 && kind < FIBER_REFUSAL_KINDS)
-            both[i]->refused[kind]++;
+            v.refused[kind] = 1;
     }
+    count_in_both(account, &v);
 }
 
 /* ---- consuming a log ----------------------------------------------------------------------- */
