@@ -187,7 +187,8 @@ static void collect_stub_reports(struct thread_record *t)
 
 /* ---- per-fiber accounting (base/fiber_log.h): plain stores into the thread's log ---------- */
 
-#define NAME_SNAPSHOT_BYTES (256 * 1024)   /* a suspended fiber deeper than this stays unnamed */
+#define NAME_SNAPSHOT_BYTES (64 * 1024)    /* per thread that served a name request; a fiber
+                                              deeper than this is named only if preempted */
 
 /* The running fiber's name, walked once per fiber (the last one named is remembered). */
 static uintptr_t name_running(struct fiber_log *log, uintptr_t stack)
