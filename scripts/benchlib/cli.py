@@ -41,6 +41,9 @@ sections (--only, comma-separated; default all):
   startup    CPU, wall time and peak RSS of process start-up with and without the shim:
              a small program (also start to main), ocamlopt.opt -version (loaded but
              disabled, nothing to preempt, active) and /bin/true (not OCaml)
+  switchlog  the switch trampoline's cost per voluntary yield (the yield loop alone; with
+             the shim, stats off: switches counted; stats on: each switch also logged
+             for per-fiber accounting), as ratios to one voluntary yield without the shim
   decision   the cost of one landing decision (critical extents: the walk of the fiber's
              stack) against the stack's depth, the hog still at the bottom or moving
   sites      the longest run without yielding (stats longest_run_ns) of the CPU-bound

@@ -41,7 +41,7 @@ COOP = "cooperative 100us"   # no shim; each fiber yields after running 100 us
 COOP_US = 100
 COOPS = {COOP: COOP_US, "cooperative 1ms": 1000}   # the same at each rate compared with
 SECTIONS = ["overhead", "fairness", "requests", "cost", "startup", "floor", "decision", "sites",
-            "chaos"]
+            "chaos", "switchlog"]
 
 
 def shim_config(name, yield_fn="Sched.yield", stats=True):

@@ -605,6 +605,34 @@ class Report:
               "| workload | poll | loop | all |", "|---|---|---|---|"] + rows
         self.sections.append(("Site policy: longest run", "\n".join(md)))
 
+    def switchlog(self):
+        sl, empty = self.d.get("switchlog"), self.d.get("switchlog_empty")
+        if not sl or not empty:
+            return
+        def per_yield(x, e):    # CPU of the yields alone: the same program without any
+            return (x["cpu"] - e["cpu"]) / x["bench"]["yields"] * 1e9  # yield subtracted
+        cols = {c: [per_yield(x, e) for x, e in zip(sl[c], empty[c])] for c in sl}
+        base = cols["no shim"]
+        rows = []
+        for c in ("counted", "logged"):
+            extra = [v - b for v, b in zip(cols[c], base)]      # same round
+            ratio = [e / b for e, b in zip(extra, base)]
+            rows.append(f"| {c} | {fmt_sum(summary(cols[c]), 1)} | "
+                        f"{fmt_sum(summary(extra), 1)} | {fmt_sum(summary(ratio), 3)} |")
+        md = ["The voluntary-yield loop (`bench_fib yield`: every yield is a `caml_resume` of "
+              "another fiber, so one pass through the switch trampoline). `counted`: the shim "
+              "active, stats off: the trampoline counts the switch (the monitor's switch "
+              "detection); `logged`: stats on, so the trampoline also logs the switch for "
+              "per-fiber accounting (shim/base/fiber_log.h) and the monitor drains the logs. "
+              "CPU per yield: the process's CPU time minus that of the same program with no "
+              "yield (start-up, analysis and exit) in the same configuration and round, over "
+              "the yields; extra: above the no-shim figure of the same round; ratio: that "
+              "over one no-shim yield.", "",
+              f"| config | CPU per yield (ns) | extra (ns) | ratio to a yield |",
+              "|---|---|---|---|",
+              f"| no shim | {fmt_sum(summary(base), 1)} | | |"] + rows
+        self.sections.append(("Switch trampoline: counting and logging", "\n".join(md)))
+
     def decision(self):
         dec = self.d.get("decision")
         if not dec:
@@ -712,6 +740,7 @@ class Report:
         self.request_path()
         self.startup()
         self.decision()
+        self.switchlog()
         self.sites()
         chaos_report(self)
 

@@ -60,6 +60,26 @@ class Suite:
         self.data["yield"] = yields
         self.data["idle"] = idle
 
+    # -- the switch trampoline: counting, and logging for per-fiber accounting ------------
+    SWITCHLOG_CONFIGS = {"no shim": None,
+                         "counted": {"OCPREEMPT_QUANTUM": "10s", "OCPREEMPT_YIELD": "Sched.yield"},
+                         "logged": {"OCPREEMPT_QUANTUM": "10s", "OCPREEMPT_YIELD": "Sched.yield",
+                                    "OCPREEMPT_STATS": "1"}}
+
+    def switchlog(self):
+        fibers = self.size["fibers"]
+        res = {c: [] for c in self.SWITCHLOG_CONFIGS}
+        empty = {c: [] for c in self.SWITCHLOG_CONFIGS}     # the same process, no yield:
+        for r in range(self.runs):                           # its start-up and exit CPU
+            log(f"switchlog: round {r + 1}/{self.runs}")
+            for c, cfg in self.SWITCHLOG_CONFIGS.items():
+                for count, into in ((self.size["yields"], res), (0, empty)):
+                    x = self.run([self.fib, "yield", str(fibers), str(count)], cfg,
+                                 expect_stats=c == "logged")
+                    into[c].append(slim(x))
+        self.data["switchlog"] = res
+        self.data["switchlog_empty"] = empty
+
     # -- 3a: hog + ticker ---------------------------------------------------------------
     def fairness(self):
         configs = ["no shim"] + ACTIVE

@@ -16,6 +16,7 @@ void stats_start(void)
 }
 
 uint64_t stats_start_ns(void) { return start_ns; }
+uint64_t stats_start_tsc(void) { return start_tsc; }
 
 /* TSC ticks per microsecond, measured over the run so far (invariant TSC assumed). */
 static double ticks_per_us(void)

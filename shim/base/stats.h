@@ -132,6 +132,7 @@ void stats_start(void);
  * (CLOCK_MONOTONIC ns). Not for signal context. */
 uint64_t stats_ticks_to_ns(uint64_t ticks);
 uint64_t stats_start_ns(void);
+uint64_t stats_start_tsc(void);      /* the TSC at that time */
 
 /* Records the hook's time for one injected preemption, in TSC ticks. Hook context. */
 void stats_record_hook(struct domain_stats *d, uint64_t ticks);

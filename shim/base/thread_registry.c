@@ -82,6 +82,13 @@ static void reset_record(struct thread_record *r)
     atomic_store(&r->runs_ocaml, 0);
     r->ocaml_mutexes_held = 0;
     r->unhandled_fiber = 0;
+    r->fiber_log = fiber_log_of_slot((int)(r - thread_registry));
+    if (r->fiber_log) {
+        atomic_store(&r->fiber_log->events_written, 0);
+        atomic_store(&r->fiber_log->name_want_id, 0);
+        atomic_store(&r->fiber_log->name_done_id, 0);
+        r->fiber_log->named_id = 0;
+    }
     atomic_fetch_add(&r->generation, 1);     /* the monitor's look state is now stale */
 }
 

@@ -51,6 +51,7 @@
 #include <time.h>
 
 #include "clock.h"            /* monotonic_ns: most users of the registry read the clock */
+#include "fiber_log.h"
 
 #define THREAD_REGISTRY_MAX 512
 
@@ -110,6 +111,9 @@ struct thread_record {
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
     uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was
                                       unhandled; 0 none */
+
+    struct fiber_log *fiber_log;   /* this slot's log (fiber_log.h), NULL when accounting
+                                      is off; set while CLAIMED, read by the trampoline */
 
     struct look_state look;        /* monitor-private */
 };

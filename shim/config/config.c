@@ -513,6 +513,22 @@ static int format_trace(const struct ocpreempt_config *cfg, char *buf, size_t le
     return put(buf, len, cfg->trace_path);
 }
 
+static const char *const trace_format_words[] = { "v1", "chrome", NULL };
+
+static const char *parse_trace_format(const char *value, struct ocpreempt_config *cfg)
+{
+    int i = keyword_index(value, trace_format_words);
+    if (i < 0)
+        return "is not a trace format";
+    cfg->trace_format = (enum trace_format)i;
+    return NULL;
+}
+
+static int format_trace_format(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, trace_format_words[cfg->trace_format]);
+}
+
 static const char *parse_quantum(const char *value, struct ocpreempt_config *cfg)
 {
     uint64_t ns;
@@ -664,6 +680,11 @@ static const struct option options[] = {
     { { "OCPREEMPT_TRACE", "", "use a file path, or leave empty for no trace",
         "append one line per preemption to this file (docs/trace.md)" },
       parse_trace, format_trace },
+    { { "OCPREEMPT_TRACE_FORMAT", "v1", "use v1 or chrome",
+        "v1: one line per preemption, appended (several processes may share the file); "
+        "chrome: trace-event JSON for Perfetto and chrome://tracing, one file per process "
+        "(PATH.PID), written at exit (docs/trace.md)" },
+      parse_trace_format, format_trace_format },
     { { "OCPREEMPT_STRICT", "0", "use 0 or 1",
         "1: a configuration or compatibility problem stops the program instead of "
         "running it without preemption" },

@@ -26,6 +26,9 @@
 #include "chaos.h"
 #include "elf_image.h"
 #include "hijack.h"
+#include "fiber_accounts.h"
+#include "fiber_log.h"
+#include "fiber_report.h"
 #include "hog_sites.h"
 #include "inline_frames.h"
 #include "landing.h"
@@ -97,6 +100,26 @@ static int identify(char *why, size_t why_len)
     return 0;
 }
 
+/* Per-fiber accounting (issue 19), with stats or a trace: the threads' logs (before the
+ * main thread registers), the accounts' trace records, the names. Best effort: without
+ * memory for the logs, the stats have no per-fiber section and say nothing of it. */
+#define CHROME_TRACE_RECORDS (1u << 20)
+static bool chrome_trace(void)
+{
+    return shim_config.trace_path[0] && shim_config.trace_format == TRACE_CHROME;
+}
+
+static void prepare_fiber_accounting(void)
+{
+    bool chrome = chrome_trace();
+    if (fiber_log_prepare(THREAD_REGISTRY_MAX) != 0 ||
+        fiber_accounts_prepare(chrome ? CHROME_TRACE_RECORDS : 0) != 0) {
+        log_warn("per-fiber accounting is off: no memory for its logs");
+        return;
+    }
+    fiber_report_prepare(self_image);
+}
+
 /* Everything that depends on the configuration. 0, 1 nothing to preempt, or -1; why set
  * unless 0. */
 static int prepare(char *why, size_t why_len)
@@ -111,7 +134,9 @@ static int prepare(char *why, size_t why_len)
         return -1;
     /* Names for the stats and the trace now: the exit path must not parse (hog_sites.h). */
     if (shim_config.stats || shim_config.trace_path[0])
-        hog_sites_prepare(self_image, shim_config.stats);
+        hog_sites_prepare(self_image, shim_config.stats || chrome_trace());
+    if (shim_config.stats || chrome_trace())
+        prepare_fiber_accounting();
     if (shim_config.stats)
         stats_prepare();
     return 0;

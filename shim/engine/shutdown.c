@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "chaos.h"
+#include "fiber_accounts.h"
 #include "log.h"
 #include "request.h"
 #include "runtime.h"
@@ -49,6 +50,7 @@ static void quiesce_and_report(void)
     request_stop();                /* shim_enabled false, and no monitor pass in flight */
     wait_for_hooks_to_leave();
     chaos_report();
+    fiber_accounts_finish();       /* the logs' last entries, the runs still open */
     stats_report();
     trace_close();
 }

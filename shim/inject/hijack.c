@@ -22,9 +22,13 @@
 #include "hijack.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "chaos.h"
+#include "fiber_log.h"
+#include "fiber_name.h"
 #include "hook_gate.h"
 #include "landing.h"
 #include "request.h"
@@ -181,6 +185,57 @@ static void collect_stub_reports(struct thread_record *t)
     }
 }
 
+/* ---- per-fiber accounting (base/fiber_log.h): plain stores into the thread's log ---------- */
+
+#define NAME_SNAPSHOT_BYTES (64 * 1024)    /* per thread that served a name request; a fiber
+                                              deeper than this is named only if preempted */
+
+/* The running fiber's name, walked once per fiber (the last one named is remembered). */
+static uintptr_t name_running(struct fiber_log *log, uintptr_t stack)
+{
+    uint64_t id = STACK_FIELD(stack, id);
+    if (log->named_id != id) {
+        log->named_name = fiber_name_running(stack);
+        log->named_id = id;
+    }
+    return log->named_name;
+}
+
+/* The monitor asked for a fiber's name (fiber_accounts.h). It is walked through a copy
+ * (fiber_name.h), even if it is the running one: the hook may have been called outside a
+ * safe point, where the shim never walks a stack in place. Returns whether it asked. */
+static bool serve_name_request(struct fiber_log *log, void *ds)
+{
+    uint64_t id = atomic_load_explicit(&log->name_want_id, memory_order_acquire);
+    if (id == 0 || id == atomic_load_explicit(&log->name_done_id, memory_order_relaxed))
+        return false;
+    (void)ds;
+    uintptr_t stack = atomic_load_explicit(&log->name_want_stack, memory_order_relaxed);
+    if (!log->snapshot)
+        log->snapshot = malloc(NAME_SNAPSHOT_BYTES);
+    uintptr_t name = fiber_name_suspended(stack, id, log->snapshot, NAME_SNAPSHOT_BYTES);
+    atomic_store_explicit(&log->name_done_name, name, memory_order_relaxed);
+    atomic_store_explicit(&log->name_done_id, id, memory_order_release);
+    return true;
+}
+
+static void log_verdict(struct thread_record *t, void *ds, enum verdict v,
+                        const struct safepoint *site)
+{
+    struct fiber_log *log = t->fiber_log;
+    if (!log || v == SKIP_MAIN_FIBER)      /* the main fiber is no fiber: not accounted */
+        return;
+    uintptr_t stack = *DS(ds, current_stack);
+    struct fiber_event e = {
+        .id = STACK_FIELD(stack, id), .tsc = stats_tsc(),
+        .site = site ? site->retaddr : 0, .kind = site ? (uint32_t)site->kind : 0,
+        .name = site && v != SKIP_CALLBACK ? name_running(log, stack) : 0,  /* walked in
+                                           place only at a safe point, as landing does */
+        .verdict = v == PREEMPT ? FIBER_EVENT_PREEMPTED : 1u + (uint32_t)verdict_counter[v],
+    };
+    fiber_log_event(log, &e);
+}
+
 /* The hook's body: a request (or chaos mode's clock) turned into an injection, or dropped
  * and counted. Runs inside the hook gate (hook_gate.h). */
 static void serve_request(struct thread_record *t, uint64_t entry_tsc)
@@ -194,8 +249,12 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         if (!chaos_trip(ds))
             return;
     } else {
-        if (!atomic_exchange(&t->want, 0))
+        bool named = t->fiber_log && serve_name_request(t->fiber_log, ds);
+        if (!atomic_exchange(&t->want, 0)) {
+            if (named)
+                runtime_interrupt_clear(ds);
             return;
+        }
         runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
     }
     if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
@@ -216,6 +275,7 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         v == PREEMPT)
         return;      /* left out by the replay list (OCPREEMPT_CHAOS=SEED:LIST) */
     count_verdict(st, v, site);
+    log_verdict(t, ds, v, site);
     if (v != PREEMPT) {
         if (!chaos_enabled() && v != SKIP_MAIN_FIBER)     /* the monitor retries sooner */
             atomic_store_explicit(&t->refusals,

@@ -15,7 +15,7 @@
  * in caml_curry4_3 was preempted before wrap_any's try: Terminate escaped).
  * Users: landing.c, for a fiber whose own frames are all transparent (a frame whose verdict
  * comes from its caller, with no caller left in the fiber, takes the starter's); issue
- * 19's per-fiber accounting, to name fibers.
+ * 19's per-fiber accounting, to name a fiber whose own frames name nothing (fiber_name.h).
  * Context: the fiber's own thread with the domain lock held (the interrupt hook): the
  * parents are suspended and do not move. Reads only; no state.
  */

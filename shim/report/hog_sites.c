@@ -136,6 +136,19 @@ static void describe_site(size_t index, unsigned long count, struct site_report 
     }
 }
 
+void hog_sites_describe(uintptr_t retaddr, struct site_report *out)
+{
+    const struct safepoint *s = retaddr ? site_table_find(retaddr) : NULL;
+    if (!s) {
+        out->count = 0;
+        out->kind = 0;
+        out->function = "?";
+        snprintf(out->location, sizeof out->location, "?");
+        return;
+    }
+    describe_site((size_t)(s - site_table_site(0)), site_table_hits((size_t)(s - site_table_site(0))), out);
+}
+
 /* Selection by repeated maximum over the sites preempted at least once: max is small
  * (10) and so, in practice, is the number of such sites. Ties go to the lower table
  * index, as the ordering (count, index) is strict. */

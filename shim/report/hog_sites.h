@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "elf_image.h"
 
@@ -32,6 +33,10 @@ struct site_report {
     const char *function;         /* OCaml name from debuginfo, else the symbol */
     char location[160];           /* "file.ml:42", or "?" without debuginfo and DWARF */
 };
+
+/* The site whose caml_call_gc return address is `retaddr`, described as hog_sites_top
+ * does ("?" when it is no site). At-exit context: reads only. */
+void hog_sites_describe(uintptr_t retaddr, struct site_report *out);
 
 /* The `max` most preempted sites, most first. At-exit context: reads only. */
 size_t hog_sites_top(struct site_report *out, size_t max);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fiber_report.h"
 #include "hog_sites.h"
 #include "log.h"
 #include "shim_state.h"
@@ -226,6 +227,7 @@ static void report_text(struct out *o, const struct summary *total,
     for (size_t i = 0; i < ntop; i++)
         put(o, "ocpreempt: %8lu  %-5s  %s  %s\n", top[i].count,
             top[i].kind == SITE_ALLOC ? "alloc" : "poll", top[i].function, top[i].location);
+    fiber_report_text(o->buf, o->len, &o->used);
 }
 
 static void report_json(struct out *o, const struct summary *total,
@@ -249,7 +251,9 @@ static void report_json(struct out *o, const struct summary *total,
         json_string(o, top[i].location);
         put(o, "}");
     }
-    put(o, "]}}\n");
+    put(o, "]");
+    fiber_report_json(o->buf, o->len, &o->used);
+    put(o, "}}\n");
 }
 
 void stats_report(void)

@@ -1,4 +1,4 @@
-/* trace: see trace.h. One tab-separated line per preemption, written with write(2) on an
+/* trace: see trace.h. v1 (the default): one tab-separated line per preemption, written with write(2) on an
  * O_APPEND descriptor so lines from several domains never interleave mid-line. */
 #include "trace.h"
 
@@ -11,6 +11,7 @@
 #include "shim_state.h"
 #include "stats.h"
 #include "thread_registry.h"
+#include "trace_chrome.h"
 
 static int trace_fd = -1;
 
@@ -18,6 +19,8 @@ int trace_open(char *why, size_t why_len)
 {
     if (!shim_config.trace_path[0])
         return 0;
+    if (shim_config.trace_format == TRACE_CHROME)      /* written at exit: trace_chrome.h */
+        return trace_chrome_open(shim_config.trace_path, why, why_len);
     char err[256];
     trace_fd = log_open_output(shim_config.trace_path, err, sizeof err);
     if (trace_fd < 0) {
@@ -57,6 +60,8 @@ void trace_preemption(int domain, const struct safepoint *site, uint64_t request
 
 void trace_close(void)
 {
+    if (shim_config.trace_path[0] && shim_config.trace_format == TRACE_CHROME)
+        trace_chrome_write();
     if (trace_fd >= 0)
         close(trace_fd);
     trace_fd = -1;

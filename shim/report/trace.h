@@ -1,5 +1,6 @@
-/* trace: one record per preemption (OCPREEMPT_TRACE, format in docs/trace.md).
- * Called from the interrupt hook only (not signal context). */
+/* trace: OCPREEMPT_TRACE (formats in docs/trace.md). v1: one record per preemption,
+ * appended from the interrupt hook (not signal context). chrome: trace_chrome.h, written
+ * at exit by trace_close. */
 #ifndef OCPREEMPT_TRACE_H
 #define OCPREEMPT_TRACE_H
 
@@ -14,6 +15,7 @@ int trace_open(char *why, size_t why_len);
 /* A preemption being injected now at `site` on `domain`, requested at TSC `request_tsc`.
  * The latency written is request to injection (the stub runs right after). */
 void trace_preemption(int domain, const struct safepoint *site, uint64_t request_tsc);
+/* At exit: closes the v1 file, or writes the chrome trace. */
 void trace_close(void);
 
 #endif

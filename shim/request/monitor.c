@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "doorbell.h"
+#include "fiber_accounts.h"
 #include "request.h"
 #include "runtime_hooks.h"
 #include "shim_state.h"
@@ -91,17 +92,23 @@ static uint64_t pass(void)
     int extent = atomic_load_explicit(&thread_registry_extent, memory_order_acquire);
     for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
-        if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE)
+        if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE) {
+            fiber_accounts_drain_exited(t, i);    /* its last runs and verdicts */
             continue;
+        }
         if (!thread_record_runs_ocaml(t))      /* tick, backup or C thread: nothing to see */
             continue;
-        if (look_due_at(t) <= now && thread_record_pin(t)) {
-            overdue_look(t);
+        bool due = look_due_at(t) <= now;
+        if ((due || fiber_log_enabled) && thread_record_pin(t)) {
+            if (due)
+                overdue_look(t);
+            fiber_accounts_drain(t, i);       /* per-fiber accounting: a few loads if off */
             thread_record_unpin();
         }
-        uint64_t latest = t->look.next_look_ns + t->look.slack_ns, due = look_due_at(t);
-        if (due < t->look.next_look_ns)
-            latest = due;               /* resumed: on time */
+        uint64_t latest = t->look.next_look_ns + t->look.slack_ns;
+        uint64_t due_at = look_due_at(t);
+        if (due_at < t->look.next_look_ns)
+            latest = due_at;               /* resumed: on time */
         if (latest < wake)
             wake = latest;
     }
@@ -117,6 +124,8 @@ static void *monitor_main(void *unused)
     while (shim_active() && !atomic_load(&stopping)) {
         runtime_hooks_rechain();
         STAT_INC(stats_for_domain(0), monitor_wakes);
+        fiber_accounts_note_wake(atomic_load_explicit(
+            &stats_for_domain(0)->counter[STAT_monitor_wakes], memory_order_relaxed));
         doorbell_wait_until(pass());
     }
     return NULL;

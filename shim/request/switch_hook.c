@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "code_patch.h"
+#include "fiber_log.h"
 #include "runtime.h"
 #include "thread_registry.h"
 
@@ -34,7 +35,7 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
-#define TRAMPOLINE_SLOT 96
+#define TRAMPOLINE_SLOT 160
 #define JMP_REL32_LEN 5
 
 _Static_assert(SWITCH_PROLOGUE_MAX <= CODE_EDIT_MAX, "a moved prologue fits one code edit");
@@ -158,6 +159,31 @@ static void emit_field(struct emitter *e, const unsigned char op[3], size_t offs
     emit32(e, (int32_t)offset);
 }
 
+/* The switch's entry in the thread's fiber log (see emit_trampoline): %rcx the record,
+ * %rdx the stack switched to; leaves %rsi at the entry, clobbers %rax. */
+static void emit_log_entry(struct emitter *e)
+{
+    static const unsigned char load_log[] = { 0x48, 0x8b, 0xb1 };    /* mov d32(%rcx),%rsi */
+    static const unsigned char load_count[] = { 0x48, 0x8b, 0x81 };  /* mov d32(%rcx),%rax */
+    static const unsigned char mask[] = { 0x25 };                    /* and $imm32,%eax */
+    static const unsigned char index[] = { 0x48, 0x8d, 0x04, 0x40,   /* lea (%rax,%rax,2),%rax */
+                                           0x48, 0x8d, 0x34, 0xc6 }; /* lea (%rsi,%rax,8),%rsi */
+    static const unsigned char store_stack[] = { 0x48, 0x89, 0x16 }; /* mov %rdx,(%rsi) */
+    static const unsigned char load_id[] = { 0x48, 0x8b, 0x82 };     /* mov d32(%rdx),%rax */
+    static const unsigned char store_id[] = { 0x48, 0x89, 0x46,      /* mov %rax,d8(%rsi) */
+                                              offsetof(struct fiber_switch, id) };
+    _Static_assert(offsetof(struct fiber_log, switches) == 0, "entries at the log's start");
+    _Static_assert(offsetof(struct fiber_switch, stack) == 0, "stack first");
+    emit_field(e, load_log, offsetof(struct thread_record, fiber_log));
+    emit_field(e, load_count, offsetof(struct thread_record, switches));
+    emit(e, mask, sizeof mask);
+    emit32(e, FIBER_SWITCH_LOG - 1);
+    emit(e, index, sizeof index);
+    emit(e, store_stack, sizeof store_stack);
+    emit_field(e, load_id, ocaml_rt.layout.stack_info.id);
+    emit(e, store_id, sizeof store_id);
+}
+
 /* The counting prologue, then the moved instructions, then the jump back:
  *     push %rcx; push %rdx; push %rax
  *     mov %fs:tp_off,%rcx          the thread's record
@@ -168,6 +194,12 @@ static void emit_field(struct emitter *e, const unsigned char op[3], size_t offs
  *     rdtsc; shl $32,%rdx; or %rdx,%rax; mov %rax,switch_tsc(%rcx)
  *     incq switches(%rcx)
  * done:
+ * With per-fiber accounting on (fiber_log.h), %rsi is saved too and, before the TSC, the
+ * switch is logged at the entry the count indexes (no test: every record has a log then):
+ *     mov fiber_log(%rcx),%rsi; mov switches(%rcx),%rax; and $MASK,%eax
+ *     lea (%rax,%rax,2),%rax; lea (%rsi,%rax,8),%rsi    the 24-byte entry
+ *     mov %rdx,(%rsi); mov id(%rdx),%rax; mov %rax,8(%rsi)   stack, id
+ * and after it `mov %rax,16(%rsi)` (the TSC); the count is incremented last, as before.
  *     pop %rax; pop %rdx; pop %rcx
  *     <the routine's first instructions>; jmp routine+len */
 static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct routine *r,
@@ -185,7 +217,11 @@ static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct rout
     static const unsigned char restore[] = { 0x58, 0x5a, 0x59 };
     unsigned char *to_done[2];
     int jumps = 0;
+    static const unsigned char save_rsi[] = { 0x56 }, restore_rsi[] = { 0x5e };
+    bool logged = fiber_log_enabled;
     struct emitter e = { slot };
+    if (logged)
+        emit(&e, save_rsi, sizeof save_rsi);
     emit(&e, save, sizeof save);
     emit(&e, load_self, sizeof load_self);
     emit32(&e, tp_off);
@@ -199,12 +235,21 @@ static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct rout
         to_done[jumps++] = e.at - 1;
     }
     emit_field(&e, store_last, offsetof(struct thread_record, last_fiber));
+    if (logged)
+        emit_log_entry(&e);
     emit(&e, tsc, sizeof tsc);
     emit_field(&e, store_tsc, offsetof(struct thread_record, switch_tsc));
+    if (logged) {
+        static const unsigned char store_entry_tsc[] = { 0x48, 0x89, 0x46,
+                                                         offsetof(struct fiber_switch, tsc) };
+        emit(&e, store_entry_tsc, sizeof store_entry_tsc);
+    }
     emit_field(&e, inc_count, offsetof(struct thread_record, switches));
     for (int i = 0; i < jumps; i++)         /* rel8 from the end of each je to here */
         *to_done[i] = (unsigned char)(e.at - (to_done[i] + 1));
     emit(&e, restore, sizeof restore);
+    if (logged)
+        emit(&e, restore_rsi, sizeof restore_rsi);
     emit(&e, (const void *)at, moved);
     emit_jmp(&e, at + moved);
 }

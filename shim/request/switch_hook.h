@@ -17,7 +17,8 @@
  * caml_runstack), stores it there, stores the TSC into switch_tsc and then increments
  * `switches` (thread_registry.h); it restores every register it used, runs the moved
  * instructions and jumps back. Flags are dead at these entries (they are called), and the
- * 24 bytes it pushes lie within the Stack_threshold every OCaml frame leaves below itself.
+ * 24 bytes it pushes (32 with per-fiber accounting, which also logs the switch: fiber_log.h)
+ * lie within the Stack_threshold every OCaml frame leaves below itself.
  * A thread without a record skips all of it.
  *
  * Only exact instruction sequences known from 5.3's amd64.S are moved (no decoder, nothing

@@ -92,7 +92,7 @@ let hog_fiber p seconds () =
   p.running <- false;
   p.finished <- true
 
-let ticker_fiber p ~yield () =
+let ticker_fiber p ~yield () = (* FIBER-TICKER *)
   p.last <- now ();
   while not p.finished do
     yield ();

@@ -38,7 +38,7 @@ let hog_and_ticker seconds =
   p
 
 let fair () =
-  Eio_posix.run @@ fun _ -> result (pair_result (hog_and_ticker 0.6))
+  Eio_posix.run @@ fun _ -> result (pair_result (hog_and_ticker 0.6)) (* FIBER-EIO-MAIN *)
 
 let first () =
   Eio_posix.run @@ fun _ ->

@@ -22,7 +22,7 @@ open Eco_common
 let hog_and_ticker seconds =
   let p = new_pair () in
   let t = Miou.async (ticker_fiber p ~yield:Miou.yield) in
-  let h = Miou.async (hog_fiber p seconds) in
+  let h = Miou.async (hog_fiber p seconds) in (* FIBER-MIOU-HOG *)
   Miou.await_exn h;
   Miou.await_exn t;
   p

@@ -33,7 +33,7 @@ let fair () =
   let p = new_pair () in
   Flock.join_after (fun () ->
       Flock.fork (ticker_fiber p ~yield:Picos.Fiber.yield);
-      Flock.fork (hog_fiber p 0.6));
+      Flock.fork (hog_fiber p 0.6)); (* FIBER-PICOS-HOG *)
   result (pair_result p)
 
 let terminate () =

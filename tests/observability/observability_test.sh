@@ -125,5 +125,58 @@ case_retired_signal_mode() {
     grep -q '^ocpreempt: stats:' err.txt || fail "OCPREEMPT_REQUEST=monitor must keep the shim on"
 }
 
+# The chrome trace (issue 19): one file per process, which the format checker accepts and
+# which holds one instant per preemption and refusal the stats count; both domains have
+# their track.
+chrome_run() {
+    run_shim OCPREEMPT_STATS="$T_WORK/stats.json" OCPREEMPT_STATS_FORMAT=json \
+        OCPREEMPT_TRACE="$T_WORK/run.json" OCPREEMPT_TRACE_FORMAT=chrome
+    local files=(run.*.json)
+    [[ ${#files[@]} == 1 && -f ${files[0]} ]] || fail "want one run.<pid>.json, got: $(ls)"
+    [[ ! -e run.json ]] || fail "the chrome trace must not write run.json itself"
+    mv "${files[0]}" trace.json
+}
+
+case_chrome_trace() {
+    chrome_run
+    python3 "$T_CHECK_CHROME" trace.json --stats stats.json || fail "chrome trace rejected"
+    local tracks
+    tracks=$(grep -c '"name":"thread_name"' trace.json)
+    ((tracks >= 2)) || fail "two domains ran fibers, the trace has $tracks thread tracks"
+    grep -q '"name":"Hog_sites.poll_hog hog_sites.ml:[0-9]*"' trace.json ||
+        fail "no slice named after the poll hog's fiber"
+}
+
+# The checker's twin: broken versions of a real trace must each be rejected, for the reason
+# broken.
+case_chrome_trace_broken() {
+    chrome_run
+    python3 "$T_CHECK_CHROME" trace.json --stats stats.json >/dev/null || fail "the intact trace is rejected"
+    python3 - <<'PY'
+import json
+t = json.load(open("trace.json"))
+ev = t["traceEvents"]
+def save(name, events):
+    json.dump({**t, "traceEvents": events}, open(name, "w"))
+first = next(i for i, e in enumerate(ev) if e.get("cat") == "preemption")
+save("dropped.json", ev[:first] + ev[first + 1:])
+last_x = max(i for i, e in enumerate(ev) if e["ph"] == "X")
+save("backwards.json", ev[:last_x] + [{**ev[last_x], "ts": 0}] + ev[last_x + 1:])
+x = ev[last_x]
+save("unbalanced.json", ev + [{"ph": "B", "name": "x", "pid": x["pid"], "tid": x["tid"], "ts": 1e12}])
+save("no_dur.json", ev[:last_x] + [{k: v for k, v in x.items() if k != "dur"}] + ev[last_x + 1:])
+PY
+    head -c 2000 trace.json >truncated.json
+    local broken want
+    for broken in dropped:'preemption instants' backwards:'before' unbalanced:'B without E' \
+                  no_dur:'no dur' truncated:'not JSON'; do
+        want=${broken#*:}
+        if python3 "$T_CHECK_CHROME" "${broken%%:*}.json" --stats stats.json >check.txt; then
+            fail "the checker accepted ${broken%%:*}.json"
+        fi
+        grep -q "$want" check.txt || fail "${broken%%:*}.json rejected for another reason: $(cat check.txt)"
+    done
+}
+
 "case_$case"
 echo "ok $case"

@@ -22,6 +22,7 @@ variable_of_option() {
         --yield)   echo OCPREEMPT_YIELD ;;
         --stats)   echo OCPREEMPT_STATS ;;
         --trace)   echo OCPREEMPT_TRACE ;;
+        --trace-format) echo OCPREEMPT_TRACE_FORMAT ;;
         --deny)    echo OCPREEMPT_DENY ;;
         --critical) echo OCPREEMPT_CRITICAL ;;
         --sites)   echo OCPREEMPT_SITES ;;
@@ -37,6 +38,7 @@ variable_of_option() {
 option_value_name() {
     case $1 in
         --trace) echo FILE ;;
+        --trace-format) echo "format (v1 or chrome)" ;;
         *)       echo value ;;
     esac
 }
@@ -84,8 +86,8 @@ parse_run_options() {
                 usage_error "run: ${1%%=*} was removed with signal mode: the monitor is" \
                     "the only request path and sends no signal; drop the option"
                 ;;
-            --quantum | --yield | --trace | --deny | --critical | --sites | --log | --chaos | \
-            --chaos-rate | --assume-runtime)
+            --quantum | --yield | --trace | --trace-format | --deny | --critical | --sites | \
+            --log | --chaos | --chaos-rate | --assume-runtime)
                 # `--trace -- prog`: the option took "--" as its value; name what is missing.
                 if (($# < 2)) || [[ $2 == -- ]]; then
                     usage_error "run: $1 needs a $(option_value_name "$1")"
@@ -93,8 +95,8 @@ parse_run_options() {
                 set_option "$1" "$2"
                 shift 2
                 ;;
-            --quantum=* | --yield=* | --trace=* | --deny=* | --critical=* | --sites=* | \
-            --log=* | --chaos=* | --chaos-rate=* | --assume-runtime=*)
+            --quantum=* | --yield=* | --trace=* | --trace-format=* | --deny=* | --critical=* | \
+            --sites=* | --log=* | --chaos=* | --chaos-rate=* | --assume-runtime=*)
                 set_option "${1%%=*}" "${1#*=}"
                 shift
                 ;;

@@ -108,7 +108,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 15);
+    CHECK_EQ(config_option_count(), 16);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -290,6 +290,12 @@ static void stats_forms(int argc, char **argv)
     CHECK_EQ(load_with("OCPREEMPT_STATS_FORMAT", "csv"), -1);
     CHECK_STR(err, "OCPREEMPT_STATS_FORMAT=csv is not a stats format; use text or json");
     EXPECT_BAD("OCPREEMPT_STATS_FORMAT", "JSON", "is not a stats format");
+    EXPECT_OK("OCPREEMPT_TRACE_FORMAT", "v1");
+    CHECK_EQ(cfg.trace_format, TRACE_V1);
+    EXPECT_OK("OCPREEMPT_TRACE_FORMAT", "chrome");
+    CHECK_EQ(cfg.trace_format, TRACE_CHROME);
+    CHECK_EQ(load_with("OCPREEMPT_TRACE_FORMAT", "json"), -1);
+    CHECK_STR(err, "OCPREEMPT_TRACE_FORMAT=json is not a trace format; use v1 or chrome");
 
     char path[PATH_MAX + 8];
     memset(path, 'p', sizeof path);
@@ -478,7 +484,8 @@ static void unknown_variable(int argc, char **argv)
     CHECK_EQ(load_with("OCPREEMPT_TRACEFILE", "x"), -1);
     CHECK_STR(err, "OCPREEMPT_TRACEFILE is not a known variable; the variables are "
                    "OCPREEMPT_LOG, OCPREEMPT_QUANTUM, OCPREEMPT_YIELD, OCPREEMPT_STATS, "
-                   "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_STRICT, "
+                   "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_TRACE_FORMAT, "
+                   "OCPREEMPT_STRICT, "
                    "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL, OCPREEMPT_SITES, "
                    "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_VERIFY, "
                    "OCPREEMPT_ASSUME_RUNTIME");
@@ -608,10 +615,11 @@ static void format_round_trip(int argc, char **argv)
         { "OCPREEMPT_STATS", "/tmp/s" }, { "OCPREEMPT_DENY", "none" },
         { "OCPREEMPT_DENY", "+Mylib" }, { "OCPREEMPT_DISABLE", "1" },
         { "OCPREEMPT_YIELD", "A.b" }, { "OCPREEMPT_LOG", "debug" },
+        { "OCPREEMPT_TRACE_FORMAT", "chrome" },
     };
     static const char *const formatted[] = {
         "1500us", "100us", "1s", "123457ns", "1", "/tmp/s",
-        "none", NULL, "1", "A.b", "debug",
+        "none", NULL, "1", "A.b", "debug", "chrome",
     };
     char buf[8192], name[64];
     for (size_t s = 0; s < sizeof settings / sizeof settings[0]; s++) {
@@ -630,7 +638,7 @@ static void format_round_trip(int argc, char **argv)
     }
     /* Too small a buffer is an error, not a cut value. */
     config_defaults(&cfg);
-    CHECK_EQ(config_format_option(&cfg, 8, buf, 16), -1);
+    CHECK_EQ(config_format_option(&cfg, 9, buf, 16), -1);      /* OCPREEMPT_DENY */
     CHECK_EQ(config_format_option(&cfg, 99, buf, sizeof buf), -1);
 }
 

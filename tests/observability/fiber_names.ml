@@ -1,0 +1,56 @@
+(* fiber_names: the fibers of a hand-rolled scheduler, each started by a known function
+   (the lines marked FIBER-...), for the per-fiber accounting test: the stats must name each
+   group by that function and its line, count the three workers as one group of three,
+   and show the ticker (never preempted) beside the hog. With the argument [swap] the
+   ticker is started by [other_ticker] instead: the twin that shows the check bites. *)
+
+open Effect
+open Effect.Deep
+
+type _ Effect.t += Yield : unit Effect.t
+
+let yield () = perform Yield
+
+let ready : (unit -> unit) Queue.t = Queue.create ()
+
+let spawn f =
+  Queue.push (fun () ->
+      match_with f ()
+        { retc = (fun () -> ());
+          exnc = raise;
+          effc = (fun (type a) (e : a Effect.t) ->
+            match e with
+            | Yield -> Some (fun (k : (a, unit) continuation) ->
+                Queue.push (fun () -> continue k ()) ready)
+            | _ -> None) }) ready
+
+let finished = ref false
+let ticks = ref 0
+
+let ticker () = (* FIBER-TICKER *)
+  while not !finished do incr ticks; yield () done
+
+let other_ticker () = (* FIBER-OTHER-TICKER *)
+  while not !finished do incr ticks; yield () done
+
+let worker n () = (* FIBER-WORKER *)
+  let acc = ref 0 in
+  for i = 1 to n do
+    for k = 1 to 1000 do acc := (!acc + k * i) land 0xFFFF done;
+    yield ()
+  done;
+  ignore (Sys.opaque_identity !acc)
+
+let hog () = (* FIBER-HOG *)
+  let x = ref 0 in
+  for i = 1 to 300_000_000 do x := (!x * 7 + i) land 0xFFFF done;
+  finished := true;
+  ignore (Sys.opaque_identity !x)
+
+let () =
+  let swap = Array.length Sys.argv > 1 && Sys.argv.(1) = "swap" in
+  spawn (if swap then other_ticker else ticker);
+  for _ = 1 to 3 do spawn (worker 40) done;
+  spawn hog;
+  while not (Queue.is_empty ready) do (Queue.pop ready) () done;
+  Printf.printf "fiber_names: done, %d ticks\n" !ticks
