@@ -217,10 +217,13 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         return;      /* left out by the replay list (OCPREEMPT_CHAOS=SEED:LIST) */
     count_verdict(st, v, site);
     if (v != PREEMPT) {
-        if (!chaos_enabled() && v != SKIP_MAIN_FIBER)     /* the monitor retries sooner */
+        if (!chaos_enabled() && v != SKIP_MAIN_FIBER) {   /* the monitor retries sooner */
+            atomic_store_explicit(&t->last_refusal, (int)verdict_counter[v],
+                                  memory_order_relaxed);
             atomic_store_explicit(&t->refusals,
                                   atomic_load_explicit(&t->refusals, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
+                                  memory_order_release);
+        }
         return;
     }
     uint64_t requested = atomic_load_explicit(&t->request_tsc, memory_order_relaxed);

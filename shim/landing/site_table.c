@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "c_call_table.h"
 #include "debuginfo.h"
 #include "inline_chain.h"
 #include "inline_frames.h"
@@ -186,6 +187,8 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     enum chain_verdict chain = judge_chain(ctx, d, &has_debuginfo);
     if (ctx->failed == COLLECT_NO_MEMORY)
         return 1;
+    if (d->kind == SITE_CALL)
+        c_call_table_note((uintptr_t)d->retaddr);    /* an external call into C? */
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
     /* The probe's rule first: the code around the return address must lie in the
@@ -332,6 +335,7 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
         }
     }
     inline_frames_seal();
+    c_call_table_seal();
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "shim_state.h"
 #include "site_table.h"
+#include "stall_report.h"
 #include "stats.h"
 
 static const char *const counter_names[STATS_COUNTER_COUNT] = {
@@ -226,6 +227,7 @@ static void report_text(struct out *o, const struct summary *total,
     for (size_t i = 0; i < ntop; i++)
         put(o, "ocpreempt: %8lu  %-5s  %s  %s\n", top[i].count,
             top[i].kind == SITE_ALLOC ? "alloc" : "poll", top[i].function, top[i].location);
+    stall_report_text(o->buf, o->len, &o->used);
 }
 
 static void report_json(struct out *o, const struct summary *total,
@@ -249,7 +251,9 @@ static void report_json(struct out *o, const struct summary *total,
         json_string(o, top[i].location);
         put(o, "}");
     }
-    put(o, "]}}\n");
+    put(o, "],");
+    stall_report_json(o->buf, o->len, &o->used);
+    put(o, "}}\n");
 }
 
 void stats_report(void)

@@ -1,0 +1,47 @@
+(* c_stall: one fiber spins for a given CPU time, in C (a plain external, c_stall_stubs.c)
+   or in OCaml (the twin), under a hand-rolled scheduler, beside a fiber that yields now and
+   then. The stall tests (stall_test.sh) check that the shim's stats name the C function
+   for the first and no C function for the second.
+   Usage: c_stall (c|ocaml) MS *)
+
+open Effect
+open Effect.Deep
+
+type _ Effect.t += Yield : unit Effect.t
+
+let yield () = perform Yield
+
+external spin_cpu : int -> unit = "c_stall_spin_cpu"
+external cpu_ns : unit -> (int [@untagged]) = "c_stall_cpu_ns_byte" "c_stall_cpu_ns"
+  [@@noalloc]
+
+let run_fibers (fibers : (unit -> unit) list) =
+  let ready : (unit -> unit) Queue.t = Queue.create () in
+  let spawn f =
+    Queue.push (fun () ->
+        match_with f ()
+          { retc = (fun () -> ());
+            exnc = raise;
+            effc = (fun (type a) (e : a Effect.t) ->
+              match e with
+              | Yield -> Some (fun (k : (a, unit) continuation) ->
+                  Queue.push (fun () -> continue k ()) ready)
+              | _ -> None) }) ready in
+  List.iter spawn fibers;
+  while not (Queue.is_empty ready) do (Queue.pop ready) () done
+
+(* The twin: the same CPU time spent in OCaml code. *)
+let spin_ocaml ms =
+  let until = cpu_ns () + ms * 1_000_000 in
+  let n = ref 0 in
+  while cpu_ns () < until do incr n done;
+  ignore (Sys.opaque_identity !n)
+
+let spin_c ms = spin_cpu ms
+
+let () =
+  let mode = Sys.argv.(1) and ms = int_of_string Sys.argv.(2) in
+  let spinner () = if mode = "c" then spin_c ms else spin_ocaml ms in
+  let ticker () = for _ = 1 to 5 do yield () done in
+  run_fibers [ ticker; spinner; ticker ];
+  print_endline "c_stall: done"
