@@ -1,5 +1,6 @@
 /* stall_report: see stall_report.h. The C functions are listed by total time, most first
- * (at most STALL_FUNCTIONS_MAX: a selection sort over the static table). */
+ * (at most STALL_FUNCTIONS_MAX: a selection sort over the static table), those with a
+ * stretch of at least a quantum only (ranked()). */
 #include "stall_report.h"
 
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "shim_state.h"
 #include "site_table.h"
 #include "stall_stats.h"
 
@@ -59,10 +61,16 @@ static const char *entry_name(uint8_t entry)
     return entry == STALL_EXTERNAL ? "external" : entry == STALL_NOALLOC ? "noalloc" : "";
 }
 
-/* The slots in use, by total time, most first; returns how many. */
+/* The slots in use, by total time, most first; returns how many. A slot whose longest
+ * stretch is shorter than a quantum is left out: its own runs were preempted in time, and
+ * a request pending across one look with next to no CPU time used is a thread the kernel
+ * descheduled right after the request more often than one in C (the last entry into C is
+ * then an old one). */
 static size_t ranked(size_t *order)
 {
     bool taken[STALL_FUNCTIONS_MAX] = { false };
+    for (size_t i = 0; i < STALL_FUNCTIONS_MAX; i++)
+        taken[i] = stall_functions[i].longest_ns < shim_config.quantum_ns;
     size_t n = 0;
     for (;;) {
         size_t best = STALL_FUNCTIONS_MAX;

@@ -1,8 +1,8 @@
-(* c_stall: one fiber spins for a given CPU time, in C (a plain external, c_stall_stubs.c)
-   or in OCaml (the twin), under a hand-rolled scheduler, beside a fiber that yields now and
+(* c_stall: one fiber spins for a given CPU time, in C (a plain external, c_stall_stubs.c;
+   or a [@@noalloc] one) or in OCaml (the twin), under a hand-rolled scheduler, beside a fiber that yields now and
    then. The stall tests (stall_test.sh) check that the shim's stats name the C function
    for the first and no C function for the second.
-   Usage: c_stall (c|ocaml) MS *)
+   Usage: c_stall (c|noalloc|ocaml) MS *)
 
 open Effect
 open Effect.Deep
@@ -12,6 +12,8 @@ type _ Effect.t += Yield : unit Effect.t
 let yield () = perform Yield
 
 external spin_cpu : int -> unit = "c_stall_spin_cpu"
+external spin_cpu_noalloc : (int [@untagged]) -> unit
+  = "c_stall_spin_cpu_noalloc_byte" "c_stall_spin_cpu_noalloc" [@@noalloc]
 external cpu_ns : unit -> (int [@untagged]) = "c_stall_cpu_ns_byte" "c_stall_cpu_ns"
   [@@noalloc]
 
@@ -39,9 +41,15 @@ let spin_ocaml ms =
 
 let spin_c ms = spin_cpu ms
 
+let spin_noalloc ms = spin_cpu_noalloc ms
+
 let () =
   let mode = Sys.argv.(1) and ms = int_of_string Sys.argv.(2) in
-  let spinner () = if mode = "c" then spin_c ms else spin_ocaml ms in
+  let spinner () =
+    match mode with
+    | "c" -> spin_c ms
+    | "noalloc" -> spin_noalloc ms
+    | _ -> spin_ocaml ms in
   let ticker () = for _ = 1 to 5 do yield () done in
   run_fibers [ ticker; spinner; ticker ];
   print_endline "c_stall: done"

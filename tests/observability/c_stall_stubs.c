@@ -32,3 +32,15 @@ value c_stall_cpu_ns_byte(value unit)
 {
     return Val_long(c_stall_cpu_ns(unit));
 }
+
+/* The same spin as a [@@noalloc] external (untagged argument): called directly, with no
+ * OCaml stack pointer saved. */
+value c_stall_spin_cpu_noalloc(intnat ms)
+{
+    return c_stall_spin_cpu(Val_long(ms));
+}
+
+value c_stall_spin_cpu_noalloc_byte(value ms)
+{
+    return c_stall_spin_cpu(ms);
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # stall_test.sh CASE: the stats section "time where no preemption could help" on
 # obs_c_stall, whose one fiber spins SPIN_MS of CPU time either in a C stub (a plain
-# external, through caml_c_call) or, the twin, in OCaml code, beside a fiber that yields,
+# external, through caml_c_call; or a [@@noalloc] one) or, the twin, in OCaml code, beside a fiber that yields,
 # under a hand-rolled scheduler preempted at 1 ms. Figures are ratios to SPIN_MS (CPU
 # time, so the machine's load does not change them much), never absolute timings.
 #
@@ -53,6 +53,19 @@ assert f["entry"] == "external" and f["caller"].startswith("C_stall."), f
 assert f["total_ns"] * 100 >= spin_ns * percent, f"{f['total_ns']} ns < {percent}% of the spin"
 assert f["longest_ns"] <= f["total_ns"] and f["runs"] >= 1, f
 PY
+}
+
+# A [@@noalloc] external saves no OCaml stack pointer: named from the code before the
+# return address its call left below the C stack link, with its OCaml caller.
+case_noalloc_named() {
+    run_shim noalloc OCPREEMPT_STATS=1
+    local line ms
+    line=$(section | grep -E '^ocpreempt: +in C c_stall_spin_cpu_noalloc \(noalloc, called from C_stall\.' ||
+           true)
+    [[ -n $line ]] || fail "the noalloc stub is not named: $(section)"
+    ms=$(sed -E 's/.*\): ([0-9.]+)ms, longest.*/\1/' <<<"$line")
+    awk -v ms="$ms" -v want=$((spin_ms * c_min_percent / 100)) 'BEGIN { exit !(ms >= want) }' ||
+        fail "c_stall_spin_cpu_noalloc: ${ms} ms in C, want >= $c_min_percent% of ${spin_ms} ms"
 }
 
 case_ocaml_twin_not_c() {
