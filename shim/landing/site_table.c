@@ -127,6 +127,28 @@ const char *site_table_function_name(uintptr_t addr, uintptr_t *offset)
     return "?";
 }
 
+/* Descriptors are a few dozen bytes; this bounds the decoder, which reads only the
+ * descriptor's own bytes of a well-formed table. */
+#define DESCRIPTOR_READ_MAX 4096
+
+static int keep_item(const struct source_location *item, void *last)
+{
+    *(struct source_location *)last = *item;
+    return 0;
+}
+
+int site_table_call_location(uintptr_t retaddr, struct source_location *out)
+{
+    const uint8_t *d = ocaml_rt.find_frame_descr ? ocaml_rt.find_frame_descr(retaddr) : NULL;
+    struct frame_descr_view view;
+    if (!d || !site_image || frame_descr_decode(d, DESCRIPTOR_READ_MAX, &view) != 0 ||
+        view.num_debug == 0)
+        return -1;
+    /* the chain's last item: the function whose code this is, not what was inlined there */
+    uint64_t slot_link = (uintptr_t)view.debug_info - ocaml_rt.bias;
+    return debuginfo_chain_each(site_image, slot_link, keep_item, out) > 0 ? 0 : -1;
+}
+
 /* ---- collecting the sites ------------------------------------------------------------- */
 
 enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE };
