@@ -1,8 +1,9 @@
 (* c_stall: one fiber spins for a given CPU time, in C (a plain external, c_stall_stubs.c;
-   or a [@@noalloc] one) or in OCaml (the twin), under a hand-rolled scheduler, beside a fiber that yields now and
+   or a [@@noalloc] one) or in OCaml (the twin; or holding a Mutex.t, so that every
+   request is refused), under a hand-rolled scheduler, beside a fiber that yields now and
    then. The stall tests (stall_test.sh) check that the shim's stats name the C function
-   for the first and no C function for the second.
-   Usage: c_stall (c|noalloc|ocaml) MS *)
+   for the first and no C function for the others.
+   Usage: c_stall (c|noalloc|ocaml|mutex) MS *)
 
 open Effect
 open Effect.Deep
@@ -39,6 +40,13 @@ let spin_ocaml ms =
   while cpu_ns () < until do incr n done;
   ignore (Sys.opaque_identity !n)
 
+(* The twin, holding a Mutex.t: every request is refused (skip_mutex). *)
+let spin_locked ms =
+  let m = Mutex.create () in
+  Mutex.lock m;
+  spin_ocaml ms;
+  Mutex.unlock m
+
 let spin_c ms = spin_cpu ms
 
 let spin_noalloc ms = spin_cpu_noalloc ms
@@ -49,6 +57,7 @@ let () =
     match mode with
     | "c" -> spin_c ms
     | "noalloc" -> spin_noalloc ms
+    | "mutex" -> spin_locked ms
     | _ -> spin_ocaml ms in
   let ticker () = for _ = 1 to 5 do yield () done in
   run_fibers [ ticker; spinner; ticker ];

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # stall_test.sh CASE: the stats section "time where no preemption could help" on
 # obs_c_stall, whose one fiber spins SPIN_MS of CPU time either in a C stub (a plain
-# external, through caml_c_call; or a [@@noalloc] one) or, the twin, in OCaml code, beside a fiber that yields,
-# under a hand-rolled scheduler preempted at 1 ms. Figures are ratios to SPIN_MS (CPU
+# external, through caml_c_call; or a [@@noalloc] one) or, the twins, in OCaml code (or
+# in OCaml code holding a Mutex.t), beside a fiber that yields, under a hand-rolled
+# scheduler preempted at 1 ms. Figures are ratios to SPIN_MS (CPU
 # time, so the machine's load does not change them much), never absolute timings.
 #
 # Environment (set by CMake): T_SHIM T_PROGRAM T_WORK.
@@ -68,6 +69,18 @@ case_noalloc_named() {
         fail "c_stall_spin_cpu_noalloc: ${ms} ms in C, want >= $c_min_percent% of ${spin_ms} ms"
 }
 
+# Spinning in OCaml while holding a Mutex.t: every request is refused (mutex), and the
+# section gives that reason's longest run; time in C it is not.
+case_refused_mutex_longest() {
+    run_shim mutex OCPREEMPT_STATS=1
+    local ms
+    ms=$(section | sed -nE 's/^ocpreempt: +refused \(mutex\): longest run ([0-9.]+)ms$/\1/p')
+    [[ -n $ms ]] || fail "no longest run for the mutex refusals: $(section)"
+    awk -v ms="$ms" -v want=$((spin_ms * c_min_percent / 100)) 'BEGIN { exit !(ms >= want) }' ||
+        fail "refused (mutex): longest run ${ms} ms, want >= $c_min_percent% of ${spin_ms} ms"
+    ! section | grep -q '^ocpreempt: +in C ' || fail "the locked OCaml spin counted as C: $(section)"
+}
+
 case_ocaml_twin_not_c() {
     run_shim ocaml OCPREEMPT_STATS=1
     section | grep -q . || fail "no section 'time where no preemption could help': $(cat err.txt)"
@@ -75,6 +88,7 @@ case_ocaml_twin_not_c() {
     preempted=$(grep -m1 '^ocpreempt: stats:' err.txt | tr ' ' '\n' | sed -n 's/^preemptions=//p')
     ((preempted > 0)) || fail "the OCaml spin was never preempted: $(cat err.txt)"
     ! section | grep -q 'c_stall_spin_cpu' || fail "the OCaml spin is named as the C stub: $(section)"
+    ! section | grep -q 'refused' || fail "the OCaml spin's requests were refused: $(section)"
     in_c=$(section | sed -nE 's/^ocpreempt: +in C .*: ([0-9.]+)ms, longest.*/\1/p' |
            awk '{ s += $1 } END { print s + 0 }')
     awk -v ms="$in_c" -v max=$((spin_ms * ocaml_max_percent / 100)) 'BEGIN { exit !(ms < max) }' ||
