@@ -28,16 +28,21 @@ run_shim() {
 
 section() { sed -n '/^ocpreempt: time where no preemption could help/,$p' err.txt; }
 
-case_c_stub_named() {
-    run_shim c OCPREEMPT_STATS=1
+# expect_named FUNCTION ENTRY: the section names C function FUNCTION, entered as ENTRY
+# (external or noalloc), called from C_stall, with at least c_min_percent of the spin.
+expect_named() {
+    local function=$1 entry=$2 line ms
     section | grep -q . || fail "no section 'time where no preemption could help': $(cat err.txt)"
-    local line ms
-    line=$(section | grep -E '^ocpreempt: +in C c_stall_spin_cpu \(external, called from C_stall\.' ||
-           true)
-    [[ -n $line ]] || fail "the stub c_stall_spin_cpu is not named: $(section)"
+    line=$(section | grep -E "^ocpreempt: +in C $function \\($entry, called from C_stall\\.") ||
+        fail "$function ($entry) is not named: $(section)"
     ms=$(sed -E 's/.*\): ([0-9.]+)ms, longest.*/\1/' <<<"$line")
     awk -v ms="$ms" -v want=$((spin_ms * c_min_percent / 100)) 'BEGIN { exit !(ms >= want) }' ||
-        fail "c_stall_spin_cpu: ${ms} ms in C, want >= $c_min_percent% of the ${spin_ms} ms spin"
+        fail "$function: ${ms} ms in C, want >= $c_min_percent% of the ${spin_ms} ms spin"
+}
+
+case_c_stub_named() {
+    run_shim c OCPREEMPT_STATS=1
+    expect_named c_stall_spin_cpu external
 }
 
 case_c_stub_json() {
@@ -60,13 +65,7 @@ PY
 # return address its call left below the C stack link, with its OCaml caller.
 case_noalloc_named() {
     run_shim noalloc OCPREEMPT_STATS=1
-    local line ms
-    line=$(section | grep -E '^ocpreempt: +in C c_stall_spin_cpu_noalloc \(noalloc, called from C_stall\.' ||
-           true)
-    [[ -n $line ]] || fail "the noalloc stub is not named: $(section)"
-    ms=$(sed -E 's/.*\): ([0-9.]+)ms, longest.*/\1/' <<<"$line")
-    awk -v ms="$ms" -v want=$((spin_ms * c_min_percent / 100)) 'BEGIN { exit !(ms >= want) }' ||
-        fail "c_stall_spin_cpu_noalloc: ${ms} ms in C, want >= $c_min_percent% of ${spin_ms} ms"
+    expect_named c_stall_spin_cpu_noalloc noalloc
 }
 
 # Spinning in OCaml while holding a Mutex.t: every request is refused (mutex), and the
