@@ -81,7 +81,7 @@ int c_call_entry_return(const uint8_t *code, size_t avail, uint64_t entry, uint6
             return 0;
         }
         struct x86_insn insn;
-        /* a linear sweep: caml_c_call_stack_args loops over its stack arguments first */
+        /* a linear sweep: straight-line code, but a loop before the call is allowed */
         if (x86_decode(code + at, avail - at, &insn) != 0 || insn.flow == X86_FLOW_OTHER)
             return -1;          /* unknown, or the function returns before the call */
         at += insn.length;

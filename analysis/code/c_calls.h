@@ -5,11 +5,12 @@
  * in one of three shapes:
  *  - allocating: `lea rax, [rip+f]` (or `mov rax, [rip+slot]`, f's GOT slot, under
  *    -dlcode when the linker kept it) then `call caml_c_call`; a frame descriptor follows;
- *  - more than 6 arguments: the same load, then `call caml_c_call_stack_args`;
+ *  - more than 6 arguments: the same load, then `call caml_c_call_stack_args` (which
+ *    pushes the stack arguments below the C stack link before its `call *%rax`);
  *  - noalloc: `mov rbx, rsp; mov rsp, [r14 + c_stack]; call f`: no descriptor, no saved
  *    OCaml stack pointer, and the return address pushed just below the C stack link.
- * caml_c_call and caml_c_call_stack_args switch to the C stack, then `call *%rax`: the
- * return address of that call, pushed just below the C stack link, is the runtime's own.
+ * caml_c_call switches to the C stack, then `call *%rax`: the return address of that
+ * call, pushed just below the C stack link, is the runtime's own.
  * Invariants: pure functions over code bytes; they read only the bytes they are given
  * (`end` is the byte at the return address, `before` bytes before it are readable) and
  * answer false for any other shape (never a guess).

@@ -21,17 +21,21 @@ struct c_call {
 };
 
 static const struct elf_image *image;
-static uint64_t entries[2];           /* caml_c_call, caml_c_call_stack_args (run-time) */
-static uintptr_t entry_returns[2];    /* their `call *%rax` return addresses */
+/* caml_c_call only: caml_c_call_stack_args pushes the arguments it copies below the C
+ * stack link before its `call *%rax`, so the word below the link is an argument there and
+ * an external of more than 6 arguments counts as unnamed time in C. */
+static uint64_t entry;                /* caml_c_call (run-time) */
+static uintptr_t entry_return;        /* its `call *%rax` return address */
 static struct c_call *calls;
 static size_t call_count, call_capacity;
 static bool active;
 
-/* The run-time address of `name` and the return address of its call into C. */
-static void find_entry(const struct elf_image *img, const char *name, size_t i)
+/* The run-time address of caml_c_call and the return address of its call into C. */
+static void find_entry(const struct elf_image *img)
 {
     struct elf_symbol sym;
-    if (elf_image_symbol(img, name, &sym) != 0 || !elf_image_in_code(img, sym.value, 1))
+    if (elf_image_symbol(img, "caml_c_call", &sym) != 0 ||
+        !elf_image_in_code(img, sym.value, 1))
         return;
     uint64_t avail = ENTRY_SWEEP_MAX;
     while (avail > 0 && !elf_image_in_code(img, sym.value, avail))
@@ -39,8 +43,8 @@ static void find_entry(const struct elf_image *img, const char *name, size_t i)
     uint64_t at = sym.value + ocaml_rt.bias, ret;
     if (c_call_entry_return((const uint8_t *)(uintptr_t)at, avail, at, &ret) != 0)
         return;
-    entries[i] = at;
-    entry_returns[i] = (uintptr_t)ret;
+    entry = at;
+    entry_return = (uintptr_t)ret;
 }
 
 void c_call_table_prepare(const struct elf_image *img)
@@ -48,9 +52,8 @@ void c_call_table_prepare(const struct elf_image *img)
     if (!shim_config.stats)
         return;
     image = img;
-    find_entry(img, "caml_c_call", 0);
-    find_entry(img, "caml_c_call_stack_args", 1);
-    active = entry_returns[0] != 0;
+    find_entry(img);
+    active = entry_return != 0;
     if (!active)
         log_debug("stats: caml_c_call's call into C not found: time in C stays unnamed");
 }
@@ -75,8 +78,8 @@ void c_call_table_note(uintptr_t retaddr)
     if (!active || !code_before(retaddr, CALL_CODE_BEFORE))
         return;
     struct c_call_target target;
-    if (!c_call_decode_external((const uint8_t *)retaddr, CALL_CODE_BEFORE, retaddr, entries,
-                                2, &target))
+    if (!c_call_decode_external((const uint8_t *)retaddr, CALL_CODE_BEFORE, retaddr, &entry,
+                                1, &target))
         return;
     uintptr_t function = resolve(&target);
     if (!function)
@@ -110,7 +113,7 @@ void c_call_table_seal(void)
 
 bool c_call_table_is_runtime_c_call(uintptr_t w)
 {
-    return active && w != 0 && (w == entry_returns[0] || w == entry_returns[1]);
+    return active && w != 0 && w == entry_return;
 }
 
 uintptr_t c_call_table_external(uintptr_t retaddr)

@@ -2,7 +2,7 @@
  * is stuck in (request/stall_watch.c; analysis/code/c_calls.h has the code shapes).
  *
  * Built at start-up, only when stats are asked for: c_call_table_prepare finds the
- * runtime's own return address inside caml_c_call and caml_c_call_stack_args, the site
+ * runtime's own return address inside caml_c_call, the site
  * table's walk over every frame descriptor hands each ordinary call's return address to
  * c_call_table_note (an allocating external call has a descriptor), and
  * c_call_table_seal sorts them. From then on read-only: any thread may ask.
@@ -18,7 +18,8 @@
 #include "elf_image.h"
 
 /* Start-up, before site_table_build. Best effort: without caml_c_call's return address the
- * table stays empty (every time in C is then unnamed). */
+ * table stays empty (every time in C is then unnamed). Externals of more than 6 arguments
+ * (caml_c_call_stack_args, which pushes arguments below the C stack link) stay unnamed. */
 void c_call_table_prepare(const struct elf_image *img);
 
 /* Start-up: an ordinary call's return address (from the site table's walk). */
@@ -27,7 +28,7 @@ void c_call_table_note(uintptr_t retaddr);
 /* Start-up, after the walk. */
 void c_call_table_seal(void);
 
-/* Is w the return address of caml_c_call's (or caml_c_call_stack_args') call into C? */
+/* Is w the return address of caml_c_call's call into C? */
 bool c_call_table_is_runtime_c_call(uintptr_t w);
 
 /* The C function that the external call returning to OCaml at retaddr calls; 0 if

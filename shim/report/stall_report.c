@@ -1,6 +1,6 @@
 /* stall_report: see stall_report.h. The C functions are listed by total time, most first
  * (at most STALL_FUNCTIONS_MAX: a selection sort over the static table), those with a
- * stretch of at least a quantum only (ranked()). */
+ * stretch of at least two quanta only (ranked()). */
 #include "stall_report.h"
 
 #include <stdarg.h>
@@ -62,15 +62,19 @@ static const char *entry_name(uint8_t entry)
 }
 
 /* The slots in use, by total time, most first; returns how many. A slot whose longest
- * stretch is shorter than a quantum is left out: its own runs were preempted in time, and
- * a request pending across one look with next to no CPU time used is a thread the kernel
- * descheduled right after the request more often than one in C (the last entry into C is
- * then an old one). */
+ * stretch is shorter than two quanta is left out: a stretch is counted from a request
+ * still pending at the next look, which may also be a thread the kernel descheduled right
+ * after the request (next to no CPU time), or a request lost to a young_limit reset (the
+ * OCaml code runs on until the next look, Q + grace: stall_watch.h); neither makes a
+ * stretch of two quanta, which a C call of three quanta does. */
+#define LISTED_STRETCH_QUANTA 2
+
 static size_t ranked(size_t *order)
 {
     bool taken[STALL_FUNCTIONS_MAX] = { false };
     for (size_t i = 0; i < STALL_FUNCTIONS_MAX; i++)
-        taken[i] = stall_functions[i].longest_ns < shim_config.quantum_ns;
+        taken[i] = stall_functions[i].longest_ns <
+                   LISTED_STRETCH_QUANTA * shim_config.quantum_ns;
     size_t n = 0;
     for (;;) {
         size_t best = STALL_FUNCTIONS_MAX;

@@ -18,8 +18,9 @@
  * Every value read is a hint checked against the table; what fails a check is counted as
  * unnamed time in C. Limits (docs/design.md): CPU time only (a C call blocked in a system
  * call without releasing the runtime uses none, and is not seen); a request lost to a
- * young_limit reset (overdue.c) would count the OCaml code running meanwhile under the
- * latest C entry; the main fiber is not watched (never preempted anyway).
+ * young_limit reset (overdue.c) counts the OCaml code running until the next look under
+ * the latest C entry, a stretch shorter than the two quanta the report lists from
+ * (report/stall_report.c); the main fiber is not watched (never preempted anyway).
  * Monitor thread only, record pinned; only when stats are on.
  */
 #ifndef OCPREEMPT_STALL_WATCH_H
