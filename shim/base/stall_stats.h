@@ -1,7 +1,7 @@
 /* stall_stats: time the domain spent where no preemption could help, the analogue of Go's
  * report of goroutines in system calls and cgo: runs that went past their quantum inside
  * C (named by C function when the shim can tell which, request/stall_watch.c), and runs
- * whose requests the hook refused (the longest run seen per refusal reason).
+ * whose requests the hook refused again and again (the longest such stretch per reason).
  *
  * Storage is static; the only writer is the monitor thread (one look at a time), the only
  * reader the exit report (report/stall_report.c), after the monitor stopped. A C function
@@ -36,8 +36,8 @@ struct stall_function {
 
 extern struct stall_function stall_functions[STALL_FUNCTIONS_MAX];
 
-/* Per refusal reason (an enum stats_counter STAT_skip_*): the longest run the monitor saw
- * while its requests were refused for that reason, CPU ns. */
+/* Per refusal reason (an enum stats_counter STAT_skip_*): the longest stretch of CPU time
+ * past the quantum during which every request was refused for that reason. */
 extern _Atomic uint64_t stall_refused_longest_ns[STATS_COUNTER_COUNT];
 
 /* The slot of (function, entry), claimed if new; slot 0 (unnamed) when function is 0 or

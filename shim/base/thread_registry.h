@@ -77,8 +77,12 @@ struct look_state {
     /* request/stall_watch.c: an overdue run that no request could end */
     bool stall_requested;          /* the last look issued a request for this run */
     uint64_t stall_mark_cpu_ns;    /* CPU time at that look */
+    unsigned long stall_preemptions_seen; /* its domain's preemptions then */
     uint64_t stall_stretch_ns;     /* CPU time of the current stretch in C (0: none) */
     size_t stall_slot;             /* its stall_stats.h slot */
+    bool refused_streak;           /* the requests of this run are being refused: */
+    int refused_reason;            /*   for this reason (a STAT_skip_* counter), */
+    uint64_t refused_start_cpu_ns; /*   since the request at this CPU time */
 };
 
 struct thread_record {

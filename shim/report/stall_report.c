@@ -1,6 +1,6 @@
 /* stall_report: see stall_report.h. The C functions are listed by total time, most first
  * (at most STALL_FUNCTIONS_MAX: a selection sort over the static table), those with a
- * stretch of at least two quanta only (ranked()). */
+ * stretch of at least two quanta only (ranked()), and so are the refusal reasons. */
 #include "stall_report.h"
 
 #include <stdarg.h>
@@ -90,6 +90,13 @@ static size_t ranked(size_t *order)
     }
 }
 
+/* The longest stretch of refusals for reason c, if listed (as ranked(): two quanta). */
+static uint64_t listed_refusal(int c)
+{
+    uint64_t ns = atomic_load(&stall_refused_longest_ns[c]);
+    return ns >= LISTED_STRETCH_QUANTA * shim_config.quantum_ns ? ns : 0;
+}
+
 static void names_of(const struct stall_function *f, const char **function, char *caller,
                      size_t caller_len)
 {
@@ -104,7 +111,7 @@ void stall_report_text(char *buf, size_t len, size_t *used)
     size_t order[STALL_FUNCTIONS_MAX], n = ranked(order);
     bool refused = false;
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
-        refused |= atomic_load(&stall_refused_longest_ns[c]) > 0;
+        refused |= listed_refusal(c) > 0;
     put(buf, len, used, "ocpreempt: time where no preemption could help (CPU time of runs past"
                         " the quantum):%s\n", n || refused ? "" : " none");
     for (size_t k = 0; k < n; k++) {
@@ -124,9 +131,9 @@ void stall_report_text(char *buf, size_t len, size_t *used)
                 f->stretches == 1 ? "" : "s");
     }
     for (int c = 0; c < STATS_COUNTER_COUNT; c++) {
-        uint64_t ns = atomic_load(&stall_refused_longest_ns[c]);
+        uint64_t ns = listed_refusal(c);
         if (ns)
-            put(buf, len, used, "ocpreempt:   refused (%s): longest run %.1fms\n",
+            put(buf, len, used, "ocpreempt:   refused (%s): longest stretch %.1fms\n",
                 counter_names[c] + 5, (double)ns / 1e6);
     }
 }
@@ -169,10 +176,10 @@ void stall_report_json(char *buf, size_t len, size_t *used)
         put(buf, len, used, ",\"total_ns\":%llu,\"longest_ns\":%llu,\"runs\":%lu}",
             (unsigned long long)f->total_ns, (unsigned long long)f->longest_ns, f->stretches);
     }
-    put(buf, len, used, "],\"refused_longest_run_ns\":{");
+    put(buf, len, used, "],\"refused_longest_stretch_ns\":{");
     bool first = true;
     for (int c = 0; c < STATS_COUNTER_COUNT; c++) {
-        uint64_t ns = atomic_load(&stall_refused_longest_ns[c]);
+        uint64_t ns = listed_refusal(c);
         if (!ns)
             continue;
         put(buf, len, used, "%s\"%s\":%llu", first ? "" : ",", counter_names[c] + 5,

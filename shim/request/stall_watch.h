@@ -21,6 +21,11 @@
  * young_limit reset (overdue.c) counts the OCaml code running until the next look under
  * the latest C entry, a stretch shorter than the two quanta the report lists from
  * (report/stall_report.c); the main fiber is not watched (never preempted anyway).
+ * A request the hook took and refused is not time in C: looks that see refusals for the
+ * same reason, with none served in between, make a stretch of refused requests (CPU time
+ * from the first refused request; a look with no news does not end it: the request still
+ * pending, none issued, or taken by a hook that has not counted its verdict yet, with no
+ * preemption of the domain since), whose longest per reason stall_stats.h keeps.
  * Monitor thread only, record pinned; only when stats are on.
  */
 #ifndef OCPREEMPT_STALL_WATCH_H
@@ -31,13 +36,13 @@
 
 #include "thread_registry.h"
 
-/* A look at t that read its CPU clock (`cpu`) and found the fiber `stack` on domain ds in
- * a run of `run` ns; `same_run`: the run the previous look saw. Before the look updates
+/* A look at t that read its CPU clock (`cpu`) and found the fiber `stack` on domain ds;
+ * `same_run`: the run the previous look saw. Before the look updates
  * t->look.refusals_seen. */
 void stall_watch_look(struct thread_record *t, void *ds, void *stack, bool same_run,
-                      bool main_fiber, uint64_t cpu, uint64_t run);
+                      bool main_fiber, uint64_t cpu);
 
-/* This look issued a request for t's overdue run, at CPU time `cpu`. */
-void stall_watch_requested(struct thread_record *t, uint64_t cpu);
+/* This look issued a request for t's overdue run on domain ds, at CPU time `cpu`. */
+void stall_watch_requested(struct thread_record *t, void *ds, uint64_t cpu);
 
 #endif

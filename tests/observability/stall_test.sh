@@ -69,25 +69,30 @@ case_noalloc_named() {
 }
 
 # Spinning in OCaml while holding a Mutex.t: every request is refused (mutex), and the
-# section gives that reason's longest run; time in C it is not.
+# section gives that reason's longest stretch of refused requests; time in C it is not.
 case_refused_mutex_longest() {
     run_shim mutex OCPREEMPT_STATS=1
     local ms
-    ms=$(section | sed -nE 's/^ocpreempt: +refused \(mutex\): longest run ([0-9.]+)ms$/\1/p')
-    [[ -n $ms ]] || fail "no longest run for the mutex refusals: $(section)"
+    ms=$(section | sed -nE 's/^ocpreempt: +refused \(mutex\): longest stretch ([0-9.]+)ms$/\1/p')
+    [[ -n $ms ]] || fail "no longest stretch for the mutex refusals: $(section)"
     awk -v ms="$ms" -v want=$((spin_ms * c_min_percent / 100)) 'BEGIN { exit !(ms >= want) }' ||
-        fail "refused (mutex): longest run ${ms} ms, want >= $c_min_percent% of ${spin_ms} ms"
+        fail "refused (mutex): longest stretch ${ms} ms, want >= $c_min_percent% of ${spin_ms} ms"
     ! section | grep -q '^ocpreempt: +in C ' || fail "the locked OCaml spin counted as C: $(section)"
 }
 
 case_ocaml_twin_not_c() {
     run_shim ocaml OCPREEMPT_STATS=1
     section | grep -q . || fail "no section 'time where no preemption could help': $(cat err.txt)"
-    local preempted in_c
+    local preempted in_c refused
     preempted=$(grep -m1 '^ocpreempt: stats:' err.txt | tr ' ' '\n' | sed -n 's/^preemptions=//p')
     ((preempted > 0)) || fail "the OCaml spin was never preempted: $(cat err.txt)"
     ! section | grep -q 'c_stall_spin_cpu' || fail "the OCaml spin is named as the C stub: $(section)"
-    ! section | grep -q 'refused' || fail "the OCaml spin's requests were refused: $(section)"
+    # A request can be refused now and then (one landing in the yield function itself,
+    # in_yield), but no stretch of refusals may be a sizeable part of the spin either.
+    refused=$(section | sed -nE 's/^ocpreempt: +refused \(.*\): longest stretch ([0-9.]+)ms$/\1/p' |
+              awk '{ if ($1 > m) m = $1 } END { print m + 0 }')
+    awk -v ms="$refused" -v max=$((spin_ms * ocaml_max_percent / 100)) 'BEGIN { exit !(ms < max) }' ||
+        fail "the OCaml spin's requests were refused for ${refused} ms in a row: $(section)"
     in_c=$(section | sed -nE 's/^ocpreempt: +in C .*: ([0-9.]+)ms, longest.*/\1/p' |
            awk '{ s += $1 } END { print s + 0 }')
     awk -v ms="$in_c" -v max=$((spin_ms * ocaml_max_percent / 100)) 'BEGIN { exit !(ms < max) }' ||
