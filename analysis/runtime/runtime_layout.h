@@ -25,6 +25,8 @@ struct runtime_layout {
     struct {                        /* caml_domain_state */
         size_t young_limit, young_ptr, young_start, young_end;
         size_t current_stack, exn_handler, action_pending;
+        size_t c_stack;             /* the thread's C stack link: the word below it is
+                                       the return address of the last entry into C */
         size_t requested_external_interrupt, memprof_young_trigger, id;
                                     /* memprof_young_trigger is (size_t)-1 when the
                                        runtime has no such field (OCaml < 5.2: 5.1.4) */

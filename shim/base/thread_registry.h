@@ -75,6 +75,15 @@ struct look_state {
     uint64_t next_look_ns;         /* when to look again (0: at the next pass) */
     uint64_t slack_ns;             /* how much later than next_look_ns is still fine */
     unsigned quiet_looks;          /* consecutive looks that found nothing running */
+    /* request/stall_watch.c: an overdue run that no request could end */
+    bool stall_requested;          /* the last look issued a request for this run */
+    uint64_t stall_mark_cpu_ns;    /* CPU time at that look */
+    unsigned long stall_preemptions_seen; /* its domain's preemptions then */
+    uint64_t stall_stretch_ns;     /* CPU time of the current stretch in C (0: none) */
+    size_t stall_slot;             /* its stall_stats.h slot */
+    bool refused_streak;           /* the requests of this run are being refused: */
+    int refused_reason;            /*   for this reason (a STAT_skip_* counter), */
+    uint64_t refused_start_cpu_ns; /*   since the request at this CPU time */
 };
 
 struct thread_record {
@@ -94,6 +103,8 @@ struct thread_record {
     _Atomic(void *) request_stack; /*   the hook drops it if the thread has switched since */
     _Atomic uint64_t refusals;     /* requests the hook refused (owner-written): the monitor
                                       retries an overdue run sooner after one (overdue.c) */
+    _Atomic int last_refusal;      /* the STAT_skip_* counter of the last refusal, stored
+                                      before refusals (owner-written; stall_watch.c) */
     _Atomic(void *) main_stack;    /* set by the hook: the thread's main fiber, which is
                                       never preempted, so the monitor stops asking; only
                                       a true main stack (a callback on a fiber is not),

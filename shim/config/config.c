@@ -513,7 +513,7 @@ static int format_trace(const struct ocpreempt_config *cfg, char *buf, size_t le
     return put(buf, len, cfg->trace_path);
 }
 
-static const char *const trace_format_words[] = { "v1", "chrome", NULL };
+static const char *const trace_format_words[] = { "text", "chrome", NULL };
 
 static const char *parse_trace_format(const char *value, struct ocpreempt_config *cfg)
 {
@@ -680,7 +680,7 @@ static const struct option options[] = {
     { { "OCPREEMPT_TRACE", "", "use a file path, or leave empty for no trace",
         "append one line per preemption to this file (docs/trace.md)" },
       parse_trace, format_trace },
-    { { "OCPREEMPT_TRACE_FORMAT", "v1", "use v1 or chrome",
+    { { "OCPREEMPT_TRACE_FORMAT", "text", "use text or chrome",
         "v1: one line per preemption, appended (several processes may share the file); "
         "chrome: trace-event JSON for Perfetto and chrome://tracing, one file per process "
         "(PATH.PID), written at exit (docs/trace.md)" },

@@ -28,7 +28,7 @@
  * wrong; LOG_QUIET prints nothing at all. */
 enum log_level { LOG_QUIET, LOG_WARN, LOG_INFO, LOG_DEBUG };
 enum stats_format { STATS_TEXT, STATS_JSON };
-enum trace_format { TRACE_V1, TRACE_CHROME };
+enum trace_format { TRACE_TEXT, TRACE_CHROME };
 /* OCPREEMPT_SITES: poll sites only; + allocation sites that are a loop's only safe points
  * (analysis/code/loop_sites.h); + every allocation site. */
 enum site_policy { SITES_POLL, SITES_LOOP, SITES_ALL };
@@ -53,7 +53,7 @@ struct ocpreempt_config {
     char stats_path[PATH_MAX];        /*   "" = stderr */
     enum stats_format stats_format;   /* OCPREEMPT_STATS_FORMAT: text|json */
     char trace_path[PATH_MAX];        /* OCPREEMPT_TRACE: PATH, "" = off */
-    enum trace_format trace_format;   /* OCPREEMPT_TRACE_FORMAT: v1|chrome */
+    enum trace_format trace_format;   /* OCPREEMPT_TRACE_FORMAT: text|chrome */
     enum log_level log;               /* OCPREEMPT_LOG: quiet|warn|info|debug (warn) */
     bool strict;                      /* OCPREEMPT_STRICT: 0|1 */
     bool enabled;                     /* OCPREEMPT_DISABLE=1 turns the shim off */

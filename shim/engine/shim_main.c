@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c_call_table.h"
 #include "chaos.h"
 #include "elf_image.h"
 #include "hijack.h"
@@ -127,7 +128,9 @@ static int prepare(char *why, size_t why_len)
     int rc = choose_yield(why, why_len);
     if (rc != 0)
         return rc;
-    /* the extents first: the site table refuses the sites inlined from them */
+    /* the extents first: the site table refuses the sites inlined from them; the C calls
+       before it: its walk over the descriptors lists them */
+    c_call_table_prepare(self_image);
     if (landing_prepare(self_image, why, why_len) != 0 ||
         site_table_build(self_image, landing_extents(), why, why_len) != 0 ||
         trace_open(why, why_len) != 0)

@@ -126,12 +126,13 @@ static void note_main_stack(struct thread_record *t, uintptr_t stack, enum landi
 }
 
 static enum verdict decide(struct thread_record *t, void *ds, const struct safepoint **site_out,
-                           uintptr_t *closure_out, struct domain_stats *st)
+                           uintptr_t *user_frame, uintptr_t *closure_out,
+                           struct domain_stats *st)
 {
     uintptr_t stack = *DS(ds, current_stack);
     size_t frames;
     uint64_t t0 = stats_tsc();
-    enum landing_verdict land = landing_decide(t, ds, site_out, &frames);
+    enum landing_verdict land = landing_decide(t, ds, site_out, &frames, user_frame);
     stats_record_decision(st, stats_tsc() - t0, frames);
     note_main_stack(t, stack, land);
     if (land != LAND_OK)
@@ -268,8 +269,8 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
     }
 
     const struct safepoint *site = NULL;
-    uintptr_t closure = 0;
-    enum verdict v = decide(t, ds, &site, &closure, st);
+    uintptr_t closure = 0, user_frame = 0;
+    enum verdict v = decide(t, ds, &site, &user_frame, &closure, st);
     if (chaos_enabled() &&
         !chaos_settle(ds, v == PREEMPT, v == SKIP_MAIN_FIBER || v == SKIP_UNHANDLED) &&
         v == PREEMPT)
@@ -277,14 +278,17 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
     count_verdict(st, v, site);
     log_verdict(t, ds, v, site);
     if (v != PREEMPT) {
-        if (!chaos_enabled() && v != SKIP_MAIN_FIBER)     /* the monitor retries sooner */
+        if (!chaos_enabled() && v != SKIP_MAIN_FIBER) {   /* the monitor retries sooner */
+            atomic_store_explicit(&t->last_refusal, (int)verdict_counter[v],
+                                  memory_order_relaxed);
             atomic_store_explicit(&t->refusals,
                                   atomic_load_explicit(&t->refusals, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
+                                  memory_order_release);
+        }
         return;
     }
     uint64_t requested = atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
-    trace_preemption(domain, site, requested);
+    trace_preemption(domain, site, user_frame, requested);
     stub_handoff.request_tsc = requested;
     stub_handoff.domain = domain;
     request_note_injection(t);

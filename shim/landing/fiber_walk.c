@@ -85,10 +85,12 @@ static const struct memo_entry *describe(struct walk_cache *cache, uintptr_t pc,
 }
 
 /* The owner search: the first frame that is not transparent decides. */
-static void note_owner(struct walk_outcome *out, uint8_t class)
+static void note_owner(struct walk_outcome *out, uint8_t class, uintptr_t pc)
 {
-    if (out->owner == WALK_OWNER_UNSEEN && !(class & FRAME_TRANSPARENT))
+    if (out->owner == WALK_OWNER_UNSEEN && !(class & FRAME_TRANSPARENT)) {
         out->owner = (class & FRAME_DENIED) ? WALK_OWNER_DENIED : WALK_OWNER_PLAIN;
+        out->owner_pc = pc;
+    }
 }
 
 void fiber_walk(uintptr_t stack, frame_classifier classify, struct walk_outcome *out)
@@ -103,7 +105,7 @@ void fiber_walk(uintptr_t stack, frame_classifier classify, struct walk_outcome 
     uintptr_t pc;
     memcpy(&pc, sp, sizeof pc);
     sp += sizeof pc;
-    *out = (struct walk_outcome){ WALK_CLEAN, 0, WALK_OWNER_UNSEEN, 0 };
+    *out = (struct walk_outcome){ WALK_CLEAN, 0, WALK_OWNER_UNSEEN, 0, 0 };
     /* A recursion repeats one return address: the previous frame's entry is tried first. */
     const struct memo_entry *m = NULL;
     for (;;) {
@@ -115,7 +117,7 @@ void fiber_walk(uintptr_t stack, frame_classifier classify, struct walk_outcome 
                 return;
             }
         }
-        note_owner(out, m->class);
+        note_owner(out, m->class, pc);
         if (m->class & FRAME_STOP_MASK) {
             out->result = WALK_HIT;
             out->hit = m->class & FRAME_STOP_MASK;
@@ -140,7 +142,7 @@ void fiber_walk_reference(uintptr_t stack, frame_classifier classify,
 {
     const char *sp = (const char *)STACK_FIELD(stack, sp);
     const char *high = (const char *)STACK_FIELD(stack, handler);
-    *out = (struct walk_outcome){ WALK_CLEAN, 0, WALK_OWNER_UNSEEN, 0 };
+    *out = (struct walk_outcome){ WALK_CLEAN, 0, WALK_OWNER_UNSEEN, 0, 0 };
     for (;;) {
         uintptr_t pc;
         uint16_t frame_data;
@@ -151,7 +153,7 @@ void fiber_walk_reference(uintptr_t stack, frame_classifier classify,
             return;
         }
         uint8_t class = classify(pc);
-        note_owner(out, class);
+        note_owner(out, class, pc);
         if (class & FRAME_STOP_MASK) {
             out->result = WALK_HIT;
             out->hit = class & FRAME_STOP_MASK;

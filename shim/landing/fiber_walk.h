@@ -52,6 +52,8 @@ struct walk_outcome {
     enum walk_result result;
     uint8_t hit;          /* the stop class (attributes masked off) */
     enum walk_owner owner;
+    uintptr_t owner_pc;   /* the return address of that first frame (0: unseen), the
+                             nearest frame of the program's own code when PLAIN */
     size_t frames;        /* frames looked at */
 };
 

@@ -138,7 +138,8 @@ static void verify_walk(uintptr_t stack, const struct walk_outcome *fast,
     fiber_walk_reference(stack, frame_class, &ref);
     enum landing_verdict ref_verdict = judge(stack, &ref);
     if (ref.result == fast->result && ref.hit == fast->hit && ref.owner == fast->owner &&
-        ref.frames == fast->frames && ref_verdict == fast_verdict)
+        ref.owner_pc == fast->owner_pc && ref.frames == fast->frames &&
+        ref_verdict == fast_verdict)
         return;
     char line[LOG_LINE_MAX];
     int n = snprintf(line, sizeof line,
@@ -158,11 +159,12 @@ static void verify_walk(uintptr_t stack, const struct walk_outcome *fast,
  * not transparent (code_owner.h), and with none left in the fiber, of the fiber's starter.
  * The site's own unit was judged by site_refusal already, so this only ever adds the
  * callers' verdict for transparent innermost frames. */
-static enum landing_verdict walk_fiber(uintptr_t stack, size_t *frames)
+static enum landing_verdict walk_fiber(uintptr_t stack, size_t *frames, uintptr_t *user_frame)
 {
     struct walk_outcome w;
     fiber_walk(stack, frame_class, &w);
     *frames += w.frames;
+    *user_frame = w.owner == WALK_OWNER_PLAIN ? w.owner_pc : 0;
     enum landing_verdict v = walk_verdict(stack, &w);
     if (shim_config.verify)
         verify_walk(stack, &w, v, walk_verdict);
@@ -224,9 +226,11 @@ static enum landing_verdict site_refusal(const struct safepoint *site)
 }
 
 enum landing_verdict landing_decide(const struct thread_record *t, void *ds,
-                                    const struct safepoint **site_out, size_t *frames)
+                                    const struct safepoint **site_out, size_t *frames,
+                                    uintptr_t *user_frame)
 {
     *frames = 0;
+    *user_frame = 0;
     uintptr_t stack = *DS(ds, current_stack);
     const struct safepoint *site = site_table_find(*(uintptr_t *)STACK_FIELD(stack, sp));
     *site_out = site;
@@ -241,7 +245,7 @@ enum landing_verdict landing_decide(const struct thread_record *t, void *ds,
         return LAND_MUTEX;
     if (t->unhandled_fiber && t->unhandled_fiber == STACK_FIELD(stack, id) + 1)
         return LAND_UNHANDLED;
-    v = walk_fiber(stack, frames);
+    v = walk_fiber(stack, frames, user_frame);
     if (v == LAND_OK)
         v = walk_parents(stack, frames);
     return v;

@@ -20,6 +20,7 @@
 #define OCPREEMPT_LANDING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "critical_extents.h"
 #include "elf_image.h"
@@ -49,8 +50,12 @@ int landing_prepare(const struct elf_image *img, char *why, size_t why_len);
 const struct extent_set *landing_extents(void);
 
 /* May the fiber running on `ds`, stopped in caml_call_gc, be preempted at that safe point?
- * *site_out gets the site (NULL if none), *frames the number of frames walked. */
+ * *site_out gets the site (NULL if none), *frames the number of frames walked, and
+ * *user_frame the return address of the fiber's nearest frame of the program's own code
+ * (the first that is neither transparent nor denied: code_owner.h; the site itself when
+ * its code is the program's), 0 when the walk did not reach one. */
 enum landing_verdict landing_decide(const struct thread_record *t, void *ds,
-                                    const struct safepoint **site_out, size_t *frames);
+                                    const struct safepoint **site_out, size_t *frames,
+                                    uintptr_t *user_frame);
 
 #endif

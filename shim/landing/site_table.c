@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "c_call_table.h"
 #include "debuginfo.h"
 #include "inline_chain.h"
 #include "inline_frames.h"
@@ -126,6 +127,28 @@ const char *site_table_function_name(uintptr_t addr, uintptr_t *offset)
     return "?";
 }
 
+/* Descriptors are a few dozen bytes; this bounds the decoder, which reads only the
+ * descriptor's own bytes of a well-formed table. */
+#define DESCRIPTOR_READ_MAX 4096
+
+static int keep_item(const struct source_location *item, void *last)
+{
+    *(struct source_location *)last = *item;
+    return 0;
+}
+
+int site_table_call_location(uintptr_t retaddr, struct source_location *out)
+{
+    const uint8_t *d = ocaml_rt.find_frame_descr ? ocaml_rt.find_frame_descr(retaddr) : NULL;
+    struct frame_descr_view view;
+    if (!d || !site_image || frame_descr_decode(d, DESCRIPTOR_READ_MAX, &view) != 0 ||
+        view.num_debug == 0)
+        return -1;
+    /* the chain's last item: the function whose code this is, not what was inlined there */
+    uint64_t slot_link = (uintptr_t)view.debug_info - ocaml_rt.bias;
+    return debuginfo_chain_each(site_image, slot_link, keep_item, out) > 0 ? 0 : -1;
+}
+
 /* ---- collecting the sites ------------------------------------------------------------- */
 
 enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE };
@@ -186,6 +209,8 @@ static int collect_site(const struct frame_descr_view *d, void *p)
     enum chain_verdict chain = judge_chain(ctx, d, &has_debuginfo);
     if (ctx->failed == COLLECT_NO_MEMORY)
         return 1;
+    if (d->kind == SITE_CALL)
+        c_call_table_note((uintptr_t)d->retaddr);    /* an external call into C? */
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
     /* The probe's rule first: the code around the return address must lie in the
@@ -332,6 +357,7 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
         }
     }
     inline_frames_seal();
+    c_call_table_seal();
     return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "critical_extents.h"
+#include "debuginfo.h"
 #include "elf_image.h"
 #include "frametable.h"
 #include "site_shape.h"
@@ -91,5 +92,10 @@ bool site_table_hit_site(size_t nth, size_t *index);
  * (allocates): hog_sites_prepare makes that call at start-up whenever stats or a trace
  * will ask, so that later calls (hook, exit) only read. */
 const char *site_table_function_name(uintptr_t addr, uintptr_t *offset);
+
+/* The source location the runtime's frame descriptor of return address `retaddr` carries
+ * (the call's `function file:line`, code built with -g; with inlining, the function whose
+ * machine code it is, not the inlined one), every offset checked against the image. 0, or -1 (no descriptor or no usable debuginfo). Hook or any OCaml context. */
+int site_table_call_location(uintptr_t retaddr, struct source_location *out);
 
 #endif

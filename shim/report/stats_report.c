@@ -13,6 +13,7 @@
 #include "log.h"
 #include "shim_state.h"
 #include "site_table.h"
+#include "stall_report.h"
 #include "stats.h"
 
 static const char *const counter_names[STATS_COUNTER_COUNT] = {
@@ -228,6 +229,7 @@ static void report_text(struct out *o, const struct summary *total,
         put(o, "ocpreempt: %8lu  %-5s  %s  %s\n", top[i].count,
             top[i].kind == SITE_ALLOC ? "alloc" : "poll", top[i].function, top[i].location);
     fiber_report_text(o->buf, o->len, &o->used);
+    stall_report_text(o->buf, o->len, &o->used);
 }
 
 static void report_json(struct out *o, const struct summary *total,
@@ -253,6 +255,8 @@ static void report_json(struct out *o, const struct summary *total,
     }
     put(o, "]");
     fiber_report_json(o->buf, o->len, &o->used);
+    put(o, ",");
+    stall_report_json(o->buf, o->len, &o->used);
     put(o, "}}\n");
 }
 

@@ -1,5 +1,5 @@
-/* trace: see trace.h. v1 (the default): one tab-separated line per preemption, written with write(2) on an
- * O_APPEND descriptor so lines from several domains never interleave mid-line. */
+/* trace: see trace.h. the text format (the default, `ocpreempt-trace v2`): one tab-separated line per
+ * preemption, written with write(2) on an O_APPEND descriptor so lines from several domains never interleave mid-line. */
 #include "trace.h"
 
 #include <stdio.h>
@@ -27,7 +27,7 @@ int trace_open(char *why, size_t why_len)
         snprintf(why, why_len, "OCPREEMPT_TRACE: %s", err);
         return -1;
     }
-    static const char header[] = "# ocpreempt-trace v1\n";
+    static const char header[] = "# ocpreempt-trace v2\n";
     log_write_all(trace_fd, header, sizeof header - 1);
     return 0;
 }
@@ -42,18 +42,38 @@ static int format_site(char *buf, size_t len, const struct safepoint *site)
     return snprintf(buf, len, "%s+%#lx", function, (unsigned long)offset);
 }
 
-void trace_preemption(int domain, const struct safepoint *site, uint64_t request_tsc)
+/* The nearest frame of the program's own code: the site itself when it is there, else the
+ * call in that frame (its descriptor's debuginfo), else symbol+offset; "-" when the walk
+ * found none (every frame Stdlib or glue: the fiber's starter decided). */
+static int format_user_frame(char *buf, size_t len, const struct safepoint *site,
+                             uintptr_t user_frame)
+{
+    if (!user_frame)
+        return snprintf(buf, len, "-");
+    if (user_frame == site->retaddr)
+        return format_site(buf, len, site);
+    struct source_location loc;
+    if (site_table_call_location(user_frame, &loc) == 0)
+        return snprintf(buf, len, "%s %s:%d", loc.function, loc.file, loc.line);
+    uintptr_t offset;
+    const char *function = site_table_function_name(user_frame, &offset);
+    return snprintf(buf, len, "%s+%#lx", function, (unsigned long)offset);
+}
+
+void trace_preemption(int domain, const struct safepoint *site, uintptr_t user_frame,
+                      uint64_t request_tsc)
 {
     if (trace_fd < 0)
         return;
     uint64_t now = monotonic_ns(), tsc = stats_tsc();
     uint64_t latency = request_tsc && tsc > request_tsc ? stats_ticks_to_ns(tsc - request_tsc) : 0;
-    char where[256], line[512];
+    char where[256], user[256], line[640];
     format_site(where, sizeof where, site);
-    int n = snprintf(line, sizeof line, "%llu\t%d\t%s\t%llu\t%s\n",
+    format_user_frame(user, sizeof user, site, user_frame);
+    int n = snprintf(line, sizeof line, "%llu\t%d\t%s\t%llu\t%s\t%s\n",
                      (unsigned long long)(now - stats_start_ns()), domain,
                      site->kind == SITE_ALLOC ? "alloc" : "poll", (unsigned long long)latency,
-                     where);
+                     where, user);
     if (n > 0)
         log_write_all(trace_fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }

@@ -46,6 +46,7 @@
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
+#include "stall_watch.h"
 #include "stats.h"
 #include "switch_hook.h"
 
@@ -189,6 +190,7 @@ void overdue_look(struct thread_record *t)
     stats_max(&stats_for_domain(*(volatile int *)DS(ds, id))->longest_run_ns, run);
     bool main_fiber = stack == atomic_load_explicit(&t->main_stack, memory_order_relaxed);
     l->run_reaches_quantum_ns = main_fiber ? UINT64_MAX : run < q ? now_ns + (q - run) : now_ns;
+    stall_watch_look(t, ds, stack, same_run, main_fiber, cpu);
     if (!(main_fiber && same_run)) {
         l->quiet_looks = 0;
         atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
@@ -218,6 +220,7 @@ void overdue_look(struct thread_record *t)
     bool refused = same_run && refusals != l->refusals_seen;
     l->refusals_seen = refusals;
     request_issue(t, ds, stack, switches);
+    stall_watch_requested(t, ds, cpu);
     schedule(l, now_ns + (refused ? refused_retry_after(now_ns) : q + request_grace()),
              overdue_running_slack_ns());
 }

@@ -200,6 +200,22 @@ case_stress_finds_shop_bug() {
     grep -q '^shop: BUG: ' replay.out || fail "the replay failed differently: $(cat replay.out)"
 }
 
+# The lost update of user_frame.ml is made by preemptions inside List.map and List.length
+# (Stdlib: the innermost frame); the report must also name the program's own function that
+# called them, at the line of the call (marked USER-FRAME), not only the Stdlib site.
+case_stress_names_user_frame() {
+    local line
+    line=$(grep -nF '(* USER-FRAME *)' "$T_USER_FRAME_SOURCE" | head -n 1 | cut -d: -f1)
+    stress --runs 20 --yield Sched.yield -- "$T_USER_FRAME"
+    ((status == 1)) || fail "stress did not find the lost update in 20 runs (status $status): $(tail stress.out)"
+    grep -q '^user_frame: BUG: ' stress.out || fail "the run's output is not shown: $(cat stress.out)"
+    grep -Eq "^ +#[0-9]+ +alloc +Stdlib__List\.map list\.ml:[0-9]+  \(your code: User_frame\.restock user_frame\.ml:$line\)\$" stress.out ||
+        fail "no preemption in List.map names User_frame.restock user_frame.ml:$line: $(cat stress.out)"
+    # A preemption in the program's own code is not annotated: the site is its code.
+    ! grep -Eq '^ +#[0-9]+ +(poll|alloc) +User_frame\..*your code' stress.out ||
+        fail "a site in the program's own code is annotated: $(cat stress.out)"
+}
+
 case_stress_shrink() {
     stress --runs 5 --chaos-rate 2048 --shrink --yield Shop.yield -- "$T_SHOP"
     ((status == 1)) || fail "status $status: $(tail stress.out)"

@@ -82,11 +82,15 @@ case_malformed_trace() {
     expect_refused "${header}1\t0\tpoll\t5\t\n" \
         "ocpreempt-plot: bad.tsv:2: empty site" "empty site"
     expect_refused "1\t0\tpoll\t5\tf\n" \
-        "ocpreempt-plot: bad.tsv:1: not an ocpreempt trace: the first line must be \"# ocpreempt-trace v1\"" \
+        "ocpreempt-plot: bad.tsv:1: not an ocpreempt trace: the first line must be \"# ocpreempt-trace v1\" or \"v2\"" \
         "no header"
-    expect_refused "# ocpreempt-trace v2\n1\t0\tpoll\t5\tf\n" \
-        "ocpreempt-plot: bad.tsv:1: not an ocpreempt trace: the first line must be \"# ocpreempt-trace v1\"" \
+    expect_refused "# ocpreempt-trace v3\n1\t0\tpoll\t5\tf\n" \
+        "ocpreempt-plot: bad.tsv:1: not an ocpreempt trace: the first line must be \"# ocpreempt-trace v1\" or \"v2\"" \
         "another version"
+    # v2 adds a sixth field (the nearest frame of the program's own code): v1's five no longer do
+    expect_refused "# ocpreempt-trace v2\n1\t0\tpoll\t5\tf\n" \
+        "ocpreempt-plot: bad.tsv:2: expected 6 tab-separated fields (time_ns domain kind latency_ns site user_frame), got 5" \
+        "v2 with five fields"
 }
 
 case_empty_trace() {

@@ -73,10 +73,10 @@ case_trace_matches_stats() {
     run_shim OCPREEMPT_STATS=1 OCPREEMPT_TRACE="$T_WORK/run.trace"
     local preemptions lines
     preemptions=$(stat preemptions)
-    [[ $(head -n 1 run.trace) == '# ocpreempt-trace v1' ]] || fail "trace header"
+    [[ $(head -n 1 run.trace) == '# ocpreempt-trace v2' ]] || fail "trace header"
     lines=$(tail -n +2 run.trace | wc -l)
     ((lines == preemptions)) || fail "trace has $lines records, stats say $preemptions"
-    awk -F'\t' 'NR > 1 && (NF != 5 || $1 !~ /^[0-9]+$/ || $2 !~ /^[01]$/ ||
+    awk -F'\t' 'NR > 1 && (NF != 6 || $6 == "" || $1 !~ /^[0-9]+$/ || $2 !~ /^[01]$/ ||
                   ($3 != "poll" && $3 != "alloc") || $4 !~ /^[0-9]+$/) { bad = NR }
                 END { exit bad ? 1 : 0 }' run.trace || fail "malformed trace record"
     grep -q "hog_sites.ml:$alloc_line" run.trace || fail "trace does not name the alloc hog"

@@ -29,7 +29,7 @@ run options (a value may also be given as --option=VALUE):
   --stats=FILE         OCPREEMPT_STATS=FILE: statistics appended to FILE
   --json               OCPREEMPT_STATS_FORMAT=json (turns --stats on if it is off)
   --trace FILE         OCPREEMPT_TRACE=FILE: one line per preemption (ocpreempt-plot)
-  --trace-format F     OCPREEMPT_TRACE_FORMAT=F: v1 (default) or chrome (trace-event JSON
+  --trace-format F     OCPREEMPT_TRACE_FORMAT=F: text (default) or chrome (trace-event JSON
                        for Perfetto and chrome://tracing, written at exit to FILE with
                        the process id inserted: t.json -> t.<pid>.json; docs/trace.md)
   --deny LIST          OCPREEMPT_DENY: units/libraries a preemption never lands in;
@@ -80,7 +80,7 @@ Environment (the shim reads these; docs/configuration.md has the details):
   OCPREEMPT_STATS         0 off (default), 1 stderr, or a file path (appended to)
   OCPREEMPT_STATS_FORMAT  text|json (default text)
   OCPREEMPT_TRACE         file path (appended to), empty = no trace (default)
-  OCPREEMPT_TRACE_FORMAT  v1 (default) or chrome
+  OCPREEMPT_TRACE_FORMAT  text (default) or chrome
   OCPREEMPT_LOG           quiet|warn|info|debug (default warn: only problems)
   OCPREEMPT_STRICT        0|1 (default 0)
   OCPREEMPT_DISABLE       0|1: 1 turns the shim off (default 0)

@@ -38,7 +38,7 @@ variable_of_option() {
 option_value_name() {
     case $1 in
         --trace) echo FILE ;;
-        --trace-format) echo "format (v1 or chrome)" ;;
+        --trace-format) echo "format (text or chrome)" ;;
         *)       echo value ;;
     esac
 }

@@ -290,21 +290,28 @@ name_site() {
 }
 
 # Prints the preemptions of trace $1, numbered by the words of $2 (default 1, 2, ...),
-# at most the first 10 and the last 30 when there are more than 50.
+# at most the first 10 and the last 30 when there are more than 50. Where the preempted
+# code is not the program's own (Stdlib, glue), a v2 trace's sixth field names the
+# nearest frame of the program's code on the fiber's stack: shown as "(your code: ...)".
 print_preemptions() {
-    local trace=$1 numbers=($2) path i=0 total kind site number
+    local trace=$1 numbers=($2) path i=0 total kind site user named mine number
     [[ -f $trace ]] || return 0             # the run left none (a timeout, no preemption)
     path=${program[0]}
     [[ $path == */* ]] || path=$(type -P -- "$path")
     total=$(grep -c -v -e '^#' -e '^$' "$trace")
-    while IFS=$'\t' read -r _ _ kind _ site; do
+    while IFS=$'\t' read -r _ _ kind _ site user; do
         i=$((i + 1))
         if ((total > 50 && i > 10 && i <= total - 30)); then
             ((i == 11)) && printf '      ... %d more ...\n' $((total - 40))
             continue
         fi
         number=${numbers[i - 1]:-$i}
-        printf '  %5s  %-5s  %s\n' "#$number" "$kind" "$(name_site "$site" "$path")"
+        named=$(name_site "$site" "$path") mine=""
+        if [[ -n $user && $user != - && $user != "$site" ]]; then
+            mine=$(name_site "$user" "$path")
+            [[ $mine != "$named" ]] && mine="  (your code: $mine)" || mine=""
+        fi
+        printf '  %5s  %-5s  %s%s\n' "#$number" "$kind" "$named" "$mine"
     done < <(grep -v -e '^#' -e '^$' "$trace")
 }
 

@@ -290,12 +290,12 @@ static void stats_forms(int argc, char **argv)
     CHECK_EQ(load_with("OCPREEMPT_STATS_FORMAT", "csv"), -1);
     CHECK_STR(err, "OCPREEMPT_STATS_FORMAT=csv is not a stats format; use text or json");
     EXPECT_BAD("OCPREEMPT_STATS_FORMAT", "JSON", "is not a stats format");
-    EXPECT_OK("OCPREEMPT_TRACE_FORMAT", "v1");
-    CHECK_EQ(cfg.trace_format, TRACE_V1);
+    EXPECT_OK("OCPREEMPT_TRACE_FORMAT", "text");
+    CHECK_EQ(cfg.trace_format, TRACE_TEXT);
     EXPECT_OK("OCPREEMPT_TRACE_FORMAT", "chrome");
     CHECK_EQ(cfg.trace_format, TRACE_CHROME);
     CHECK_EQ(load_with("OCPREEMPT_TRACE_FORMAT", "json"), -1);
-    CHECK_STR(err, "OCPREEMPT_TRACE_FORMAT=json is not a trace format; use v1 or chrome");
+    CHECK_STR(err, "OCPREEMPT_TRACE_FORMAT=json is not a trace format; use text or chrome");
 
     char path[PATH_MAX + 8];
     memset(path, 'p', sizeof path);

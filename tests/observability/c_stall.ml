@@ -1,0 +1,64 @@
+(* c_stall: one fiber spins for a given CPU time, in C (a plain external, c_stall_stubs.c;
+   or a [@@noalloc] one) or in OCaml (the twin; or holding a Mutex.t, so that every
+   request is refused), under a hand-rolled scheduler, beside a fiber that yields now and
+   then. The stall tests (stall_test.sh) check that the shim's stats name the C function
+   for the first and no C function for the others.
+   Usage: c_stall (c|noalloc|ocaml|mutex) MS *)
+
+open Effect
+open Effect.Deep
+
+type _ Effect.t += Yield : unit Effect.t
+
+let yield () = perform Yield
+
+external spin_cpu : int -> unit = "c_stall_spin_cpu"
+external spin_cpu_noalloc : (int [@untagged]) -> unit
+  = "c_stall_spin_cpu_noalloc_byte" "c_stall_spin_cpu_noalloc" [@@noalloc]
+external cpu_ns : unit -> (int [@untagged]) = "c_stall_cpu_ns_byte" "c_stall_cpu_ns"
+  [@@noalloc]
+
+let run_fibers (fibers : (unit -> unit) list) =
+  let ready : (unit -> unit) Queue.t = Queue.create () in
+  let spawn f =
+    Queue.push (fun () ->
+        match_with f ()
+          { retc = (fun () -> ());
+            exnc = raise;
+            effc = (fun (type a) (e : a Effect.t) ->
+              match e with
+              | Yield -> Some (fun (k : (a, unit) continuation) ->
+                  Queue.push (fun () -> continue k ()) ready)
+              | _ -> None) }) ready in
+  List.iter spawn fibers;
+  while not (Queue.is_empty ready) do (Queue.pop ready) () done
+
+(* The twin: the same CPU time spent in OCaml code. *)
+let spin_ocaml ms =
+  let until = cpu_ns () + ms * 1_000_000 in
+  let n = ref 0 in
+  while cpu_ns () < until do incr n done;
+  ignore (Sys.opaque_identity !n)
+
+(* The twin, holding a Mutex.t: every request is refused (skip_mutex). *)
+let spin_locked ms =
+  let m = Mutex.create () in
+  Mutex.lock m;
+  spin_ocaml ms;
+  Mutex.unlock m
+
+let spin_c ms = spin_cpu ms
+
+let spin_noalloc ms = spin_cpu_noalloc ms
+
+let () =
+  let mode = Sys.argv.(1) and ms = int_of_string Sys.argv.(2) in
+  let spinner () =
+    match mode with
+    | "c" -> spin_c ms
+    | "noalloc" -> spin_noalloc ms
+    | "mutex" -> spin_locked ms
+    | _ -> spin_ocaml ms in
+  let ticker () = for _ = 1 to 5 do yield () done in
+  run_fibers [ ticker; spinner; ticker ];
+  print_endline "c_stall: done"
