@@ -12,6 +12,9 @@
  * allocated (`lea 8(%r15),%reg`) and filled with copies of those fields
  * (`mov 8j(%base),%tmp ; mov %tmp,8i(%reg)`) before being stored in its own field.
  * With flambda (or OCaml 4) the block is static data and only direct fields are read.
+ * A field may also be a copy of a word of another unit's module block (`let yield =
+ * Other.yield`, `include Other`: `lea caml<Other>(%rip),%r ; mov 8k(%r),%rsi` before the
+ * caml_initialize); its source address is kept for analysis/names/reexports.c.
  *
  * Invariant: a field's depth is only claimed from a decoded copy; a field that no decoded
  * block copies is at depth 0 (toplevel). Unreadable code gives `decoded == false`, never a
@@ -32,6 +35,8 @@ struct module_layout {
     uint64_t *value;         /* per field: static value stored there (link-time), 0 unknown */
     long *parent;            /* per field: field of the submodule block it was copied into,
                                 -1 when none */
+    uint64_t *source;        /* per field: link-time address of the static word it was
+                                copied from (another unit's block field), 0 none */
     bool decoded;            /* the initializer (or static data) was read */
 };
 
