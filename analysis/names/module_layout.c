@@ -30,9 +30,10 @@ enum reg_kind { REG_UNKNOWN, REG_BLOCK, REG_STATIC, REG_FRESH, REG_FIELD, REG_ST
 
 struct reg_state {
     enum reg_kind kind;
+    struct field_source loaded;   /* REG_STATIC_WORD: the static word and further loads */
     uint64_t value;          /* REG_BLOCK: byte offset into the module block; REG_STATIC:
                                 address; REG_FRESH: allocation id; REG_FIELD: field index;
-                                REG_STATIC_WORD: the address of the static word loaded */
+                                REG_STATIC_WORD: unused (see `loaded`) */
     int64_t offset;          /* REG_FRESH: byte offset into that allocation */
 };
 
@@ -71,7 +72,7 @@ static void forget_caller_saved(struct decoder *d)
 {
     for (unsigned r = 0; r < 16; r++)
         if (r != REG_RBX && r != REG_RBP && r < 12)
-            d->reg[r] = (struct reg_state){REG_UNKNOWN, 0, 0};
+            d->reg[r] = (struct reg_state){.kind = REG_UNKNOWN};
     d->last_load_reg = -1;
 }
 
@@ -152,8 +153,10 @@ static void attach_fresh_block(struct decoder *d, const struct reg_state *v, siz
         const struct slot *s = &d->slots[i];
         if (s->alloc == v->value && s->offset >= v->offset && s->offset < end &&
             s->field >= 0 && (size_t)s->field < l->nfields && (size_t)s->field != field &&
-            l->parent[s->field] < 0)
+            l->parent[s->field] < 0) {
             l->parent[s->field] = (long)field;
+            l->index[s->field] = (long)((s->offset - v->offset) / 8);
+        }
     }
 }
 
@@ -167,7 +170,7 @@ static void store_into_block(struct decoder *d, size_t field)
     if (v->kind == REG_STATIC)
         l->value[field] = v->value;
     else if (v->kind == REG_STATIC_WORD)
-        l->source[field] = v->value;
+        l->source[field] = v->loaded;
     else if (v->kind == REG_FRESH)
         attach_fresh_block(d, v, field);
 }
@@ -192,10 +195,11 @@ static size_t try_lea(struct decoder *d, size_t i, uint8_t rex)
     if (!decode_modrm(d, i + 2, rex, &m) || m.mod == 3)
         return 0;
     if (m.rm == 15 && m.disp == 8) {                          /* lea 8(%r15),%reg */
-        d->reg[reg] = (struct reg_state){REG_FRESH, d->next_alloc++, 0};
+        d->reg[reg] = (struct reg_state){.kind = REG_FRESH, .value = d->next_alloc++};
     } else if (d->reg[m.rm].kind == REG_FRESH) {
         struct reg_state from = d->reg[m.rm];
-        d->reg[reg] = (struct reg_state){REG_FRESH, from.value, from.offset + m.disp};
+        d->reg[reg] = (struct reg_state){.kind = REG_FRESH, .value = from.value,
+                                         .offset = from.offset + m.disp};
     } else {
         d->reg[reg].kind = REG_UNKNOWN;
     }
@@ -234,7 +238,13 @@ static size_t try_load(struct decoder *d, size_t i, uint8_t rex)
         const struct slot *s = find_slot(d, base.value, base.offset + m.disp);
         field = s ? s->field : -1;
     } else if (base.kind == REG_STATIC && m.disp >= 0) {
-        d->reg[m.reg] = (struct reg_state){REG_STATIC_WORD, base.value + (uint64_t)m.disp, 0};
+        d->reg[m.reg] = (struct reg_state){.kind = REG_STATIC_WORD};
+        d->reg[m.reg].loaded.word = base.value + (uint64_t)m.disp;
+        return len;
+    } else if (base.kind == REG_STATIC_WORD && m.disp >= 0 &&
+               base.loaded.nloads < LAYOUT_MAX_LOADS) {
+        d->reg[m.reg] = base;                    /* one level down: Other.Fiber.yield */
+        d->reg[m.reg].loaded.load[d->reg[m.reg].loaded.nloads++] = (uint32_t)m.disp;
         return len;
     }
     d->reg[m.reg].kind = field >= 0 ? REG_FIELD : REG_UNKNOWN;
@@ -413,12 +423,14 @@ int module_layout_read(const struct elf_image *img, const char *unit_symbol,
     out->value = calloc(out->nfields, sizeof *out->value);
     out->source = calloc(out->nfields, sizeof *out->source);
     out->parent = malloc(out->nfields * sizeof *out->parent);
-    if (out->value == NULL || out->source == NULL || out->parent == NULL) {
+    out->index = malloc(out->nfields * sizeof *out->index);
+    if (out->value == NULL || out->source == NULL || out->parent == NULL ||
+        out->index == NULL) {
         module_layout_free(out);
         return -1;
     }
     for (size_t f = 0; f < out->nfields; f++)
-        out->parent[f] = -1;
+        out->parent[f] = out->index[f] = -1;
     read_from_initializer(img, unit_symbol, out);
     if (!out->decoded)
         read_static_block(img, out);
@@ -430,9 +442,11 @@ void module_layout_free(struct module_layout *l)
     free(l->value);
     free(l->source);
     free(l->parent);
+    free(l->index);
     l->value = NULL;
     l->source = NULL;
     l->parent = NULL;
+    l->index = NULL;
     l->nfields = 0;
 }
 

@@ -132,6 +132,16 @@ static const struct module_layout *layout_of(struct walk *w, const char *unit_sy
     return c->layout.decoded ? &c->layout : NULL;
 }
 
+/* The field copied into word `index` of the submodule block held by field `parent`, or
+ * -1 (not decoded: such a copy is not followed). */
+static long field_in_submodule(const struct module_layout *l, long parent, uint32_t index)
+{
+    for (size_t g = 0; g < l->nfields; g++)
+        if (l->parent[g] == parent && l->index[g] == (long)index)
+            return (long)g;
+    return -1;
+}
+
 /* ---- the walk ---------------------------------------------------------------------------- */
 
 static int follow(struct walk *w, const struct module_layout *l, size_t k, int depth,
@@ -170,12 +180,15 @@ static int follow(struct walk *w, const struct module_layout *l, size_t k, int d
         const struct module_layout *unit = b && b->start == v ? layout_of(w, b->name) : NULL;
         return unit ? follow_children(w, unit, -1, depth, hops + 1) : 0;
     }
-    if (l->source[k] != 0) {
-        const struct unit_block *b = block_holding(w, l->source[k]);
+    const struct field_source *src = &l->source[k];
+    if (src->word != 0) {
+        const struct unit_block *b = block_holding(w, src->word);
         const struct module_layout *from = b ? layout_of(w, b->name) : NULL;
-        size_t field = b ? (size_t)((l->source[k] - b->start) / 8) : 0;
-        if (from != NULL && field < from->nfields) {
-            int rc = follow(w, from, field, depth, through, hops + 1);
+        long field = b ? (long)((src->word - b->start) / 8) : -1;
+        for (unsigned i = 0; from != NULL && field >= 0 && i < src->nloads; i++)
+            field = src->load[i] % 8 ? -1 : field_in_submodule(from, field, src->load[i] / 8);
+        if (from != NULL && field >= 0 && (size_t)field < from->nfields) {
+            int rc = follow(w, from, (size_t)field, depth, through, hops + 1);
             if (rc)
                 return rc;
         }

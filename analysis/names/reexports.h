@@ -2,7 +2,8 @@
  *
  * `let yield = Picos.Fiber.yield` (Moonpool) or `include Other` leave no symbol for the
  * re-exported name: the unit's field just holds the other function's closure, copied at
- * initialisation from the other unit's block (module_layout.h keeps that source). This
+ * initialisation from the other unit's block, or from a submodule block held there
+ * (`Picos.Fiber.yield`: module_layout.h keeps that source). This
  * follows each field to the static closure it ends up holding, through chains of such
  * copies (at most REEXPORT_MAX_HOPS units), and reports the closure's code address.
  *
