@@ -18,6 +18,8 @@
 #define MAX_LAYOUTS 16
 #define MAX_NESTING 64           /* submodule levels; deeper is misread code */
 #define MAX_BLOCK_FIELDS (1u << 20)
+#define WORK_BUDGET (64u << 20)  /* fields scanned per call: a bound for misread layouts
+                                    (a real walk scans a few thousand) */
 
 struct unit_block {
     uint64_t start, end;         /* link-time extent of the fields */
@@ -40,7 +42,19 @@ struct walk {
     bool indexed;
     struct cached_layout layouts[MAX_LAYOUTS];
     size_t nlayouts;
+    uint64_t budget;             /* fields left to scan */
 };
+
+/* Takes n from the budget; false once it is spent (the walk then stops following). */
+static bool spend(struct walk *w, size_t n)
+{
+    if (w->budget < n) {
+        w->budget = 0;
+        return false;
+    }
+    w->budget -= n;
+    return true;
+}
 
 uint64_t reexports_closure_code(const struct elf_image *img, uint64_t closure)
 {
@@ -134,8 +148,11 @@ static const struct module_layout *layout_of(struct walk *w, const char *unit_sy
 
 /* The field copied into word `index` of the submodule block held by field `parent`, or
  * -1 (not decoded: such a copy is not followed). */
-static long field_in_submodule(const struct module_layout *l, long parent, uint32_t index)
+static long field_in_submodule(struct walk *w, const struct module_layout *l, long parent,
+                               uint32_t index)
 {
+    if (!spend(w, l->nfields))
+        return -1;
     for (size_t g = 0; g < l->nfields; g++)
         if (l->parent[g] == parent && l->index[g] == (long)index)
             return (long)g;
@@ -152,6 +169,8 @@ static int follow(struct walk *w, const struct module_layout *l, size_t k, int d
 static int follow_children(struct walk *w, const struct module_layout *l, long parent,
                            int depth, int hops)
 {
+    if (!spend(w, l->nfields))
+        return 0;
     for (size_t g = 0; g < l->nfields; g++) {
         if (l->parent[g] != parent)
             continue;
@@ -185,8 +204,10 @@ static int follow(struct walk *w, const struct module_layout *l, size_t k, int d
         const struct unit_block *b = block_holding(w, src->word);
         const struct module_layout *from = b ? layout_of(w, b->name) : NULL;
         long field = b ? (long)((src->word - b->start) / 8) : -1;
-        for (unsigned i = 0; from != NULL && field >= 0 && i < src->nloads; i++)
-            field = src->load[i] % 8 ? -1 : field_in_submodule(from, field, src->load[i] / 8);
+        for (unsigned i = 0; from != NULL && field >= 0 && i < src->nloads; i++) {
+            uint32_t load = src->load[i];
+            field = load % 8 ? -1 : field_in_submodule(w, from, field, load / 8);
+        }
         if (from != NULL && field >= 0 && (size_t)field < from->nfields) {
             int rc = follow(w, from, (size_t)field, depth, through, hops + 1);
             if (rc)
@@ -204,7 +225,7 @@ int reexports_each(const struct elf_image *img, const char *unit_symbol, reexpor
     struct walk *w = calloc(1, sizeof *w);
     if (w == NULL)
         return -1;
-    *w = (struct walk){.img = img, .visit = visit, .ctx = ctx};
+    *w = (struct walk){.img = img, .visit = visit, .ctx = ctx, .budget = WORK_BUDGET};
     const struct module_layout *own = layout_of(w, unit_symbol);
     int rc = own ? 0 : -1;
     w->own = own;

@@ -13,6 +13,7 @@
  * submodule block (`module F = Other.Sub` with a signature, `include Other` copying
  * Other.Sub) is reported with through_submodule set: the binary does not name the
  * submodule, so such a closure can be listed but never matched by depth alone.
+ * The work is bounded (hops, nesting, a budget of fields scanned), whatever the code.
  */
 #ifndef OCPREEMPT_REEXPORTS_H
 #define OCPREEMPT_REEXPORTS_H
