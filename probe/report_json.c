@@ -144,6 +144,7 @@ static void write_candidate(struct json_writer *w, const struct yield_candidate 
     else
         json_null(w, "depth");
     json_int(w, "wanted_depth", c->wanted_depth);
+    json_bool(w, "reexported", c->reexported);
     optional_string(w, "location", c->location);
     json_end_object(w);
 }

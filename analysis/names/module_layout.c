@@ -4,8 +4,10 @@
  * byte and recognises only the few x86-64 instruction forms the OCaml 5.3 emitter uses to
  * fill the module block (REX.W lea/mov/movq $imm/add, call rel32). It tracks what a
  * register holds (the block's address plus an offset, a static symbol, a place in a fresh
- * allocation, a copy of a module field) and what the words of fresh allocations hold (a
- * module field's copy, a block header), and forgets registers at every call. A submodule
+ * allocation, a copy of a module field, a word loaded from static data) and what the
+ * words of fresh allocations hold (a module field's copy, a block header), and forgets
+ * registers at every call except the callee-saved ones across caml_initialize (a C
+ * function: `include Other` keeps Other's block in %r12 across its stores). A submodule
  * block may be built from another fresh block (a signature constraint copies the
  * structure's block into a coerced one: Picos.Fiber). A copy is only believed when the
  * store immediately follows the load, and a block only with its header, so stale register
@@ -19,15 +21,19 @@
 
 #define MAX_FIELDS (1u << 20)
 #define MAX_SLOTS 65536
+#define REG_RBX 3
+#define REG_RBP 5
 #define REG_RSI 6
 #define REG_RDI 7
 
-enum reg_kind { REG_UNKNOWN, REG_BLOCK, REG_STATIC, REG_FRESH, REG_FIELD };
+enum reg_kind { REG_UNKNOWN, REG_BLOCK, REG_STATIC, REG_FRESH, REG_FIELD, REG_STATIC_WORD };
 
 struct reg_state {
     enum reg_kind kind;
+    struct field_source loaded;   /* REG_STATIC_WORD: the static word and further loads */
     uint64_t value;          /* REG_BLOCK: byte offset into the module block; REG_STATIC:
-                                address; REG_FRESH: allocation id; REG_FIELD: field index */
+                                address; REG_FRESH: allocation id; REG_FIELD: field index;
+                                REG_STATIC_WORD: unused (see `loaded`) */
     int64_t offset;          /* REG_FRESH: byte offset into that allocation */
 };
 
@@ -58,6 +64,15 @@ struct decoder {
 static void forget_registers(struct decoder *d)
 {
     memset(d->reg, 0, sizeof d->reg);
+    d->last_load_reg = -1;
+}
+
+/* After a call of a C function (System V: %rbx, %rbp, %r12-%r15 survive it). */
+static void forget_caller_saved(struct decoder *d)
+{
+    for (unsigned r = 0; r < 16; r++)
+        if (r != REG_RBX && r != REG_RBP && r < 12)
+            d->reg[r] = (struct reg_state){.kind = REG_UNKNOWN};
     d->last_load_reg = -1;
 }
 
@@ -138,8 +153,10 @@ static void attach_fresh_block(struct decoder *d, const struct reg_state *v, siz
         const struct slot *s = &d->slots[i];
         if (s->alloc == v->value && s->offset >= v->offset && s->offset < end &&
             s->field >= 0 && (size_t)s->field < l->nfields && (size_t)s->field != field &&
-            l->parent[s->field] < 0)
+            l->parent[s->field] < 0) {
             l->parent[s->field] = (long)field;
+            l->index[s->field] = (long)((s->offset - v->offset) / 8);
+        }
     }
 }
 
@@ -152,6 +169,8 @@ static void store_into_block(struct decoder *d, size_t field)
     const struct reg_state *v = &d->reg[REG_RSI];
     if (v->kind == REG_STATIC)
         l->value[field] = v->value;
+    else if (v->kind == REG_STATIC_WORD)
+        l->source[field] = v->loaded;
     else if (v->kind == REG_FRESH)
         attach_fresh_block(d, v, field);
 }
@@ -176,10 +195,11 @@ static size_t try_lea(struct decoder *d, size_t i, uint8_t rex)
     if (!decode_modrm(d, i + 2, rex, &m) || m.mod == 3)
         return 0;
     if (m.rm == 15 && m.disp == 8) {                          /* lea 8(%r15),%reg */
-        d->reg[reg] = (struct reg_state){REG_FRESH, d->next_alloc++, 0};
+        d->reg[reg] = (struct reg_state){.kind = REG_FRESH, .value = d->next_alloc++};
     } else if (d->reg[m.rm].kind == REG_FRESH) {
         struct reg_state from = d->reg[m.rm];
-        d->reg[reg] = (struct reg_state){REG_FRESH, from.value, from.offset + m.disp};
+        d->reg[reg] = (struct reg_state){.kind = REG_FRESH, .value = from.value,
+                                         .offset = from.offset + m.disp};
     } else {
         d->reg[reg].kind = REG_UNKNOWN;
     }
@@ -201,7 +221,7 @@ static bool decode_mov(struct decoder *d, size_t i, uint8_t rex, uint8_t opcode,
 }
 
 /* mov disp(%base),%reg: a load of a module field (or of a fresh block's copy of one)
- * starts a copy. */
+ * starts a copy; a load from static data (another unit's block) is remembered as such. */
 static size_t try_load(struct decoder *d, size_t i, uint8_t rex)
 {
     struct modrm m;
@@ -217,6 +237,15 @@ static size_t try_load(struct decoder *d, size_t i, uint8_t rex)
     } else if (base.kind == REG_FRESH) {
         const struct slot *s = find_slot(d, base.value, base.offset + m.disp);
         field = s ? s->field : -1;
+    } else if (base.kind == REG_STATIC && m.disp >= 0) {
+        d->reg[m.reg] = (struct reg_state){.kind = REG_STATIC_WORD};
+        d->reg[m.reg].loaded.word = base.value + (uint64_t)m.disp;
+        return len;
+    } else if (base.kind == REG_STATIC_WORD && m.disp >= 0 &&
+               base.loaded.nloads < LAYOUT_MAX_LOADS) {
+        d->reg[m.reg] = base;                    /* one level down: Other.Fiber.yield */
+        d->reg[m.reg].loaded.load[d->reg[m.reg].loaded.nloads++] = (uint32_t)m.disp;
+        return len;
     }
     d->reg[m.reg].kind = field >= 0 ? REG_FIELD : REG_UNKNOWN;
     d->reg[m.reg].value = field >= 0 ? (uint64_t)field : 0;
@@ -300,9 +329,13 @@ static size_t try_call(struct decoder *d, size_t i)
     memcpy(&rel, d->code + i + 1, 4);
     uint64_t target = d->base + i + 5 + (uint64_t)(int64_t)rel;
     const struct reg_state *dst = &d->reg[REG_RDI];
-    if (target == d->initialize && dst->kind == REG_BLOCK && dst->value % 8 == 0)
+    bool initialize = target == d->initialize;
+    if (initialize && dst->kind == REG_BLOCK && dst->value % 8 == 0)
         store_into_block(d, (size_t)(dst->value / 8));
-    forget_registers(d);
+    if (initialize)
+        forget_caller_saved(d);
+    else
+        forget_registers(d);
     return 5;
 }
 
@@ -388,13 +421,16 @@ int module_layout_read(const struct elf_image *img, const char *unit_symbol,
         return 0;
     }
     out->value = calloc(out->nfields, sizeof *out->value);
+    out->source = calloc(out->nfields, sizeof *out->source);
     out->parent = malloc(out->nfields * sizeof *out->parent);
-    if (out->value == NULL || out->parent == NULL) {
+    out->index = malloc(out->nfields * sizeof *out->index);
+    if (out->value == NULL || out->source == NULL || out->parent == NULL ||
+        out->index == NULL) {
         module_layout_free(out);
         return -1;
     }
     for (size_t f = 0; f < out->nfields; f++)
-        out->parent[f] = -1;
+        out->parent[f] = out->index[f] = -1;
     read_from_initializer(img, unit_symbol, out);
     if (!out->decoded)
         read_static_block(img, out);
@@ -404,9 +440,13 @@ int module_layout_read(const struct elf_image *img, const char *unit_symbol,
 void module_layout_free(struct module_layout *l)
 {
     free(l->value);
+    free(l->source);
     free(l->parent);
+    free(l->index);
     l->value = NULL;
+    l->source = NULL;
     l->parent = NULL;
+    l->index = NULL;
     l->nfields = 0;
 }
 

@@ -27,6 +27,8 @@
 
 #include "analysis_error.h"
 #include "module_layout.h"
+#include "ocaml_units.h"
+#include "reexports.h"
 
 #define MAX_PATH_PARTS 16
 #define CLOSURE_TAG 247
@@ -294,8 +296,7 @@ struct wrapped_search {
 static bool is_module_block_symbol(const struct elf_symbol *sym)
 {
     return sym->kind != ELF_SYMBOL_FUNC && sym->kind != ELF_SYMBOL_TLS &&
-           strncmp(sym->name, "caml", 4) == 0 && isupper((unsigned char)sym->name[4]) &&
-           strchr(sym->name, '.') == NULL && strchr(sym->name, '$') == NULL;
+           ocaml_block_symbol_name(sym->name);
 }
 
 static int collect_wrapped_unit(const struct elf_symbol *sym, void *ctx)
@@ -426,6 +427,107 @@ static void describe_locations(const struct elf_image *img, struct yield_candida
     source_lines_close(sl);
 }
 
+/* ---- re-exports ------------------------------------------------------------------- */
+
+/* The OCaml 5 functions named fn (caml<Unit>.<fn>_<stamp>), by code address. */
+struct named_functions {
+    const char *fn;                       /* escaped, as in symbols */
+    struct elf_symbol *sym;
+    size_t count, cap;
+};
+
+static bool has_function_name(const char *symbol, const char *fn)
+{
+    const char *dot = strchr(symbol, '.');
+    size_t n = strlen(fn);
+    return strncmp(symbol, "caml", 4) == 0 && isupper((unsigned char)symbol[4]) &&
+           dot != NULL && strncmp(dot + 1, fn, n) == 0 && dot[1 + n] == '_' &&
+           all_digits(dot + 2 + n);
+}
+
+static int collect_named(const struct elf_symbol *sym, void *ctx)
+{
+    struct named_functions *n = ctx;
+    if (sym->kind != ELF_SYMBOL_FUNC || !has_function_name(sym->name, n->fn))
+        return 0;
+    if (n->count == n->cap) {
+        size_t cap = n->cap ? 2 * n->cap : 16;
+        struct elf_symbol *grown = realloc(n->sym, cap * sizeof *grown);
+        if (grown == NULL)
+            return 1;
+        n->sym = grown;
+        n->cap = cap;
+    }
+    n->sym[n->count++] = *sym;
+    return 0;
+}
+
+static const struct elf_symbol *named_at(const struct named_functions *n, uint64_t code)
+{
+    for (size_t i = 0; i < n->count; i++)
+        if (n->sym[i].value == code)
+            return &n->sym[i];
+    return NULL;
+}
+
+struct reexport_search {
+    struct search *s;
+    const struct named_functions *named;
+    const struct interpretation *in;
+};
+
+/* A candidate for the same code in the same unit's block is already there (the unit's
+   own function, placed by place_in_module_block; or the same field met twice). */
+static bool already_placed(const struct search *s, uint64_t code, const char *unit)
+{
+    size_t filled = s->found < s->max ? s->found : s->max;
+    for (size_t i = 0; i < filled; i++)
+        if (s->out[i].code_addr == code && strcmp(s->out[i].module_symbol, unit) == 0)
+            return true;
+    return false;
+}
+
+static int add_reexport(const struct reexported_closure *r, void *ctx)
+{
+    struct reexport_search *x = ctx;
+    struct search *s = x->s;
+    const struct elf_symbol *sym = named_at(x->named, r->code);
+    if (sym == NULL || already_placed(s, r->code, x->in->unit))
+        return 0;
+    if (s->found < s->max) {
+        struct yield_candidate *c = &s->out[s->found];
+        memset(c, 0, sizeof *c);
+        snprintf(c->code_symbol, sizeof c->code_symbol, "%s", sym->name);
+        snprintf(c->module_symbol, sizeof c->module_symbol, "%s", x->in->unit);
+        c->code_addr = sym->value;
+        c->code_size = sym->size;
+        c->module_block = r->block;
+        c->module_block_size = r->block_size;
+        c->static_closure = r->closure;
+        c->module_field = (int)r->field;
+        c->depth = r->through_submodule ? -1 : r->depth;
+        c->wanted_depth = x->in->wanted_depth;
+        c->layout_known = true;
+        c->reexported = true;
+        c->through_submodule = r->through_submodule;
+    }
+    s->found++;
+    return 0;
+}
+
+/* Fields of each interpreted unit that hold another unit's function named fn. */
+static void find_reexports(const struct elf_image *img, struct search *s, const char *fn)
+{
+    struct named_functions named = {.fn = fn};
+    if (elf_image_each_symbol(img, collect_named, &named) == 0 && named.count > 0) {
+        for (size_t i = 0; i < s->ninterp; i++) {
+            struct reexport_search x = {s, &named, &s->interp[i]};
+            reexports_each(img, s->interp[i].unit, add_reexport, &x);
+        }
+    }
+    free(named.sym);
+}
+
 int ocaml_yield_candidates(const struct elf_image *img, const char *path,
                            struct yield_candidate *out, size_t max, size_t *count,
                            struct analysis_error *err)
@@ -452,9 +554,14 @@ int ocaml_yield_candidates(const struct elf_image *img, const char *path,
     s->max = max;
     for (s->current = 0; s->current < s->ninterp; s->current++)
         elf_image_each_symbol(img, match_symbol, s);
-    size_t filled = s->found < max ? s->found : max;
-    for (size_t i = 0; i < filled; i++)
+    size_t direct = s->found < max ? s->found : max;
+    for (size_t i = 0; i < direct; i++)
         describe_data(img, &out[i]);
+    char fn[OCAML_SYMBOL_MAX];
+    size_t fnpos = 0;
+    if (append_mangled(fn, sizeof fn, &fnpos, p.start[p.count - 1], p.len[p.count - 1]))
+        find_reexports(img, s, fn);
+    size_t filled = s->found < max ? s->found : max;
     describe_locations(img, out, filled);
     *count = s->found;
     free(s);

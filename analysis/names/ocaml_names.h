@@ -40,6 +40,13 @@ struct yield_candidate {
                                              0, Picos.Fiber.yield 1 (unit Picos) */
     bool layout_known;                    /* the module block's layout was read */
     bool stamped;                         /* named by its exact symbol (Unit.fn_<stamp>) */
+    bool reexported;                      /* another unit's function, held by field
+                                             module_field of module_symbol's block
+                                             (`let yield = Other.yield`, include) */
+    bool through_submodule;               /* reexported, but reached inside another unit's
+                                             submodule block held by that field: the
+                                             binary does not name that submodule, so
+                                             depth is -1 (listed, never chosen) */
 };
 
 /* Splits "A.B.fn" into the unit symbol ("camlA__B") and function ("fn"). 0 or -1 (malformed:
@@ -51,7 +58,11 @@ int ocaml_path_split(const char *path, char *unit_symbol, size_t unit_len, char 
  * A.B.f the units tried are A__B, every wrapped unit A__<lib>__B (Eio.Fiber ->
  * Eio__core__Fiber: dune's alias modules leave no trace in the binary), and unit A with a
  * submodule B. `Unit.fn_<stamp>` names one symbol exactly (the probe suggests it when two
- * candidates cannot be told apart). 0, or -1 with err set for a malformed path. */
+ * candidates cannot be told apart). Re-exports are candidates too: a field of a tried
+ * unit's block holding another unit's closure whose function is named f (reexports.h);
+ * the binary keeps no name for the field itself, so `let yield = Other.yield` and `let
+ * spawn = Other.yield` look alike, and two such fields are two candidates.
+ * 0, or -1 with err set for a malformed path. */
 int ocaml_yield_candidates(const struct elf_image *img, const char *path,
                            struct yield_candidate *out, size_t max, size_t *count,
                            struct analysis_error *err);

@@ -1,6 +1,7 @@
 /* ocaml_units: see ocaml_units.h. */
 #include "ocaml_units.h"
 
+#include <ctype.h>
 #include <string.h>
 
 /* Libraries that ship units under their own name rather than wrapped as Lib__X: the real
@@ -111,4 +112,10 @@ bool ocaml_frametable_unit(const char *symbol, const char **unit, size_t *unit_l
         }
     }
     return false;
+}
+
+bool ocaml_block_symbol_name(const char *symbol)
+{
+    return strncmp(symbol, "caml", 4) == 0 && isupper((unsigned char)symbol[4]) &&
+           strchr(symbol, '.') == NULL && strchr(symbol, '$') == NULL;
 }

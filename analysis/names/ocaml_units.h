@@ -37,4 +37,8 @@ bool ocaml_symbol_unit(const char *symbol, const char **unit, size_t *unit_len,
  * `caml<Unit>__frametable`). false if the symbol is not one. */
 bool ocaml_frametable_unit(const char *symbol, const char **unit, size_t *unit_len);
 
+/* Is `symbol` named like a unit's module block, `caml<Unit>` (no '.', no escapes)? The
+ * caller checks it is data. */
+bool ocaml_block_symbol_name(const char *symbol);
+
 #endif

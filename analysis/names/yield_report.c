@@ -48,10 +48,17 @@ static void resolve(const struct elf_image *img, const char *path, struct yield_
 
 /* ---- near matches for an unresolved request ---------------------------------------- */
 
+struct near_symbol {
+    char symbol[OCAML_SYMBOL_MAX];         /* camlPicos.yield_1234 */
+    char path[OCAML_SYMBOL_MAX];           /* Picos.yield: its unit and function */
+    uint64_t code;
+};
+
 struct near_search {
     char unit[OCAML_SYMBOL_MAX];           /* requested unit without "caml" */
     char fn[OCAML_SYMBOL_MAX];
-    struct yield_report *out;
+    struct near_symbol found[YIELD_MAX_NEAR];
+    size_t count;
 };
 
 static bool contains_ignoring_case(const char *haystack, const char *needle)
@@ -79,27 +86,65 @@ static int collect_near(const struct elf_symbol *sym, void *ctx)
     struct ocaml_fn_name n;
     if (sym->kind != ELF_SYMBOL_FUNC || !parse_ocaml5_symbol(sym->name, &n) || !is_near(s, &n))
         return 0;
-    char line[OCAML_SYMBOL_MAX];
-    snprintf(line, sizeof line, "%.100s.%.60s (%.80s)", n.unit, n.fn, sym->name);
-    struct yield_report *r = s->out;
-    for (size_t i = 0; i < r->near_count; i++)
-        if (strcmp(r->near[i], line) == 0)
+    for (size_t i = 0; i < s->count; i++)
+        if (strcmp(s->found[i].symbol, sym->name) == 0)
             return 0;
-    if (r->near_count == YIELD_MAX_NEAR)
+    if (s->count == YIELD_MAX_NEAR)
         return 1;
-    snprintf(r->near[r->near_count++], OCAML_SYMBOL_MAX, "%s", line);
+    struct near_symbol *f = &s->found[s->count++];
+    snprintf(f->symbol, sizeof f->symbol, "%s", sym->name);
+    snprintf(f->path, sizeof f->path, "%.100s.%.60s", n.unit, n.fn);
+    f->code = sym->value;
     return 0;
+}
+
+static const struct yield_candidate *pick(const struct yield_match *m, char *why,
+                                          size_t why_len);
+
+/* Does `path` resolve, by the rule, to the function at `code`? */
+static bool resolves_to(const struct elf_image *img, const char *path, uint64_t code)
+{
+    static struct yield_match m;          /* large: off the stack (start-up, one thread) */
+    char why[ANALYSIS_ERR_LEN];
+    resolve(img, path, &m, NULL);
+    const struct yield_candidate *c = pick(&m, why, sizeof why);
+    return c != NULL && c->code_addr == code;
+}
+
+/* A name for the near symbol that the rule resolves back to it: a known scheduler's path
+ * (Picos.Fiber.yield), else Unit.fn, else the exact Unit.fn_<stamp> (a function of a
+ * submodule, or one a re-export makes ambiguous, has no shorter name that works). */
+static void resolving_name(const struct elf_image *img, const struct near_symbol *f,
+                           char *buf, size_t len)
+{
+    for (const char *const *k = ocaml_known_yields; *k != NULL; k++)
+        if (resolves_to(img, *k, f->code)) {
+            snprintf(buf, len, "%s", *k);
+            return;
+        }
+    if (resolves_to(img, f->path, f->code)) {
+        snprintf(buf, len, "%s", f->path);
+        return;
+    }
+    snprintf(buf, len, "%.200s", f->symbol + 4);     /* Unit.fn_<stamp> */
 }
 
 static void find_near_matches(const struct elf_image *img, const char *path,
                               struct yield_report *r)
 {
-    struct near_search s = {.out = r};
+    static struct near_search s;          /* large: off the stack */
+    memset(&s, 0, sizeof s);
     char unit[OCAML_SYMBOL_MAX];
     if (ocaml_path_split(path, unit, sizeof unit, s.fn, sizeof s.fn) != 0)
         return;
     snprintf(s.unit, sizeof s.unit, "%s", unit + 4);
     elf_image_each_symbol(img, collect_near, &s);
+    for (size_t i = 0; i < s.count; i++) {
+        char name[OCAML_SYMBOL_MAX];
+        resolving_name(img, &s.found[i], name, sizeof name);
+        snprintf(r->near[r->near_count++], OCAML_SYMBOL_MAX, "%.120s (%.120s)", name,
+                 s.found[i].symbol);
+    }
 }
 
 /* ---- discovery --------------------------------------------------------------------- */
@@ -156,6 +201,12 @@ static int collect_toplevel(const struct elf_symbol *sym, void *ctx)
         return 0;
     struct yield_match *m = &r->toplevel[r->toplevel_count];
     resolve(s->img, path, m, NULL);
+    /* suggested only if the rule resolves the path to a toplevel function (a re-export
+       in the same unit can make it ambiguous) */
+    char why[ANALYSIS_ERR_LEN];
+    const struct yield_candidate *c = pick(m, why, sizeof why);
+    if (c == NULL || c->depth != 0)
+        return 0;
     keep_toplevel_only(m);
     if (m->count > 0)
         r->toplevel_count++;
@@ -201,12 +252,15 @@ static bool fits(const struct yield_candidate *c)
 
 void yield_candidate_place(const struct yield_candidate *c, char *buf, size_t len)
 {
-    if (c->depth == 0)
-        snprintf(buf, len, "toplevel");
+    const char *reexport = c->reexported ? ", re-exported" : "";
+    if (c->through_submodule)
+        snprintf(buf, len, "in another unit's submodule, re-exported");
+    else if (c->depth == 0)
+        snprintf(buf, len, "toplevel%s", reexport);
     else if (c->depth == 1)
-        snprintf(buf, len, "in a submodule");
+        snprintf(buf, len, "in a submodule%s", reexport);
     else if (c->depth > 1)
-        snprintf(buf, len, "in a submodule %d levels deep", c->depth);
+        snprintf(buf, len, "in a submodule %d levels deep%s", c->depth, reexport);
     else if (c->layout_known)
         snprintf(buf, len, "not a value of its module");
     else

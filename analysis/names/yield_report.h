@@ -12,6 +12,10 @@
  *  - a function merely named `yield` is never chosen unasked (its type is unknown: a
  *    generator's `yield : 'a -> unit` called with () corrupts the program); it is only
  *    suggested;
+ *  - a re-export (`let yield = Other.yield`: a field holding another unit's closure) is
+ *    a candidate like the unit's own functions, at its field's depth (reexports.h);
+ *  - every name suggested (near matches, toplevel yields) resolves by this rule to the
+ *    function it is suggested for: a known scheduler's path, Unit.fn, or the exact name;
  *  - Thread.yield (systhreads, not a fiber yield) and Stdlib modules are never proposed.
  */
 #ifndef OCPREEMPT_YIELD_REPORT_H
@@ -37,7 +41,8 @@ struct yield_report {
     bool requested;
     struct yield_match request;
     char error[ANALYSIS_ERR_LEN];                       /* malformed request, else "" */
-    char near[YIELD_MAX_NEAR][OCAML_SYMBOL_MAX];        /* "Other.yield (camlOther.yield_12)" */
+    char near[YIELD_MAX_NEAR][OCAML_SYMBOL_MAX];        /* "Other.yield (camlOther.yield_12)":
+                                                           a name that resolves to it */
     size_t near_count;
     struct yield_match known[YIELD_MAX_LISTED];
     size_t known_count;

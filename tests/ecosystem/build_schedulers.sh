@@ -9,9 +9,9 @@
 #
 # SOURCES_DIR holds the tarball and is only read (in CI it is a read-only copy). Everything
 # is written under OUTDIR: src/ (unpacked), lib/<library>/ (compiled units and archives),
-# and the programs eco_eio, eco_miou, eco_miou055, eco_picos. The libraries are built once
-# per OUTDIR (stamp: the tarball's checksum and this script's); programs are rebuilt when
-# their sources change. Exit 0 built, 77 no sources (one line says so), 1 failed (the
+# and the programs eco_eio, eco_miou, eco_miou055, eco_picos, eco_moonpool. The libraries
+# are built once per OUTDIR (stamp: the tarball's checksum and this script's); programs
+# are rebuilt when their sources change. Exit 0 built, 77 no sources (one line says so), 1 failed (the
 # log OUTDIR/build.log says where).
 #
 # How dune is mimicked: a wrapped library `lib` gets an alias module (Lib__ when the
@@ -249,18 +249,23 @@ picos_libs=(backoff multicore_magic_atomic_array multicore_magic picos picos_aux
             picos_mux_multififo picos_std_event picos_std_finally
             picos_std_awaitable picos_std_structured picos_std_sync)
 
-# program NAME SOURCE LINK-ARGUMENTS...: compiled from a private copy with eco_common.ml
+# program NAME SOURCES LINK-ARGUMENTS...: compiled from a private copy with eco_common.ml
+# (SOURCES: one or more .ml files of this directory, space-separated, in link order)
 program() {
-    local name=$1 source=$2
+    local name=$1 source
+    local -a sources
+    read -r -a sources <<<"$2"
     shift 2
-    local dir=$out/programs/$name
-    if [[ -x $out/$name && $out/$name -nt $programs/$source && $out/$name -nt $programs/eco_common.ml &&
-          $out/$name -nt $out/.libraries ]]; then
-        return 0
-    fi
+    local dir=$out/programs/$name fresh=1
+    [[ -x $out/$name && $out/$name -nt $programs/eco_common.ml && $out/$name -nt $out/.libraries ]] ||
+        fresh=0
+    for source in "${sources[@]}"; do
+        [[ $out/$name -nt $programs/$source ]] || fresh=0
+    done
+    [[ $fresh == 1 ]] && return 0
     rm -rf "$dir" && mkdir -p "$dir"
-    cp "$programs/eco_common.ml" "$programs/$source" "$dir/"
-    (cd "$dir" && ocamlopt -g -I "$dir" "$@" eco_common.ml "$source" -o "$out/$name")
+    cp "$programs/eco_common.ml" "${sources[@]/#/$programs/}" "$dir/"
+    (cd "$dir" && ocamlopt -g -I "$dir" "$@" eco_common.ml "${sources[@]}" -o "$out/$name")
 }
 
 build_programs() {
@@ -275,6 +280,10 @@ build_programs() {
     program eco_miou055 eco_miou.ml "${common[@]}" -I "$lib/miou055" "$lib/miou055/miou055.cmxa"
     # shellcheck disable=SC2046
     program eco_picos eco_picos.ml "${common[@]}" "${picos_inc[@]}" \
+        $(archives "${picos_libs[@]}") $(stubs multicore_magic_atomic_array)
+    # the same program with a unit Moonpool that re-exports Picos' yield as Moonpool 0.11 does
+    # shellcheck disable=SC2046
+    program eco_moonpool "moonpool.ml eco_picos.ml" "${common[@]}" "${picos_inc[@]}" \
         $(archives "${picos_libs[@]}") $(stubs multicore_magic_atomic_array)
 }
 
