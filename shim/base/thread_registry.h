@@ -36,7 +36,8 @@
  *  - monitor-private: struct look_state (overdue.c);
  *  - written by the owner in the blocking-section hooks: blocking_epoch
  *    (request/blocking_hooks.c);
- *  - owner-private: ocaml_mutexes_held, unhandled_fiber;
+ *  - owner-private: ocaml_mutexes_held, unhandled_fiber, away_ticks, away_since_tsc,
+ *    clock (self_clock_state); owner-written, monitor-read: clock_trip_tsc;
  *  - in_hook: written by the owner around the interrupt hook's body, read by the thread
  *    that quiesces the engine before the runtime frees its memory (hook_gate.h).
  */
@@ -74,6 +75,21 @@ struct look_state {
     uint64_t next_look_ns;         /* when to look again (0: at the next pass) */
     uint64_t slack_ns;             /* how much later than next_look_ns is still fine */
     unsigned quiet_looks;          /* consecutive looks that found nothing running */
+    unsigned clocked_looks;        /* consecutive looks that found the run self-clocked */
+};
+
+/* The owner's self-clock (inject/self_clock.c): its view of the running fiber's run, and
+ * its domain's allocation rate, from one trip to the next. Owner-private. */
+struct self_clock_state {
+    uint64_t switches;             /* t->switches when this run was first seen */
+    void *stack;                   /* current_stack then */
+    uint64_t run_start_tsc;        /* the run began at (the switch's TSC, or its first trip) */
+    uint64_t away_at_start;        /* away_ticks then: time off OCaml since is not run time */
+    uint64_t last_tsc;             /* TSC at the previous trip (0: none yet) */
+    uintptr_t last_ptr;            /* young_ptr then */
+    double bytes_per_tick;         /* smoothed allocation rate (0: unknown) */
+    uint64_t quantum_ticks;        /* the quantum in TSC ticks, recalibrated now and then */
+    uint32_t trips_to_calibrate;
 };
 
 struct thread_record {
@@ -106,6 +122,14 @@ struct thread_record {
     _Atomic int in_hook;           /* the owner is inside the hook's body (hook_gate.h) */
     _Atomic int runs_ocaml;        /* seen running OCaml (see above); 0: the monitor
                                       ignores the record */
+
+    _Atomic uint64_t clock_trip_tsc; /* owner-written: TSC of its last self-clocked trip in a
+                                      fiber's run (inject/self_clock.c); the monitor backs
+                                      off while one is recent (request/overdue.c) */
+    uint64_t away_ticks;           /* owner-private: TSC ticks spent in blocking sections or
+                                      waiting for the runtime lock in systhreads' hook */
+    uint64_t away_since_tsc;       /* owner-private: entered a blocking section at (0: not) */
+    struct self_clock_state clock; /* owner-private (inject/self_clock.c) */
 
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
     uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was

@@ -30,6 +30,7 @@
 #include "request.h"
 #include "runtime.h"
 #include "runtime_hooks.h"
+#include "self_clock.h"
 #include "shim_state.h"
 #include "site_table.h"
 #include "stats.h"
@@ -189,22 +190,28 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
     void *ds = *t->caml_state_slot;
     if (!ds)
         return;
-    /* When: chaos mode's clock (chaos.c), or the sampler's request. Where: decide(). */
+    /* When: chaos mode's clock (chaos.c), the fiber's own clock (self_clock.c), or the
+       monitor's request. Where: decide(). */
+    bool self_due = false;
     if (chaos_enabled()) {
         if (!chaos_trip(ds))
             return;
     } else {
-        if (!atomic_exchange(&t->want, 0))
+        bool wanted = atomic_exchange(&t->want, 0);
+        if (self_clock_enabled())
+            self_due = self_clock_trip(t, ds);   /* keeps our post: every trip calls us */
+        else if (wanted)
+            runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
+        if (!wanted && !self_due)
             return;
-        runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
     }
     if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
         stub_unhandled_exn = ocaml_rt.named_value("Effect.Unhandled");
     int domain = *(int *)DS(ds, id);
     struct domain_stats *st = stats_for_domain(domain);
     STAT_INC(st, hook_calls);
-    if (!chaos_enabled() && !request_still_due(t, ds)) {   /* the overdue fiber switched */
-        STAT_INC(st, skip_switched);
+    if (!chaos_enabled() && !self_due && !request_still_due(t, ds)) {
+        STAT_INC(st, skip_switched);       /* the overdue fiber switched */
         return;
     }
 
@@ -216,6 +223,8 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         v == PREEMPT)
         return;      /* left out by the replay list (OCPREEMPT_CHAOS=SEED:LIST) */
     count_verdict(st, v, site);
+    if (self_due)
+        self_clock_settle(t, ds, v == PREEMPT);
     if (v != PREEMPT) {
         if (!chaos_enabled() && v != SKIP_MAIN_FIBER)     /* the monitor retries sooner */
             atomic_store_explicit(&t->refusals,
@@ -223,7 +232,11 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
                                   memory_order_relaxed);
         return;
     }
-    uint64_t requested = atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
+    /* A self-clocked preemption has no request: no request-to-hook delay to record. */
+    uint64_t requested =
+        self_due ? 0 : atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
+    if (self_due)
+        STAT_INC(st, self_clock_preempt);
     trace_preemption(domain, site, requested);
     stub_handoff.request_tsc = requested;
     stub_handoff.domain = domain;
@@ -237,12 +250,21 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
 static void preempt_interrupt_hook(void)
 {
     void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_INTERRUPT);
+    struct thread_record *t = thread_self();
+    /* systhreads' hook hands the runtime lock over only for a tick. When self-clocking
+       calls us at every trip, only that is a resumption worth waking the monitor for. */
+    void *ds = t && t->caml_state_slot ? *(void *volatile *)t->caml_state_slot : NULL;
+    bool tick = ds && atomic_load_explicit(runtime_interrupt_flag(ds), memory_order_relaxed) ==
+                          TICK_INTERRUPT;
+    uint64_t before_prev = stats_tsc();
     if (prev)
         prev();              /* systhreads' may hand the runtime lock over, and get it back */
     uint64_t entry_tsc = stats_tsc();
-    struct thread_record *t = thread_self();
+    if (t)                   /* waiting for the lock is not the fiber's run (self_clock.c) */
+        t->away_ticks += entry_tsc - before_prev;
     thread_note_runs_ocaml(t);         /* the runtime calls it at an OCaml thread's checks */
-    request_thread_resumed(t);
+    if (tick || !self_clock_enabled())
+        request_thread_resumed(t);
     if (!t || !hook_gate_enter(t))
         return;
     serve_request(t, entry_tsc);

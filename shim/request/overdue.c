@@ -113,6 +113,43 @@ static void back_off(struct thread_record *t, uint64_t now_ns)
     back_off_to(t, now_ns, backoff_max());
 }
 
+/* Is t's running fiber clocking itself (inject/self_clock.c)? Its thread made a
+ * self-clocked trip within the last quantum of wall time (the trip placed for one fiber
+ * serves the next one too: young_limit is the domain's). A fiber that does not allocate
+ * makes no trip, and the next look (at most overdue_self_clock_backoff_max_ns() away)
+ * watches it every quantum again. */
+static bool self_clocked(struct thread_record *t, uint64_t now_tsc)
+{
+    if (!shim_config.self_clock || shim_config.chaos)
+        return false;
+    uint64_t trip = atomic_load_explicit(&t->clock_trip_tsc, memory_order_relaxed);
+    if (trip == 0 || trip > now_tsc)
+        return false;
+    return stats_ticks_to_ns(now_tsc - trip) < shim_config.quantum_ns;
+}
+
+uint64_t overdue_self_clock_backoff_max_ns(void)
+{
+    uint64_t q4 = 4 * shim_config.quantum_ns;
+    return q4 > SELF_CLOCK_BACKOFF_MIN_NS ? q4 : SELF_CLOCK_BACKOFF_MIN_NS;
+}
+
+/* A self-clocked run: its own trips will preempt it, so look again 2, 4, 8... quanta
+ * later (Go's sysmon doubles its sleep the same way), at most
+ * overdue_self_clock_backoff_max_ns(), never before the run could reach the quantum. */
+static void back_off_clocked(struct look_state *l, uint64_t now_ns, uint64_t to_quantum_ns)
+{
+    uint64_t q = shim_config.quantum_ns, max = overdue_self_clock_backoff_max_ns();
+    if (l->clocked_looks < 32)
+        l->clocked_looks++;
+    uint64_t interval = l->clocked_looks < 20 ? q << l->clocked_looks : max;
+    if (interval > max)
+        interval = max;
+    if (interval < to_quantum_ns)
+        interval = to_quantum_ns;
+    schedule(l, now_ns + interval, interval / 8);
+}
+
 /* Upper bound of the CPU time at which a run that began at the switch of TSC switch_tsc
  * began (see the header comment). now_tsc was read before now_ns, so the switch's wall
  * time is never underestimated. */
@@ -194,9 +231,15 @@ void overdue_look(struct thread_record *t)
         atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
     }
     if (run < q) {
+        if (!main_fiber && self_clocked(t, now_tsc)) {
+            back_off_clocked(l, now_ns, q - run);
+            return;
+        }
+        l->clocked_looks = 0;
         schedule(l, now_ns + (q - run), overdue_running_slack_ns());
         return;
     }
+    l->clocked_looks = 0;
     if (main_fiber) {
         /* The main fiber is never preempted: look less often, but not so rarely that a
            scheduler it starts runs its first fibers unwatched for long. Every
