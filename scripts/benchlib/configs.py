@@ -23,7 +23,10 @@ SIZES = {
 
 QUANTA = ["10ms", "1ms", "100us"]
 QUANTUM_NS = {"10ms": 10_000_000, "1ms": 1_000_000, "100us": 100_000}
-PATHS = ["monitor"]   # the only request path (signal mode was retired)
+# The request path: "monitor" is the default (allocating fibers clock themselves, the
+# monitor backs off: OCPREEMPT_SELF_CLOCK=1); "watcher" is the monitor alone, waking once
+# per quantum (OCPREEMPT_SELF_CLOCK=0), run beside it so that the rows compare in one run.
+PATHS = ["monitor", "watcher"]
 ACTIVE = [f"{p} {q}" for p in PATHS for q in QUANTA]        # "monitor 10ms", ...
 # The shim active (engine loaded, program analysed, monitor running) with a quantum no run
 # reaches: the baseline that separates the preemption mechanism's cost from the fixed
@@ -56,6 +59,8 @@ def shim_config(name, yield_fn="Sched.yield", stats=True):
         return c
     path, q = name.split()
     c = {"OCPREEMPT_QUANTUM": q, "OCPREEMPT_YIELD": yield_fn}
+    if path == "watcher":
+        c["OCPREEMPT_SELF_CLOCK"] = "0"
     if stats:
         c["OCPREEMPT_STATS"] = "1"
     return c
