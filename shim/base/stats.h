@@ -59,7 +59,8 @@
     X(threads_unregistered) /* threads never preempted: no record (domain 0's line) */ \
     X(monitor_wakes)       /* the monitor's passes (domain 0's line) */              \
     X(self_clock_trips)    /* hook calls at a self-clocked fiber's allocation trips */ \
-    X(self_clock_preempt)  /* preemptions a fiber's own trip decided (not the monitor) */
+    X(self_clock_preempt)  /* preemptions a fiber's own trip decided (not the monitor) */ \
+    X(self_clock_cpu_defer) /* due by the TSC, not yet by CPU time: trip placed later */
 
 enum stats_counter {
 #define COUNTER_ENUM(name) STAT_##name,

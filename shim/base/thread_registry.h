@@ -88,6 +88,10 @@ struct self_clock_state {
     uint64_t last_tsc;             /* TSC at the previous trip (0: none yet) */
     uintptr_t last_ptr;            /* young_ptr then */
     double bytes_per_tick;         /* smoothed allocation rate (0: unknown) */
+    uint64_t run_cpu_start_ns;     /* upper bound of the run's start in CPU time ... */
+    bool run_cpu_start_known;      /* ... once a due trip of this run computed it */
+    uint64_t cpu_sample_ns;        /* the thread's CPU clock at a due trip ... */
+    uint64_t cpu_sample_tsc;       /* ... and the TSC then (0: none yet) */
     uint64_t quantum_ticks;        /* the quantum in TSC ticks, recalibrated now and then */
     uint32_t trips_to_calibrate;
 };

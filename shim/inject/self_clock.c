@@ -1,14 +1,15 @@
 /* self_clock: see self_clock.h.
  *
- * The clock is the TSC (rdtsc, ~10-25 ns, no system call), i.e. wall time, the clock the
- * switch trampolines already stamp switch_tsc with. A run is the wall time since the switch
- * that began it, minus the time its thread spent off OCaml since the run was first seen
- * (away_ticks: blocking sections, waiting for the runtime lock in systhreads' hook), so a
- * fiber is not charged for a blocking call or another systhread's turn. Time its thread
- * was descheduled by the kernel while running OCaml does count (as in Go); the monitor's
- * quantum counts CPU time (CLOCK_THREAD_CPUTIME_ID, a system call of ~0.2-0.5 us, which a
- * trip spaced a few microseconds apart could not afford), so on a loaded host a
- * self-clocked run can end earlier in CPU time than a watched one, never later.
+ * Two clocks. Every trip reads the TSC (rdtsc, ~20 ns, no system call), i.e. wall time,
+ * the clock the switch trampolines already stamp switch_tsc with: a run is the wall time
+ * since the switch that began it, minus the time its thread spent off OCaml since the run
+ * was first seen (away_ticks: blocking sections, waiting for the runtime lock in
+ * systhreads' hook). Wall time is an upper bound of CPU time, so a run under the quantum
+ * by the TSC is under it by CPU time too. Only a trip the TSC finds due reads the thread's
+ * CPU clock (CLOCK_THREAD_CPUTIME_ID, a system call of ~0.4 us: once per quantum, not per
+ * trip), and preempts only if the run has used a quantum of CPU time, the quantum's
+ * measure everywhere else (cpu_run_reaches_quantum): a fiber whose thread the kernel
+ * descheduled is not cut short, unlike Go's wall-clock preemption.
  *
  * Invariants:
  *  - young_limit is only ever raised, from the value just read (runtime.h,
@@ -90,6 +91,39 @@ static void follow_run(struct thread_record *t, struct self_clock_state *c, void
     c->stack = stack;
     c->run_start_tsc = at;
     c->away_at_start = t->away_ticks;
+    c->run_cpu_start_known = false;
+}
+
+/* The TSC says the run has used a quantum of wall time; has it used one of CPU time, the
+ * quantum's measure? One read of the thread's CPU clock, once per due trip. The run's CPU
+ * start is bounded above by the previous sample: taken before the run began, by that
+ * sample plus the wall time from it to the run's start (CPU time advances no faster);
+ * taken during the run, by the sample itself. So the CPU run is never overestimated and a
+ * fiber is never preempted before a quantum of its thread's CPU time, as with the
+ * monitor (a run whose thread the kernel descheduled is extended, not cut short). No:
+ * *left_ticks is at least how long the run still needs. */
+static bool cpu_run_reaches_quantum(struct thread_record *t, struct self_clock_state *c,
+                                    uint64_t now, uint64_t q, uint64_t *left_ticks)
+{
+    uint64_t cpu = thread_cpu_ns(t->cpu_clock), q_ns = shim_config.quantum_ns;
+    if (!c->run_cpu_start_known) {
+        uint64_t bound = cpu;                  /* no sample: counted from now (late) */
+        if (c->cpu_sample_tsc != 0 && c->cpu_sample_tsc <= now) {
+            bound = c->cpu_sample_ns;
+            if (c->cpu_sample_tsc < c->run_start_tsc)
+                bound += (uint64_t)((double)(c->run_start_tsc - c->cpu_sample_tsc) *
+                                    (double)q_ns / (double)q);
+        }
+        c->run_cpu_start_ns = bound < cpu ? bound : cpu;
+        c->run_cpu_start_known = true;
+    }
+    c->cpu_sample_ns = cpu;
+    c->cpu_sample_tsc = now;
+    uint64_t run_ns = cpu - c->run_cpu_start_ns;
+    if (run_ns >= q_ns)
+        return true;
+    *left_ticks = (uint64_t)((double)(q_ns - run_ns) * (double)q / (double)q_ns);
+    return false;
 }
 
 bool self_clock_trip(struct thread_record *t, void *ds)
@@ -108,9 +142,16 @@ bool self_clock_trip(struct thread_record *t, void *ds)
     uint64_t away = t->away_ticks - c->away_at_start;
     uint64_t elapsed = now - c->run_start_tsc;
     uint64_t run = elapsed > away ? elapsed - away : 0;
-    if (run >= q)
-        return true;                  /* armed by self_clock_settle */
-    uint64_t left = q - run + q / AIM_PAST_DIVISOR, spacing = q / SPACING_DIVISOR;
+    uint64_t left = 0;
+    if (run >= q) {
+        if (cpu_run_reaches_quantum(t, c, now, q, &left))
+            return true;              /* armed by self_clock_settle */
+        STAT_INC(stats_for_domain(*(volatile int *)DS(ds, id)), self_clock_cpu_defer);
+    } else {
+        left = q - run;
+    }
+    left += q / AIM_PAST_DIVISOR;
+    uint64_t spacing = q / SPACING_DIVISOR;
     arm_in(c, ds, left < spacing ? left : spacing);
     return false;
 }

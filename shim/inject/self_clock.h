@@ -4,8 +4,9 @@
  * mode's mechanism (young_limit placed so that the domain trips after a chosen amount of
  * allocation, requested_external_interrupt kept at SHIM_INTERRUPT so that every trip
  * reaches the interrupt hook), with a deadline instead of a seeded schedule. At each trip
- * the hook reads the TSC and compares the running fiber's run with the quantum; over: the
- * caller submits the trip to the where-rules like a monitor request; under: the next trip
+ * the hook reads the TSC and compares the running fiber's run with the quantum; over (and
+ * over in the thread's CPU time too, read only then): the caller submits the trip to the
+ * where-rules like a monitor request; under: the next trip
  * is placed where the fiber's allocation rate says its deadline (or half a quantum, if
  * sooner) will be. The monitor backs off while a thread's running fiber trips this way
  * (request/overdue.c). Design, clock and bounds: docs/design.md, "Self-clocking".
