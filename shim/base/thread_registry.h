@@ -90,6 +90,8 @@ struct self_clock_state {
     double bytes_per_tick;         /* smoothed allocation rate (0: unknown) */
     uint64_t run_cpu_start_ns;     /* upper bound of the run's start in CPU time ... */
     bool run_cpu_start_known;      /* ... once a due trip of this run computed it */
+    uint64_t first_trip_cpu_ns;    /* the CPU clock at this run's first trip, if the last
+                                      sample was stale then (0: not read) */
     uint64_t cpu_sample_ns;        /* the thread's CPU clock at a due trip ... */
     uint64_t cpu_sample_tsc;       /* ... and the TSC then (0: none yet) */
     uint64_t quantum_ticks;        /* the quantum in TSC ticks, recalibrated now and then */

@@ -37,6 +37,7 @@
 #define FIRST_BYTES (32u << 10)  /* before any rate is known */
 #define MIN_BYTES 256u
 #define MAX_BYTES (64u << 20)
+#define STALE_DIVISOR 4          /* a CPU sample older than Q/4 is read again at a run's start */
 #define CALIBRATE_EVERY 4096     /* trips between recalibrations of the quantum in ticks */
 
 static uint64_t quantum_ticks(struct self_clock_state *c)
@@ -92,6 +93,13 @@ static void follow_run(struct thread_record *t, struct self_clock_state *c, void
     c->run_start_tsc = at;
     c->away_at_start = t->away_ticks;
     c->run_cpu_start_known = false;
+    /* The previous due trip's CPU sample bounds this run's CPU start only up to the
+       kernel's descheduling since (a loaded host): when it is older than STALE_DIVISOR of
+       a quantum, sample the CPU clock here, at the run's first trip, too. */
+    c->first_trip_cpu_ns = 0;
+    if (c->quantum_ticks != 0 &&
+        (c->cpu_sample_tsc == 0 || now - c->cpu_sample_tsc > c->quantum_ticks / STALE_DIVISOR))
+        c->first_trip_cpu_ns = thread_cpu_ns(t->cpu_clock);
 }
 
 /* The TSC says the run has used a quantum of wall time; has it used one of CPU time, the
@@ -114,6 +122,8 @@ static bool cpu_run_reaches_quantum(struct thread_record *t, struct self_clock_s
                 bound += (uint64_t)((double)(c->run_start_tsc - c->cpu_sample_tsc) *
                                     (double)q_ns / (double)q);
         }
+        if (c->first_trip_cpu_ns != 0 && c->first_trip_cpu_ns < bound)
+            bound = c->first_trip_cpu_ns;      /* sampled at the run's first trip */
         c->run_cpu_start_ns = bound < cpu ? bound : cpu;
         c->run_cpu_start_known = true;
     }
