@@ -66,6 +66,7 @@ struct look_state {
     uint64_t run_cpu_start_ns;     /* CPU time (upper bound) at which the current run began */
     uint64_t last_cpu_ns;          /* CPU time at the last look */
     uint64_t last_look_ns;         /* CLOCK_MONOTONIC of the last look */
+    uint64_t last_look_tsc;        /* and its TSC (self-clocked trips are stamped in TSC) */
     uint64_t looked_ns;            /* CLOCK_MONOTONIC of the last look of any kind (parked
                                       and back-off looks too) */
     uint64_t run_reaches_quantum_ns; /* the earliest its fiber's run could reach the quantum,

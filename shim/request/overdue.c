@@ -114,18 +114,24 @@ static void back_off(struct thread_record *t, uint64_t now_ns)
 }
 
 /* Is t's running fiber clocking itself (inject/self_clock.c)? Its thread made a
- * self-clocked trip within the last quantum of wall time (the trip placed for one fiber
- * serves the next one too: young_limit is the domain's). A fiber that does not allocate
- * makes no trip, and the next look (at most overdue_self_clock_backoff_max_ns() away)
- * watches it every quantum again. */
-static bool self_clocked(struct thread_record *t, uint64_t now_tsc)
+ * self-clocked trip less than a quantum of its CPU time ago: within the last quantum of
+ * wall time, or since the previous look with less than a quantum of CPU time used since
+ * that look (a thread the kernel descheduled makes no trip, nor runs). The trip placed for
+ * one fiber serves the next one too (young_limit is the domain's). A fiber that does not
+ * allocate makes no trip: once it has run a quantum since the last one, the next look (at
+ * most overdue_self_clock_backoff_max_ns() away) watches it every quantum again. */
+static bool self_clocked(struct thread_record *t, uint64_t now_tsc, uint64_t prev_look_tsc,
+                         uint64_t cpu_since_look_ns)
 {
     if (!shim_config.self_clock || shim_config.chaos)
         return false;
     uint64_t trip = atomic_load_explicit(&t->clock_trip_tsc, memory_order_relaxed);
     if (trip == 0 || trip > now_tsc)
         return false;
-    return stats_ticks_to_ns(now_tsc - trip) < shim_config.quantum_ns;
+    if (stats_ticks_to_ns(now_tsc - trip) < shim_config.quantum_ns)
+        return true;
+    return prev_look_tsc != 0 && trip > prev_look_tsc &&
+           cpu_since_look_ns < shim_config.quantum_ns;
 }
 
 uint64_t overdue_self_clock_backoff_max_ns(void)
@@ -200,6 +206,10 @@ void overdue_look(struct thread_record *t)
     uint64_t switch_tsc = atomic_load_explicit(&t->switch_tsc, memory_order_relaxed);
     void *stack = *(void *volatile *)DS(ds, current_stack);
     uint64_t cpu = thread_cpu_ns(t->cpu_clock);
+    /* The thread's CPU time since the previous look, an upper bound of what it ran since
+       any trip made after that look (self_clocked). */
+    uint64_t prev_look_tsc = l->have_cpu ? l->last_look_tsc : 0;
+    uint64_t cpu_since_look = l->have_cpu && cpu > l->last_cpu_ns ? cpu - l->last_cpu_ns : UINT64_MAX;
 
     bool same_run = l->have_cpu && ds == l->ds && switches == l->switches && stack == l->stack;
     bool ran = !l->have_cpu || cpu != l->last_cpu_ns;
@@ -216,6 +226,7 @@ void overdue_look(struct thread_record *t)
     l->switches = switches;
     l->last_cpu_ns = cpu;
     l->last_look_ns = now_ns;
+    l->last_look_tsc = now_tsc;
     l->have_cpu = true;
     if (same_run && !ran) {
         back_off(t, now_ns);
@@ -231,7 +242,7 @@ void overdue_look(struct thread_record *t)
         atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
     }
     if (run < q) {
-        if (!main_fiber && self_clocked(t, now_tsc)) {
+        if (!main_fiber && self_clocked(t, now_tsc, prev_look_tsc, cpu_since_look)) {
             back_off_clocked(l, now_ns, q - run);
             return;
         }
