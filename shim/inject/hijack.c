@@ -232,9 +232,10 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
                                   memory_order_relaxed);
         return;
     }
-    /* A self-clocked preemption has no request: no request-to-hook delay to record. */
+    /* A self-clocked preemption is requested by the fiber's own trip, at this hook's
+       entry: its latency is the hook and the stub's entry, with no request-to-hook delay. */
     uint64_t requested =
-        self_due ? 0 : atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
+        self_due ? entry_tsc : atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
     if (self_due)
         STAT_INC(st, self_clock_preempt);
     trace_preemption(domain, site, requested);

@@ -35,8 +35,8 @@ static inline bool self_clock_enabled(void)
  * once the outcome is known). */
 bool self_clock_trip(struct thread_record *t, void *ds);
 
-/* After a due trip: `preempted` (the next fiber's run starts now: its first trip half a
- * quantum of allocation later), or refused (the same fiber retries an eighth later). */
+/* After a due trip, `preempted` (the next fiber's run starts now) or refused (the same
+ * fiber retries): the next trip an eighth of a quantum of allocation later. */
 void self_clock_settle(struct thread_record *t, void *ds, bool preempted);
 
 #endif

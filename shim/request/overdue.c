@@ -114,24 +114,29 @@ static void back_off(struct thread_record *t, uint64_t now_ns)
 }
 
 /* Is t's running fiber clocking itself (inject/self_clock.c)? Its thread made a
- * self-clocked trip less than a quantum of its CPU time ago: within the last quantum of
+ * self-clocked trip less than a quantum of its CPU time ago (within the last quantum of
  * wall time, or since the previous look with less than a quantum of CPU time used since
- * that look (a thread the kernel descheduled makes no trip, nor runs). The trip placed for
- * one fiber serves the next one too (young_limit is the domain's). A fiber that does not
- * allocate makes no trip: once it has run a quantum since the last one, the next look (at
- * most overdue_self_clock_backoff_max_ns() away) watches it every quantum again. */
-static bool self_clocked(struct thread_record *t, uint64_t now_tsc, uint64_t prev_look_tsc,
-                         uint64_t cpu_since_look_ns)
+ * that look: a thread the kernel descheduled makes no trip, nor runs): CLOCKED_RUN if that
+ * trip came after the switch that began the run, CLOCKED_BEFORE if it came before (the
+ * run has not tripped yet: a fiber that allocates trips an eighth of a quantum into a run
+ * that follows a self-clocked preemption; one that does not allocate never does). */
+enum clocking { NOT_CLOCKED, CLOCKED_BEFORE, CLOCKED_RUN };
+
+static enum clocking self_clocked(struct thread_record *t, uint64_t switch_tsc,
+                                  uint64_t now_tsc, uint64_t prev_look_tsc,
+                                  uint64_t cpu_since_look_ns)
 {
     if (!shim_config.self_clock || shim_config.chaos)
-        return false;
+        return NOT_CLOCKED;
     uint64_t trip = atomic_load_explicit(&t->clock_trip_tsc, memory_order_relaxed);
     if (trip == 0 || trip > now_tsc)
-        return false;
-    if (stats_ticks_to_ns(now_tsc - trip) < shim_config.quantum_ns)
-        return true;
-    return prev_look_tsc != 0 && trip > prev_look_tsc &&
-           cpu_since_look_ns < shim_config.quantum_ns;
+        return NOT_CLOCKED;
+    bool recent = stats_ticks_to_ns(now_tsc - trip) < shim_config.quantum_ns ||
+                  (prev_look_tsc != 0 && trip > prev_look_tsc &&
+                   cpu_since_look_ns < shim_config.quantum_ns);
+    if (!recent)
+        return NOT_CLOCKED;
+    return trip > switch_tsc ? CLOCKED_RUN : CLOCKED_BEFORE;
 }
 
 uint64_t overdue_self_clock_backoff_max_ns(void)
@@ -242,8 +247,18 @@ void overdue_look(struct thread_record *t)
         atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
     }
     if (run < q) {
-        if (!main_fiber && self_clocked(t, now_tsc, prev_look_tsc, cpu_since_look)) {
+        enum clocking c = main_fiber ? NOT_CLOCKED
+                                     : self_clocked(t, switch_tsc, now_tsc, prev_look_tsc,
+                                                    cpu_since_look);
+        if (c == CLOCKED_RUN) {
             back_off_clocked(l, now_ns, q - run);
+            return;
+        }
+        if (c == CLOCKED_BEFORE) {
+            /* Not tripped yet: its own clock gets the quantum and a quarter (by then an
+               allocating fiber was preempted and the next run has tripped), a fiber that
+               does not allocate is found overdue then. The back-off is kept. */
+            schedule(l, now_ns + (q - run) + q / 4, overdue_running_slack_ns());
             return;
         }
         l->clocked_looks = 0;
