@@ -50,8 +50,10 @@ static uint64_t quantum_ticks(struct self_clock_state *c)
     return c->quantum_ticks;
 }
 
-/* The allocation rate, smoothed over trips at least a few microseconds apart (a trip at
- * every poll while a request waits says little about the rate). */
+/* The allocation rate (bytes per TSC tick) since the previous trip, averaged with the
+ * estimate so far (each trip halves the weight of the past): trips close together (a poll
+ * trip while a request waits) weigh as much as far-apart ones, which is noisy but only
+ * moves the next trip, never the deadline it is checked against. */
 static void update_rate(struct self_clock_state *c, void *ds, uint64_t now)
 {
     uintptr_t ptr = *DS(ds, young_ptr);
