@@ -23,7 +23,11 @@ SIZES = {
 
 QUANTA = ["10ms", "1ms", "100us"]
 QUANTUM_NS = {"10ms": 10_000_000, "1ms": 1_000_000, "100us": 100_000}
-PATHS = ["monitor"]   # the only request path (signal mode was retired)
+# The request path: "monitor" is the default, the monitor alone waking about once per
+# quantum (OCPREEMPT_SELF_CLOCK=0); "self-clocked" is the opt-in where allocating fibers
+# clock themselves and the monitor backs off (OCPREEMPT_SELF_CLOCK=1), run beside it so
+# that the rows compare in one run.
+PATHS = ["monitor", "self-clocked"]
 ACTIVE = [f"{p} {q}" for p in PATHS for q in QUANTA]        # "monitor 10ms", ...
 # The shim active (engine loaded, program analysed, monitor running) with a quantum no run
 # reaches: the baseline that separates the preemption mechanism's cost from the fixed
@@ -56,6 +60,8 @@ def shim_config(name, yield_fn="Sched.yield", stats=True):
         return c
     path, q = name.split()
     c = {"OCPREEMPT_QUANTUM": q, "OCPREEMPT_YIELD": yield_fn}
+    if path == "self-clocked":
+        c["OCPREEMPT_SELF_CLOCK"] = "1"
     if stats:
         c["OCPREEMPT_STATS"] = "1"
     return c

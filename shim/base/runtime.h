@@ -117,6 +117,39 @@ static inline void runtime_interrupt_post(void *ds)
     atomic_compare_exchange_strong(runtime_interrupt_flag(ds), &idle, SHIM_INTERRUPT);
 }
 
+/* Makes the domain trip once `remaining` more bytes are allocated on its minor heap (or
+ * earlier, at the runtime's own trigger: minor GC, memprof, an interrupt). Raises
+ * young_limit only, and only with a compare-and-swap from the value just read, so that the
+ * runtime's triggers and an interrupt posted meanwhile (UINTPTR_MAX) are never lost. The
+ * domain's own thread, holding its lock (chaos.c, self_clock.c). */
+static inline void runtime_young_limit_arm_after(void *ds, uint64_t remaining)
+{
+    uintptr_t ptr = *DS(ds, young_ptr), start = *DS(ds, young_start);
+    if (remaining >= ptr - start)
+        return;                              /* the runtime's trigger comes first */
+    uintptr_t target = ptr - (uintptr_t)remaining;
+    _Atomic uintptr_t *limit = DS_ATOMIC(ds, young_limit);
+    uintptr_t current = atomic_load_explicit(limit, memory_order_acquire);
+    if (current == UINTPTR_MAX || target <= current)
+        return;
+    atomic_compare_exchange_strong(limit, &current, target);
+}
+
+/* Bytes allocated on the domain's minor heap since young_ptr was last_ptr: a minor
+ * collection moved young_ptr back up since, the bytes up to young_start count as
+ * allocated; a minor heap that moved counts from its end. Chaos mode's clock, the
+ * self-clock's rate. */
+static inline uint64_t runtime_minor_bytes_since(void *ds, uintptr_t last_ptr)
+{
+    uintptr_t ptr = *DS(ds, young_ptr);
+    uintptr_t start = *DS(ds, young_start), end = *DS(ds, young_end);
+    if (ptr <= last_ptr)
+        return last_ptr - ptr;
+    if (last_ptr >= start && last_ptr <= end)
+        return (last_ptr - start) + (end - ptr);          /* a minor collection */
+    return end - ptr;                                     /* the minor heap moved */
+}
+
 /* Withdraws our post, never a tick. */
 static inline void runtime_interrupt_clear(void *ds)
 {

@@ -41,6 +41,11 @@ uint64_t stats_ticks_to_ns(uint64_t ticks)
     return per_us > 0 ? (uint64_t)((double)ticks * 1000.0 / per_us) : 0;
 }
 
+uint64_t stats_ns_to_ticks(uint64_t ns)
+{
+    return (uint64_t)((double)ns * ticks_per_us() / 1000.0);
+}
+
 void stats_record_hook(struct domain_stats *d, uint64_t ticks)
 {
     uint64_t b = ticks / HOOK_BUCKET_TICKS;

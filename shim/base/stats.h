@@ -57,7 +57,10 @@
     X(skip_switched)       /* the overdue fiber switched before the hook ran */       \
     X(unhandled)           /* Effect.Unhandled absorbed by the stub */                \
     X(threads_unregistered) /* threads never preempted: no record (domain 0's line) */ \
-    X(monitor_wakes)       /* the monitor's passes (domain 0's line) */
+    X(monitor_wakes)       /* the monitor's passes (domain 0's line) */              \
+    X(self_clock_trips)    /* hook calls at a self-clocked fiber's allocation trips */ \
+    X(self_clock_preempt)  /* preemptions a fiber's own trip decided (not the monitor) */ \
+    X(self_clock_cpu_defer) /* due by the TSC, not yet by CPU time: trip placed later */
 
 enum stats_counter {
 #define COUNTER_ENUM(name) STAT_##name,
@@ -131,6 +134,8 @@ void stats_start(void);
 /* TSC ticks to nanoseconds, calibrated over the run so far; and the run's start time
  * (CLOCK_MONOTONIC ns). Not for signal context. */
 uint64_t stats_ticks_to_ns(uint64_t ticks);
+/* Nanoseconds to TSC ticks, by the same calibration (0 before any time has passed). */
+uint64_t stats_ns_to_ticks(uint64_t ns);
 uint64_t stats_start_ns(void);
 uint64_t stats_start_tsc(void);      /* the TSC at that time */
 

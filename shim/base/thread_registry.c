@@ -80,6 +80,10 @@ static void reset_record(struct thread_record *r)
     atomic_store(&r->blocking_epoch, 0);
     atomic_store(&r->in_hook, 0);
     atomic_store(&r->runs_ocaml, 0);
+    atomic_store(&r->clock_trip_tsc, 0);
+    r->away_ticks = 0;
+    r->away_since_tsc = 0;
+    memset(&r->clock, 0, sizeof r->clock);
     r->ocaml_mutexes_held = 0;
     r->unhandled_fiber = 0;
     r->fiber_log = fiber_log_of_slot((int)(r - thread_registry));

@@ -36,7 +36,8 @@
  *  - monitor-private: struct look_state (overdue.c);
  *  - written by the owner in the blocking-section hooks: blocking_epoch
  *    (request/blocking_hooks.c);
- *  - owner-private: ocaml_mutexes_held, unhandled_fiber;
+ *  - owner-private: ocaml_mutexes_held, unhandled_fiber, away_ticks, away_since_tsc,
+ *    clock (self_clock_state); owner-written, monitor-read: clock_trip_tsc;
  *  - in_hook: written by the owner around the interrupt hook's body, read by the thread
  *    that quiesces the engine before the runtime frees its memory (hook_gate.h).
  */
@@ -66,6 +67,7 @@ struct look_state {
     uint64_t run_cpu_start_ns;     /* CPU time (upper bound) at which the current run began */
     uint64_t last_cpu_ns;          /* CPU time at the last look */
     uint64_t last_look_ns;         /* CLOCK_MONOTONIC of the last look */
+    uint64_t last_look_tsc;        /* and its TSC (self-clocked trips are stamped in TSC) */
     uint64_t looked_ns;            /* CLOCK_MONOTONIC of the last look of any kind (parked
                                       and back-off looks too) */
     uint64_t run_reaches_quantum_ns; /* the earliest its fiber's run could reach the quantum,
@@ -84,6 +86,27 @@ struct look_state {
     bool refused_streak;           /* the requests of this run are being refused: */
     int refused_reason;            /*   for this reason (a STAT_skip_* counter), */
     uint64_t refused_start_cpu_ns; /*   since the request at this CPU time */
+    unsigned clocked_looks;        /* consecutive looks that found the run self-clocked */
+};
+
+/* The owner's self-clock (inject/self_clock.c): its view of the running fiber's run, and
+ * its domain's allocation rate, from one trip to the next. Owner-private. */
+struct self_clock_state {
+    uint64_t switches;             /* t->switches when this run was first seen */
+    void *stack;                   /* current_stack then */
+    uint64_t run_start_tsc;        /* the run began at (the switch's TSC, or its first trip) */
+    uint64_t away_at_start;        /* away_ticks then: time off OCaml since is not run time */
+    uint64_t last_tsc;             /* TSC at the previous trip (0: none yet) */
+    uintptr_t last_ptr;            /* young_ptr then */
+    double bytes_per_tick;         /* smoothed allocation rate (0: unknown) */
+    uint64_t run_cpu_start_ns;     /* upper bound of the run's start in CPU time ... */
+    bool run_cpu_start_known;      /* ... once a due trip of this run computed it */
+    uint64_t first_trip_cpu_ns;    /* the CPU clock at this run's first trip, if the last
+                                      sample was stale then (0: not read) */
+    uint64_t cpu_sample_ns;        /* the thread's CPU clock at a due trip ... */
+    uint64_t cpu_sample_tsc;       /* ... and the TSC then (0: none yet) */
+    uint64_t quantum_ticks;        /* the quantum in TSC ticks, recalibrated now and then */
+    uint32_t trips_to_calibrate;
 };
 
 struct thread_record {
@@ -118,6 +141,14 @@ struct thread_record {
     _Atomic int in_hook;           /* the owner is inside the hook's body (hook_gate.h) */
     _Atomic int runs_ocaml;        /* seen running OCaml (see above); 0: the monitor
                                       ignores the record */
+
+    _Atomic uint64_t clock_trip_tsc; /* owner-written: TSC of its last self-clocked trip in a
+                                      fiber's run (inject/self_clock.c); the monitor backs
+                                      off while one is recent (request/overdue.c) */
+    uint64_t away_ticks;           /* owner-private: TSC ticks spent in blocking sections or
+                                      waiting for the runtime lock in systhreads' hook */
+    uint64_t away_since_tsc;       /* owner-private: entered a blocking section at (0: not) */
+    struct self_clock_state clock; /* owner-private (inject/self_clock.c) */
 
     int ocaml_mutexes_held;        /* owner-private: Mutex.t held by OCaml code */
     uint64_t unhandled_fiber;      /* owner-private: 1 + id of the fiber whose yield was

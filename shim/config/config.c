@@ -437,6 +437,16 @@ static int format_verify(const struct ocpreempt_config *cfg, char *buf, size_t l
     return put(buf, len, cfg->verify ? "1" : "0");
 }
 
+static const char *parse_self_clock(const char *value, struct ocpreempt_config *cfg)
+{
+    return parse_bool(value, &cfg->self_clock) == 0 ? NULL : "is not 0 or 1";
+}
+
+static int format_self_clock(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->self_clock ? "1" : "0");
+}
+
 /* A release series, "5.3": digits, a dot, digits. Whether a profile exists for it is the
  * engine's to say (runtime_profile_select), with the list of those that do. */
 static const char *parse_assume_runtime(const char *value, struct ocpreempt_config *cfg)
@@ -716,6 +726,10 @@ static const struct option options[] = {
     { { "OCPREEMPT_CHAOS_RATE", "64", "use a whole number from 1 to 65536",
         "chaos mode: mean number of preemptions per MiB the program allocates" },
       parse_chaos_rate, format_chaos_rate },
+    { { "OCPREEMPT_SELF_CLOCK", "0", "use 0 or 1",
+        "1: a fiber that allocates checks its own deadline at allocation trips and the "
+        "monitor backs off; 0: the monitor alone watches every fiber (off in chaos mode)" },
+      parse_self_clock, format_self_clock },
     { { "OCPREEMPT_VERIFY", "0", "use 0 or 1",
         "1: check every landing decision against a plain walk of the whole fiber and "
         "abort on the first disagreement (slow; for tests)" },

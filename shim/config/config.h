@@ -80,6 +80,8 @@ struct ocpreempt_config {
     struct config_range { uint32_t first, last; } chaos_ranges[CONFIG_CHAOS_RANGES_MAX];
     uint32_t chaos_rate;              /* OCPREEMPT_CHAOS_RATE: mean preemptions per MiB
                                          allocated on the minor heap, 1..65536 (64) */
+    bool self_clock;                  /* OCPREEMPT_SELF_CLOCK: 0|1, allocating fibers clock
+                                         themselves (shim/inject/self_clock.h) */
     bool verify;                      /* OCPREEMPT_VERIFY: 0|1, every landing decision
                                          checked against the reference walk (landing.c) */
     char assume_runtime[8];           /* OCPREEMPT_ASSUME_RUNTIME: "5.3" runs a release

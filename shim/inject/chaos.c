@@ -95,15 +95,8 @@ static struct chaos_domain *domain_of(void *ds)
 /* Adds the bytes allocated since the previous trip. */
 static void read_clock(struct chaos_domain *cd, void *ds)
 {
-    uintptr_t ptr = *DS(ds, young_ptr);
-    uintptr_t start = *DS(ds, young_start), end = *DS(ds, young_end);
-    if (ptr <= cd->last_ptr)
-        cd->clock += cd->last_ptr - ptr;
-    else if (cd->last_ptr >= start && cd->last_ptr <= end)
-        cd->clock += (cd->last_ptr - start) + (end - ptr);   /* a minor collection */
-    else
-        cd->clock += end - ptr;                              /* the minor heap moved */
-    cd->last_ptr = ptr;
+    cd->clock += runtime_minor_bytes_since(ds, cd->last_ptr);
+    cd->last_ptr = *DS(ds, young_ptr);
 }
 
 /* Next trip at the next safe point. */
@@ -113,18 +106,10 @@ static void arm_now(void *ds)
 }
 
 /* Next trip once `remaining` more bytes are allocated (or earlier, at the runtime's own
- * trigger). Raises young_limit only, and only from the value just read. */
+ * trigger): runtime.h. */
 static void arm_after(void *ds, uint64_t remaining)
 {
-    uintptr_t ptr = *DS(ds, young_ptr), start = *DS(ds, young_start);
-    if (remaining >= ptr - start)
-        return;                              /* the runtime's trigger comes first */
-    uintptr_t target = ptr - (uintptr_t)remaining;
-    _Atomic uintptr_t *limit = DS_ATOMIC(ds, young_limit);
-    uintptr_t current = atomic_load_explicit(limit, memory_order_acquire);
-    if (current == UINTPTR_MAX || target <= current)
-        return;
-    atomic_compare_exchange_strong(limit, &current, target);
+    runtime_young_limit_arm_after(ds, remaining);
 }
 
 static void wait_for_next_firing(struct chaos_domain *cd, void *ds)

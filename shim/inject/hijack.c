@@ -34,6 +34,7 @@
 #include "request.h"
 #include "runtime.h"
 #include "runtime_hooks.h"
+#include "self_clock.h"
 #include "shim_state.h"
 #include "site_table.h"
 #include "stats.h"
@@ -245,26 +246,29 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
     void *ds = *t->caml_state_slot;
     if (!ds)
         return;
-    /* When: chaos mode's clock (chaos.c), or the sampler's request. Where: decide(). */
+    /* When: chaos mode's clock (chaos.c), the fiber's own clock (self_clock.c), or the
+       monitor's request. Where: decide(). */
+    bool self_due = false;
     if (chaos_enabled()) {
         if (!chaos_trip(ds))
             return;
     } else {
         bool named = t->fiber_log && serve_name_request(t->fiber_log, ds);
-        if (!atomic_exchange(&t->want, 0)) {
-            if (named)
-                runtime_interrupt_clear(ds);
+        bool wanted = atomic_exchange(&t->want, 0);
+        if (self_clock_enabled())
+            self_due = self_clock_trip(t, ds);   /* keeps our post: every trip calls us */
+        else if (wanted || named)
+            runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
+        if (!wanted && !self_due)
             return;
-        }
-        runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
     }
     if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
         stub_unhandled_exn = ocaml_rt.named_value("Effect.Unhandled");
     int domain = *(int *)DS(ds, id);
     struct domain_stats *st = stats_for_domain(domain);
     STAT_INC(st, hook_calls);
-    if (!chaos_enabled() && !request_still_due(t, ds)) {   /* the overdue fiber switched */
-        STAT_INC(st, skip_switched);
+    if (!chaos_enabled() && !self_due && !request_still_due(t, ds)) {
+        STAT_INC(st, skip_switched);       /* the overdue fiber switched */
         return;
     }
 
@@ -277,6 +281,8 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         return;      /* left out by the replay list (OCPREEMPT_CHAOS=SEED:LIST) */
     count_verdict(st, v, site);
     log_verdict(t, ds, v, site);
+    if (self_due)
+        self_clock_settle(t, ds, v == PREEMPT);
     if (v != PREEMPT) {
         if (!chaos_enabled() && v != SKIP_MAIN_FIBER) {   /* the monitor retries sooner */
             atomic_store_explicit(&t->last_refusal, (int)verdict_counter[v],
@@ -287,7 +293,12 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         }
         return;
     }
-    uint64_t requested = atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
+    /* A self-clocked preemption is requested by the fiber's own trip, at this hook's
+       entry: its latency is the hook and the stub's entry, with no request-to-hook delay. */
+    uint64_t requested =
+        self_due ? entry_tsc : atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
+    if (self_due)
+        STAT_INC(st, self_clock_preempt);
     trace_preemption(domain, site, user_frame, requested);
     stub_handoff.request_tsc = requested;
     stub_handoff.domain = domain;
@@ -301,12 +312,21 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
 static void preempt_interrupt_hook(void)
 {
     void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_INTERRUPT);
+    struct thread_record *t = thread_self();
+    /* systhreads' hook hands the runtime lock over only for a tick. When self-clocking
+       calls us at every trip, only that is a resumption worth waking the monitor for. */
+    void *ds = t && t->caml_state_slot ? *(void *volatile *)t->caml_state_slot : NULL;
+    bool tick = ds && atomic_load_explicit(runtime_interrupt_flag(ds), memory_order_relaxed) ==
+                          TICK_INTERRUPT;
+    uint64_t before_prev = stats_tsc();
     if (prev)
         prev();              /* systhreads' may hand the runtime lock over, and get it back */
     uint64_t entry_tsc = stats_tsc();
-    struct thread_record *t = thread_self();
+    if (t)                   /* waiting for the lock is not the fiber's run (self_clock.c) */
+        t->away_ticks += entry_tsc - before_prev;
     thread_note_runs_ocaml(t);         /* the runtime calls it at an OCaml thread's checks */
-    request_thread_resumed(t);
+    if (tick || !self_clock_enabled())
+        request_thread_resumed(t);
     if (!t || !hook_gate_enter(t))
         return;
     serve_request(t, entry_tsc);

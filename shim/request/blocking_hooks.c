@@ -21,6 +21,7 @@
 #include "doorbell.h"
 #include "request.h"
 #include "runtime_hooks.h"
+#include "stats.h"
 
 void request_thread_resumed(struct thread_record *t)
 {
@@ -37,6 +38,8 @@ static void enter_blocking_hook(void)
         prev();                 /* systhreads': releases the runtime lock */
     struct thread_record *t = thread_self();
     thread_note_runs_ocaml(t);      /* only a thread holding a domain enters a section */
+    if (t)                      /* not the fiber's run (inject/self_clock.c) */
+        t->away_since_tsc = stats_tsc();
     if (t && runtime_hook_is_ours(RUNTIME_HOOK_LEAVE_BLOCKING))
         atomic_store_explicit(&t->blocking_epoch, runtime_hooks_blocking_epoch(),
                               memory_order_relaxed);
@@ -48,8 +51,12 @@ static void leave_blocking_hook(void)
     if (prev)
         prev();                 /* systhreads': takes the runtime lock back first */
     struct thread_record *t = thread_self();
-    if (t)
+    if (t) {
         atomic_store(&t->blocking_epoch, 0);
+        if (t->away_since_tsc != 0)
+            t->away_ticks += stats_tsc() - t->away_since_tsc;
+        t->away_since_tsc = 0;
+    }
     thread_note_runs_ocaml(t);
     request_thread_resumed(t);
 }

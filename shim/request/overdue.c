@@ -114,6 +114,54 @@ static void back_off(struct thread_record *t, uint64_t now_ns)
     back_off_to(t, now_ns, backoff_max());
 }
 
+/* Is t's running fiber clocking itself (inject/self_clock.c)? Its thread made a
+ * self-clocked trip less than a quantum of its CPU time ago (within the last quantum of
+ * wall time, or since the previous look with less than a quantum of CPU time used since
+ * that look: a thread the kernel descheduled makes no trip, nor runs): CLOCKED_RUN if that
+ * trip came after the switch that began the run, CLOCKED_BEFORE if it came before (the
+ * run has not tripped yet: a fiber that allocates trips an eighth of a quantum into a run
+ * that follows a self-clocked preemption; one that does not allocate never does). */
+enum clocking { NOT_CLOCKED, CLOCKED_BEFORE, CLOCKED_RUN };
+
+static enum clocking self_clocked(struct thread_record *t, uint64_t switch_tsc,
+                                  uint64_t now_tsc, uint64_t prev_look_tsc,
+                                  uint64_t cpu_since_look_ns)
+{
+    if (!shim_config.self_clock || shim_config.chaos)
+        return NOT_CLOCKED;
+    uint64_t trip = atomic_load_explicit(&t->clock_trip_tsc, memory_order_relaxed);
+    if (trip == 0 || trip > now_tsc)
+        return NOT_CLOCKED;
+    bool recent = stats_ticks_to_ns(now_tsc - trip) < shim_config.quantum_ns ||
+                  (prev_look_tsc != 0 && trip > prev_look_tsc &&
+                   cpu_since_look_ns < shim_config.quantum_ns);
+    if (!recent)
+        return NOT_CLOCKED;
+    return trip > switch_tsc ? CLOCKED_RUN : CLOCKED_BEFORE;
+}
+
+uint64_t overdue_self_clock_backoff_max_ns(void)
+{
+    uint64_t q4 = 4 * shim_config.quantum_ns;
+    return q4 > SELF_CLOCK_BACKOFF_MIN_NS ? q4 : SELF_CLOCK_BACKOFF_MIN_NS;
+}
+
+/* A self-clocked run: its own trips will preempt it, so look again 2, 4, 8... quanta
+ * later (Go's sysmon doubles its sleep the same way), at most
+ * overdue_self_clock_backoff_max_ns(), never before the run could reach the quantum. */
+static void back_off_clocked(struct look_state *l, uint64_t now_ns, uint64_t to_quantum_ns)
+{
+    uint64_t q = shim_config.quantum_ns, max = overdue_self_clock_backoff_max_ns();
+    if (l->clocked_looks < 32)
+        l->clocked_looks++;
+    uint64_t interval = l->clocked_looks < 20 ? q << l->clocked_looks : max;
+    if (interval > max)
+        interval = max;
+    if (interval < to_quantum_ns)
+        interval = to_quantum_ns;
+    schedule(l, now_ns + interval, interval / 8);
+}
+
 /* Upper bound of the CPU time at which a run that began at the switch of TSC switch_tsc
  * began (see the header comment). now_tsc was read before now_ns, so the switch's wall
  * time is never underestimated. */
@@ -164,6 +212,10 @@ void overdue_look(struct thread_record *t)
     uint64_t switch_tsc = atomic_load_explicit(&t->switch_tsc, memory_order_relaxed);
     void *stack = *(void *volatile *)DS(ds, current_stack);
     uint64_t cpu = thread_cpu_ns(t->cpu_clock);
+    /* The thread's CPU time since the previous look, an upper bound of what it ran since
+       any trip made after that look (self_clocked). */
+    uint64_t prev_look_tsc = l->have_cpu ? l->last_look_tsc : 0;
+    uint64_t cpu_since_look = l->have_cpu && cpu > l->last_cpu_ns ? cpu - l->last_cpu_ns : UINT64_MAX;
 
     bool same_run = l->have_cpu && ds == l->ds && switches == l->switches && stack == l->stack;
     bool ran = !l->have_cpu || cpu != l->last_cpu_ns;
@@ -180,6 +232,7 @@ void overdue_look(struct thread_record *t)
     l->switches = switches;
     l->last_cpu_ns = cpu;
     l->last_look_ns = now_ns;
+    l->last_look_tsc = now_tsc;
     l->have_cpu = true;
     if (same_run && !ran) {
         back_off(t, now_ns);
@@ -196,9 +249,25 @@ void overdue_look(struct thread_record *t)
         atomic_store_explicit(&t->backed_off, 0, memory_order_relaxed);
     }
     if (run < q) {
+        enum clocking c = main_fiber ? NOT_CLOCKED
+                                     : self_clocked(t, switch_tsc, now_tsc, prev_look_tsc,
+                                                    cpu_since_look);
+        if (c == CLOCKED_RUN) {
+            back_off_clocked(l, now_ns, q - run);
+            return;
+        }
+        if (c == CLOCKED_BEFORE) {
+            /* Not tripped yet: its own clock gets the quantum and a quarter (by then an
+               allocating fiber was preempted and the next run has tripped), a fiber that
+               does not allocate is found overdue then. The back-off is kept. */
+            schedule(l, now_ns + (q - run) + q / 4, overdue_running_slack_ns());
+            return;
+        }
+        l->clocked_looks = 0;
         schedule(l, now_ns + (q - run), overdue_running_slack_ns());
         return;
     }
+    l->clocked_looks = 0;
     if (main_fiber) {
         /* The main fiber is never preempted: look less often, but not so rarely that a
            scheduler it starts runs its first fibers unwatched for long. Every

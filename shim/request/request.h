@@ -50,12 +50,18 @@ bool request_thread_parked(struct thread_record *t);
 #define LOOK_BACKOFF_MAX_NS 50000000ull      /* a quiet thread is looked at >= every 50 ms */
 #define RUNNING_SLACK_MAX_NS 50000ull      /* a running thread's look: <= min(Q/64, this) late */
 #define REQUEST_GRACE_MAX_NS 200000ull     /* next look after a request: Q + min(Q/64, this) */
+#define SELF_CLOCK_BACKOFF_MIN_NS 10000000ull /* a self-clocked run: looked at >= every
+                                                max(10 ms, 4 quanta) */
 #define LOOK_PARKED_NS 1000000000ull         /* a parked one (in a blocking section that
                                                 announces its end) every 1 s */
 
 /* How much later than due a look at a running thread may come: min(Q/64,
  * RUNNING_SLACK_MAX_NS). The monitor's timer slack is the same (at least 1 us). */
 uint64_t overdue_running_slack_ns(void);
+
+/* How far apart the monitor's looks at a self-clocked run may grow: max(10 ms, 4 quanta).
+ * A fiber that stops allocating runs at most this + a quantum (+ slacks) unpreempted. */
+uint64_t overdue_self_clock_backoff_max_ns(void);
 
 /* One look at thread t (pinned), now: requests a preemption if its fiber has run a whole
  * quantum of CPU time, and sets t->look.next_look_ns / slack_ns. Monitor thread. */

@@ -92,6 +92,8 @@ Environment (the shim reads these; docs/configuration.md has the details):
                           that are a loop's only safe points; every allocation too
   OCPREEMPT_CHAOS         SEED or SEED:LIST: chaos mode (default empty: normal mode)
   OCPREEMPT_CHAOS_RATE    chaos preemptions per MiB allocated, 1..65536 (default 64)
+  OCPREEMPT_SELF_CLOCK    0|1 (default 0, the monitor alone, once per quantum); 1: allocating
+                          fibers check their own deadline and the monitor backs off
   OCPREEMPT_VERIFY        0|1: check every landing decision against a plain walk of the
                           whole fiber, abort on a disagreement (tests; default 0)
   OCPREEMPT_ASSUME_RUNTIME  a release series (5.3): run a release without a runtime

@@ -88,6 +88,7 @@ static void defaults(int argc, char **argv)
     CHECK_EQ(cfg.log, LOG_WARN);
     CHECK(!cfg.strict);
     CHECK(cfg.enabled);
+    CHECK(!cfg.self_clock);             /* opt-in (issue 20: the back-off costs non-allocating fibers) */
     CHECK_EQ(cfg.deny_count, 18);
     CHECK_STR(cfg.deny[0], "Stdlib__Effect");
     CHECK_STR(cfg.deny[17], "Lwt");
@@ -350,6 +351,10 @@ static void bool_forms(int argc, char **argv)
     CHECK(cfg.verify);
     EXPECT_OK("OCPREEMPT_VERIFY", "0");
     CHECK(!cfg.verify);
+    EXPECT_OK("OCPREEMPT_SELF_CLOCK", "0");         /* issue 20: the watcher-only path */
+    CHECK(!cfg.self_clock);
+    EXPECT_OK("OCPREEMPT_SELF_CLOCK", "1");
+    CHECK(cfg.self_clock);
     CHECK_EQ(load_with("OCPREEMPT_STRICT", "yes"), -1);
     CHECK_STR(err, "OCPREEMPT_STRICT=yes is not 0 or 1; use 0 or 1");
     CHECK_EQ(load_with("OCPREEMPT_DISABLE", "true"), -1);
@@ -359,6 +364,7 @@ static void bool_forms(int argc, char **argv)
         EXPECT_BAD("OCPREEMPT_STRICT", bad[i], "is not 0 or 1");
         EXPECT_BAD("OCPREEMPT_DISABLE", bad[i], "is not 0 or 1");
         EXPECT_BAD("OCPREEMPT_VERIFY", bad[i], "is not 0 or 1");
+        EXPECT_BAD("OCPREEMPT_SELF_CLOCK", bad[i], "is not 0 or 1");
     }
 }
 
@@ -487,7 +493,8 @@ static void unknown_variable(int argc, char **argv)
                    "OCPREEMPT_STATS_FORMAT, OCPREEMPT_TRACE, OCPREEMPT_TRACE_FORMAT, "
                    "OCPREEMPT_STRICT, "
                    "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL, OCPREEMPT_SITES, "
-                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_VERIFY, "
+                   "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_SELF_CLOCK, "
+                   "OCPREEMPT_VERIFY, "
                    "OCPREEMPT_ASSUME_RUNTIME");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
