@@ -109,7 +109,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 16);
+    CHECK_EQ(config_option_count(), 17);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
