@@ -132,6 +132,11 @@ def main(doc):
         epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test; figures are meaningless)")
     ap.add_argument("--runs", type=int, metavar="N", help="rounds per benchmark (default 9, 2 with --quick)")
+    ap.add_argument("--overhead-budget", type=float, metavar="MIN",
+                    help="the overhead section's budget in minutes: after its minimum rounds "
+                         "(5; --runs if given) it adds rounds until every target ratio is "
+                         "resolved or this is spent (default 15, 0.5 with --quick; 0: the "
+                         "minimum rounds only)")
     ap.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "bench", "results"),
                     help="where BENCHMARKS.md, latency.png, raw.json and traces go (default bench/results)")
     ap.add_argument("--report", metavar="FILE", help="write the report here instead of DIR/BENCHMARKS.md")
@@ -144,6 +149,8 @@ def main(doc):
     args = ap.parse_args()
     if args.runs is not None and args.runs < 1:
         ap.error("--runs must be at least 1")
+    if args.overhead_budget is not None and not args.overhead_budget >= 0:
+        ap.error("--overhead-budget must be a number of minutes >= 0")
     only = SECTIONS if not args.only else args.only.split(",")
     for s in only:
         if s not in SECTIONS:
