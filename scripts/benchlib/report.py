@@ -859,7 +859,10 @@ class Report:
                f"- load average at start: {m['loadavg']}", "",
                "Every figure is measured against its baseline in the same round (configurations "
                "interleaved: A B C A B C ...): the median over rounds, with the spread (min-max, "
-               "or the interquartile range for more than 10 samples).", "",
+               "or the interquartile range for more than 10 samples). The overhead section's "
+               "ratios carry their resolution instead, `±h (IQR, rounds)`: h is the half-width "
+               "of the median's ~95% interval, and its targets are met, missed or unresolved "
+               "from that interval (see Overhead).", "",
                "## Targets", "", self.target_table(), ""]
         if self.reasons:
             out += ["Why each missed target is missed (and each unresolved one unresolved), from "
