@@ -4,15 +4,16 @@ OCPREEMPT_* variables each one sets, the sections of the suite. Used by the work
 that run them and by the report that reads their results by these names.
 """
 
-# Work sizes. Full: the overhead section's runs (overhead_work) >= 2 s of CPU each (a few
-# ms of start-up is then a fraction of a percent), within their own budget (OVERHEAD_BUDGET);
+# Work sizes. Full: the overhead section's runs >= 2 s of CPU each (a few ms of start-up is
+# then a fraction of a percent): overhead_work scaled on this machine to overhead_cpu_s of
+# CPU without the shim (Suite.overhead_sizes; None: as given), within their own budget (OVERHEAD_BUDGET);
 # the other sections' runs of the same workloads (work: sites, chaos) ~0.2-0.5 s, the
 # request stream 3 s; the whole suite under 25 minutes on 2 cores. Quick: a smoke test.
 SIZES = {
     "full": dict(fibers=4,
                  overhead_work={"int": 1_300_000_000, "alloc": 2_100_000_000,
                                 "float": 1_650_000_000, "gc": 135_000},
-                 overhead_min_rounds=5,
+                 overhead_min_rounds=5, overhead_cpu_s=2.3,
                  work={"int": 300_000_000, "alloc": 250_000_000, "float": 120_000_000,
                        "gc": 19_000},
                  yields=1_000_000, ticker_iters=300_000_000,
@@ -21,7 +22,7 @@ SIZES = {
     "quick": dict(fibers=4,
                   overhead_work={"int": 6_000_000, "alloc": 5_000_000, "float": 2_500_000,
                                  "gc": 400},
-                  overhead_min_rounds=2,
+                  overhead_min_rounds=2, overhead_cpu_s=None,
                   work={"int": 6_000_000, "alloc": 5_000_000, "float": 2_500_000,
                         "gc": 400},
                   yields=20_000, ticker_iters=10_000_000,

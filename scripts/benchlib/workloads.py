@@ -44,10 +44,29 @@ class Suite:
     # need (their configuration and its baseline, plus no shim), until every ratio that
     # carries a target is resolved (stats.verdict) or the next round would overrun the
     # budget. Every run keeps its round number: the report pairs runs on it.
+    def overhead_sizes(self):
+        """overhead_work scaled so that each workload takes overhead_cpu_s of CPU without the
+        shim on this machine (the nominal sizes differ by 2x from one host to another), from
+        one run at an eighth of the nominal size; two significant digits."""
+        want = self.size["overhead_cpu_s"]
+        work = dict(self.size["overhead_work"])
+        if not want:
+            return work
+        for w, n in work.items():
+            probe = max(1, n // 8)
+            x = self.run([self.fib, "overhead", w, str(probe), str(self.size["fibers"])], None,
+                         extra_env=WORKLOAD_ENV.get(w))
+            scaled = probe * want / max(x["cpu"], 1e-3)
+            digits = max(0, len(str(int(scaled))) - 2)
+            work[w] = max(1, int(round(scaled, -digits)))
+        log("overhead: sizes for ~%gs of CPU each: %s" % (want, ", ".join(f"{w} {n}" for w, n in work.items())))
+        return work
+
     def overhead(self):
         configs = ["no shim", "disabled", LOADED] + list(COOPS) + ACTIVE
         fibers = self.size["fibers"]
-        work = self.size["overhead_work"]
+        t0 = time.monotonic()
+        work = self.overhead_sizes()
         items = overhead_items(list(work))
         min_rounds = self.args.runs or self.size["overhead_min_rounds"]
         budget_s = self.overhead_budget_min * 60
@@ -57,7 +76,6 @@ class Suite:
         floor_exe = self.floor_program()
         yields = []
         took = {}                 # (workload, configuration) -> seconds of its last run
-        t0 = time.monotonic()
 
         def one(w, c, r):
             argv = [self.fib, "overhead", w, str(work[w]), str(fibers)]
@@ -113,6 +131,7 @@ class Suite:
         if floor_exe:
             self.data["overhead_floor"] = floor
         self.data["overhead_meta"] = {"min_rounds": min_rounds, "rounds": r, "stopped": stopped,
+                                      "sizes": work,
                                       "budget_min": self.overhead_budget_min,
                                       "spent_min": (time.monotonic() - t0) / 60}
 
