@@ -137,10 +137,10 @@ def main(doc):
     ap.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test; figures are meaningless)")
     ap.add_argument("--runs", type=int, metavar="N", help="rounds per benchmark (default 9, 2 with --quick)")
     ap.add_argument("--overhead-budget", type=float, metavar="MIN",
-                    help="the overhead section's budget in minutes: after its minimum rounds "
-                         "(5; --runs if given) it adds rounds until every target ratio is "
-                         "resolved or this is spent (default 15, 0.5 with --quick; 0: the "
-                         "minimum rounds only)")
+                    help="the overhead section's budget in minutes, which no round but the "
+                         "first overruns: after its minimum rounds (5; --runs if given) it "
+                         "adds rounds until every target ratio is resolved or this is spent "
+                         "(default 15, 0.5 with --quick)")
     ap.add_argument("--out", metavar="DIR", default=os.path.join(ROOT, "bench", "results"),
                     help="where BENCHMARKS.md, latency.png, raw.json and traces go (default bench/results)")
     ap.add_argument("--report", metavar="FILE", help="write the report here instead of DIR/BENCHMARKS.md")

@@ -198,7 +198,11 @@ class Report:
                 if c in ACTIVE and LOADED in by:
                     net = resolution(paired(runs, by[LOADED], cpu_ratio))
                     net_rows.append(f"| {w} | {c} | {fmt_res(net)} |")
-        if om:
+        if om and om["rounds"] < om["min_rounds"]:
+            how = (f"only {om['rounds']} of its {om['min_rounds']} rounds of every configuration "
+                   f"fitted in its {om['budget_min']:g}-minute budget on this machine "
+                   f"({om['spent_min']:.1f} min): no round was added")
+        elif om:
             how = (f"{om['min_rounds']} rounds of every configuration, then rounds added for "
                    f"the ratios whose target was still unresolved (their configuration, its "
                    f"baseline and no shim, in alternating order), {om['rounds']} rounds in all, "

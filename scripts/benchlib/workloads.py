@@ -39,8 +39,8 @@ class Suite:
         return self.runner.run(*a, **kw)
 
     # -- 1, 2, 4: overhead (and the latency of the same runs, and the yield cost) ----------
-    # Its own budget: the minimum rounds run every configuration (and the idle, yield and
-    # floor runs); then rounds are added, each running only what the ratios still unresolved
+    # Its own budget, which no round overruns (but the first): the minimum rounds run every
+    # configuration (and the idle, yield and floor runs); then rounds are added, each running only what the ratios still unresolved
     # need (their configuration and its baseline, plus no shim), until every ratio that
     # carries a target is resolved (stats.verdict) or the next round would overrun the
     # budget. Every run keeps its round number: the report pairs runs on it.
@@ -99,6 +99,10 @@ class Suite:
         while r < OVERHEAD_MAX_ROUNDS:
             if r < min_rounds:
                 need = {w: configs for w in work}
+                guess = sum(took.get((w, c), 0) for w in work for c in configs)
+                if r > 0 and time.monotonic() - t0 + guess > budget_s:
+                    stopped = "budget"            # a loaded machine: fewer rounds, said so
+                    break
             else:
                 need = still_needed()
                 if not need:
