@@ -7,13 +7,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from benchlib.common import OCAMLOPT, ROOT, TIME_PROGRAM, log
-from benchlib.configs import (ACTIVE, CHAOS_RATES, COOPS, DECISION_DEPTHS, LOADED, QUANTA,
-                              QUANTUM_NS, SITE_POLICIES, SIZES, WORKLOAD_ENV, chaos_config,
+from benchlib.configs import (ACTIVE, CHAOS_RATES, COOPS, DECISION_DEPTHS, LOADED,
+                              OVERHEAD_BUDGET_MIN, OVERHEAD_MAX_ROUNDS, QUANTA, QUANTUM_NS,
+                              SITE_POLICIES, SIZES, WORKLOAD_ENV, chaos_config, overhead_items,
                               shim_config)
 from benchlib.runner import Runner, read_trace_latencies, slim
-from benchlib.stats import summarize_dist
+from benchlib.stats import paired, resolution, summarize_dist, verdict
 
 
 class Suite:
@@ -21,6 +23,9 @@ class Suite:
         self.args = args
         self.size = SIZES["quick" if args.quick else "full"]
         self.runs = args.runs or self.size["runs"]
+        mode = "quick" if args.quick else "full"
+        self.overhead_budget_min = (OVERHEAD_BUDGET_MIN[mode] if args.overhead_budget is None
+                                    else args.overhead_budget)
         self.fib = os.path.join(bindir, "bench_fib")
         self.thr = os.path.join(bindir, "bench_thr")
         self.hello = os.path.join(bindir, "bench_hello")
@@ -34,31 +39,105 @@ class Suite:
         return self.runner.run(*a, **kw)
 
     # -- 1, 2, 4: overhead (and the latency of the same runs, and the yield cost) ----------
+    # Its own budget, which no round overruns (but the first): the minimum rounds run every
+    # configuration (and the idle, yield and floor runs); then rounds are added, each running only what the ratios still unresolved
+    # need (their configuration and its baseline, plus no shim), until every ratio that
+    # carries a target is resolved (stats.verdict) or the next round would overrun the
+    # budget. Every run keeps its round number: the report pairs runs on it.
+    def overhead_sizes(self):
+        """overhead_work scaled so that each workload takes overhead_cpu_s of CPU without the
+        shim on this machine (the nominal sizes differ by 2x from one host to another), from
+        one run at an eighth of the nominal size; two significant digits."""
+        want = self.size["overhead_cpu_s"]
+        work = dict(self.size["overhead_work"])
+        if not want:
+            return work
+        for w, n in work.items():
+            probe = max(1, n // 8)
+            x = self.run([self.fib, "overhead", w, str(probe), str(self.size["fibers"])], None,
+                         extra_env=WORKLOAD_ENV.get(w))
+            scaled = probe * want / max(x["cpu"], 1e-3)
+            digits = max(0, len(str(int(scaled))) - 2)
+            work[w] = max(1, int(round(scaled, -digits)))
+        log("overhead: sizes for ~%gs of CPU each: %s" % (want, ", ".join(f"{w} {n}" for w, n in work.items())))
+        return work
+
     def overhead(self):
         configs = ["no shim", "disabled", LOADED] + list(COOPS) + ACTIVE
         fibers = self.size["fibers"]
-        res = {w: {c: [] for c in configs} for w in self.size["work"]}
+        t0 = time.monotonic()
+        work = self.overhead_sizes()
+        items = overhead_items(list(work))
+        min_rounds = self.args.runs or self.size["overhead_min_rounds"]
+        budget_s = self.overhead_budget_min * 60
+        res = {w: {c: [] for c in configs} for w in work}
         idle = {c: [] for c in ["no shim"] + ACTIVE}
+        floor = {q: [] for q in QUANTA}
+        floor_exe = self.floor_program()
         yields = []
-        for r in range(self.runs):
-            log(f"overhead: round {r + 1}/{self.runs}")
-            for w, n in self.size["work"].items():
-                for c in configs:
-                    argv = [self.fib, "overhead", w, str(n), str(fibers)]
-                    if c in COOPS:
-                        argv.append(str(COOPS[c]))
-                    x = self.run(argv, shim_config(c), expect_stats=c in ACTIVE + [LOADED],
-                                 extra_env=WORKLOAD_ENV.get(w))
-                    res[w][c].append(slim(x))
-            y = self.run([self.fib, "yield", str(fibers), str(self.size["yields"])], None)
-            yields.append(slim(y))
-            for c in idle:
-                x = self.run([self.fib, "idle", str(self.size["idle_s"])], shim_config(c),
-                             expect_stats=c in ACTIVE)
-                idle[c].append(slim(x))
+        took = {}                 # (workload, configuration) -> seconds of its last run
+
+        def one(w, c, r):
+            argv = [self.fib, "overhead", w, str(work[w]), str(fibers)]
+            if c in COOPS:
+                argv.append(str(COOPS[c]))
+            t = time.monotonic()
+            x = self.run(argv, shim_config(c), expect_stats=c in ACTIVE + [LOADED],
+                         extra_env=WORKLOAD_ENV.get(w))
+            took[(w, c)] = time.monotonic() - t
+            res[w][c].append(dict(slim(x), round=r))
+
+        def still_needed():
+            need = {}
+            for w, c, base, target in items:
+                ratios = paired(res[w][c], res[w][base], lambda a, b: a["cpu"] / b["cpu"])
+                if verdict(resolution(ratios), target) == "unresolved":
+                    need.setdefault(w, {"no shim"}).update((c, base))
+            return {w: [c for c in configs if c in cs] for w, cs in need.items()}
+
+        r, stopped = 0, "rounds"
+        while r < OVERHEAD_MAX_ROUNDS:
+            if r < min_rounds:
+                need = {w: configs for w in work}
+                guess = sum(took.get((w, c), 0) for w in work for c in configs)
+                if r > 0 and time.monotonic() - t0 + guess > budget_s:
+                    stopped = "budget"            # a loaded machine: fewer rounds, said so
+                    break
+            else:
+                need = still_needed()
+                if not need:
+                    stopped = "resolved"
+                    break
+                guess = sum(took.get((w, c), 0) for w, cs in need.items() for c in cs)
+                if time.monotonic() - t0 + guess > budget_s:
+                    stopped = "budget"
+                    break
+            log(f"overhead: round {r + 1} ({'minimum ' + str(min_rounds) if r < min_rounds else 'added: ' + ', '.join(need)}; "
+                f"{(time.monotonic() - t0) / 60:.1f} of {self.overhead_budget_min:g} min)")
+            for w, cs in need.items():
+                for c in (cs if r % 2 == 0 else list(reversed(cs))):   # drift cancels out
+                    one(w, c, r)
+            if r < min_rounds:
+                y = self.run([self.fib, "yield", str(fibers), str(self.size["yields"])], None)
+                yields.append(slim(y))
+                for c in idle:
+                    x = self.run([self.fib, "idle", str(self.size["idle_s"])], shim_config(c),
+                                 expect_stats=c in ACTIVE)
+                    idle[c].append(slim(x))
+                if floor_exe:
+                    for q in QUANTA:
+                        x = self.run([floor_exe, str(QUANTUM_NS[q]), str(self.size["floor_s"])], None)
+                        floor[q].append(dict(slim(x), round=r))
+            r += 1
         self.data["overhead"] = res
         self.data["yield"] = yields
         self.data["idle"] = idle
+        if floor_exe:
+            self.data["overhead_floor"] = floor
+        self.data["overhead_meta"] = {"min_rounds": min_rounds, "rounds": r, "stopped": stopped,
+                                      "sizes": work,
+                                      "budget_min": self.overhead_budget_min,
+                                      "spent_min": (time.monotonic() - t0) / 60}
 
     # -- the switch trampoline: counting, and logging for per-fiber accounting ------------
     SWITCHLOG_CONFIGS = {"no shim": None,
@@ -114,12 +193,21 @@ class Suite:
         self.data["traced"] = traced
 
     # -- the physical floor: a bare C thread waking once per quantum -----------------
-    def floor(self):
-        src = os.path.join(ROOT, "bench", "floor.c")
+    def floor_program(self):
+        """bench/floor.c built into the work directory (once); None without a C compiler."""
         exe = os.path.join(self.workdir, "floor")
+        if os.path.exists(exe):
+            return exe
+        src = os.path.join(ROOT, "bench", "floor.c")
         cc = shutil.which(os.environ.get("CC", "cc"))
         if not cc or subprocess.run([cc, "-O2", "-o", exe, src]).returncode != 0:
-            log("floor: no C compiler: the floor row is left out")
+            log("floor: no C compiler: the floor rows are left out")
+            return None
+        return exe
+
+    def floor(self):
+        exe = self.floor_program()
+        if not exe:
             return
         res = {q: [] for q in QUANTA}
         for r in range(self.runs):

@@ -54,6 +54,16 @@ void stats_record_hook(struct domain_stats *d, uint64_t ticks)
     atomic_fetch_add_explicit(&d->hook_ticks, ticks, memory_order_relaxed);
 }
 
+void stats_record_hook_call(struct domain_stats *d, uint64_t ticks)
+{
+    atomic_fetch_add_explicit(&d->hook_served_ticks, ticks, memory_order_relaxed);
+}
+
+static _Atomic uint64_t monitor_cpu_ns;
+
+void stats_note_monitor_cpu_ns(uint64_t ns) { atomic_store(&monitor_cpu_ns, ns); }
+uint64_t stats_monitor_cpu_ns(void) { return atomic_load(&monitor_cpu_ns); }
+
 void stats_record_to_hook(struct domain_stats *d, uint64_t ticks)
 {
     uint64_t us = stats_ticks_to_ns(ticks) / 1000;

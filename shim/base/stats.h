@@ -16,6 +16,9 @@
  * part of the latency before the hook that injected; the rest is hook to stub entry),
  * hook_ns_p50 and hook_ns_mean (the mutator's time in the
  * hook per injected preemption, from after the previous hook to the injection).
+ * The shim's own cost: hook_total_ns, the hook's time summed over every call with a request
+ * pending (hook_calls: injected, refused or no longer due), and monitor_cpu_ns, the monitor
+ * thread's CPU time (its own clock, read at exit; 0 without a monitor).
  */
 #ifndef OCPREEMPT_STATS_H
 #define OCPREEMPT_STATS_H
@@ -74,6 +77,7 @@ struct domain_stats {
     _Atomic uint64_t longest_run_ns;
     _Atomic uint64_t latency_max_ticks;
     _Atomic uint64_t hook_ticks;        /* TSC in the hook for the preemptions it injected */
+    _Atomic uint64_t hook_served_ticks; /* TSC in the hook for every call of hook_calls */
     _Atomic uint32_t hook_hist[HOOK_BUCKETS];   /* the same, per preemption: 16-tick buckets */
     _Atomic uint64_t decision_ticks;             /* landing_decide: total and worst, */
     _Atomic uint64_t decision_max_ticks;         /* in TSC ticks (one per hook call) */
@@ -143,6 +147,14 @@ uint64_t stats_start_tsc(void);      /* the TSC at that time */
 void stats_record_hook(struct domain_stats *d, uint64_t ticks);
 /* Records the cost of one landing decision (TSC ticks, frames walked). Hook context. */
 void stats_record_decision(struct domain_stats *d, uint64_t ticks, uint64_t frames);
+
+/* Records the hook's time for one call with a request pending (hook_calls), in TSC ticks.
+ * Hook context. */
+void stats_record_hook_call(struct domain_stats *d, uint64_t ticks);
+
+/* The monitor thread's CPU time, noted once at exit (engine/shutdown.c) for the report. */
+void stats_note_monitor_cpu_ns(uint64_t ns);
+uint64_t stats_monitor_cpu_ns(void);
 
 /* Records one request-to-hook delay (the hook that injects), in TSC ticks. Hook context. */
 void stats_record_to_hook(struct domain_stats *d, uint64_t ticks);

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "request.h"
 #include "runtime.h"
+#include "stats.h"
 #include "stats_report.h"
 #include "thread_registry.h"
 #include "trace.h"
@@ -48,6 +49,7 @@ static void quiesce_and_report(void)
     if (atomic_exchange(&quiesced, true))
         return;
     request_stop();                /* shim_enabled false, and no monitor pass in flight */
+    stats_note_monitor_cpu_ns(request_monitor_cpu_ns());   /* its last pass is done */
     wait_for_hooks_to_leave();
     chaos_report();
     fiber_accounts_finish();       /* the logs' last entries, the runs still open */

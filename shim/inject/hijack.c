@@ -238,6 +238,9 @@ static void log_verdict(struct thread_record *t, void *ds, enum verdict v,
     fiber_log_event(log, &e);
 }
 
+static void serve_pending(struct thread_record *t, void *ds, int domain,
+                          struct domain_stats *st, uint64_t entry_tsc, bool self_due);
+
 /* The hook's body: a request (or chaos mode's clock) turned into an injection, or dropped
  * and counted. Runs inside the hook gate (hook_gate.h). */
 static void serve_request(struct thread_record *t, uint64_t entry_tsc)
@@ -259,14 +262,29 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
             self_due = self_clock_trip(t, ds);   /* keeps our post: every trip calls us */
         else if (wanted || named)
             runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
-        if (!wanted && !self_due)
+        if (!wanted && !self_due) {
+            if (self_clock_enabled())    /* a trip not yet due is the shim's own cost too */
+                stats_record_hook_call(stats_for_domain(*(int *)DS(ds, id)),
+                                       stats_tsc() - entry_tsc);
             return;
+        }
     }
     if (!stub_unhandled_exn)     /* registered by Stdlib's Effect at its initialisation */
         stub_unhandled_exn = ocaml_rt.named_value("Effect.Unhandled");
     int domain = *(int *)DS(ds, id);
     struct domain_stats *st = stats_for_domain(domain);
     STAT_INC(st, hook_calls);
+    serve_pending(t, ds, domain, st, entry_tsc, self_due);
+    /* The hook's time for every call that served a request, whatever came of it: with the
+     * monitor's CPU, the shim's own cost (the stats' hook_total_ns). */
+    stats_record_hook_call(st, stats_tsc() - entry_tsc);
+}
+
+/* serve_request's part once a request (a chaos trip, a due self-clock trip) is pending:
+ * is it still due, where may it land, and the injection or the counted refusal. */
+static void serve_pending(struct thread_record *t, void *ds, int domain,
+                          struct domain_stats *st, uint64_t entry_tsc, bool self_due)
+{
     if (!chaos_enabled() && !self_due && !request_still_due(t, ds)) {
         STAT_INC(st, skip_switched);       /* the overdue fiber switched */
         return;

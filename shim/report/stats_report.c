@@ -32,7 +32,7 @@ static uint64_t bucket_floor_us(size_t b)
 
 struct summary {
     unsigned long counter[STATS_COUNTER_COUNT];
-    uint64_t longest_run_ns, latency_max_ns, samples, hook_ns_mean, hook_ns_p50;
+    uint64_t longest_run_ns, latency_max_ns, samples, hook_ns_mean, hook_ns_p50, hook_total_ns;
     uint64_t p50_us, p99_us, to_hook_p50_us, to_hook_p99_us;
     uint64_t decision_mean_ns, decision_max_ns, walk_frames_max;
 };
@@ -102,17 +102,19 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
         to_hook_samples += add_histogram(to_hook, ds[k]->to_hook);
     }
     out->latency_max_ns = stats_ticks_to_ns(max_ticks);
-    uint64_t hook_ticks = 0, hooks = 0;
+    uint64_t hook_ticks = 0, hooks = 0, served_ticks = 0;
     uint64_t *hook_hist = report.hook_hist;
     memset(report.hook_hist, 0, sizeof report.hook_hist);
     for (size_t k = 0; k < n; k++) {
         hook_ticks += atomic_load(&ds[k]->hook_ticks);
+        served_ticks += atomic_load(&ds[k]->hook_served_ticks);
         for (size_t i = 0; i < HOOK_BUCKETS; i++) {
             hook_hist[i] += atomic_load_explicit(&ds[k]->hook_hist[i], memory_order_relaxed);
             hooks += atomic_load_explicit(&ds[k]->hook_hist[i], memory_order_relaxed);
         }
     }
     out->hook_ns_mean = hooks ? stats_ticks_to_ns(hook_ticks) / hooks : 0;
+    out->hook_total_ns = stats_ticks_to_ns(served_ticks);
     for (size_t i = 0, seen = 0; i < HOOK_BUCKETS && hooks; i++) {
         seen += hook_hist[i];
         if (seen * 2 >= hooks) {     /* the bucket's middle */
@@ -157,9 +159,9 @@ static void put_summary_text(struct out *o, const struct summary *s)
         (unsigned long long)s->latency_max_ns, (unsigned long long)s->longest_run_ns,
         (unsigned long long)s->to_hook_p50_us * 1000, (unsigned long long)s->to_hook_p99_us * 1000,
         (unsigned long long)s->hook_ns_p50, (unsigned long long)s->hook_ns_mean);
-    put(o, " decision_mean_ns=%llu decision_max_ns=%llu walk_frames_max=%llu",
+    put(o, " decision_mean_ns=%llu decision_max_ns=%llu walk_frames_max=%llu hook_total_ns=%llu",
         (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
-        (unsigned long long)s->walk_frames_max);
+        (unsigned long long)s->walk_frames_max, (unsigned long long)s->hook_total_ns);
 }
 
 static void put_summary_json(struct out *o, const struct summary *s)
@@ -174,9 +176,10 @@ static void put_summary_json(struct out *o, const struct summary *s)
         (unsigned long long)s->longest_run_ns, (unsigned long long)s->to_hook_p50_us * 1000,
         (unsigned long long)s->to_hook_p99_us * 1000, (unsigned long long)s->hook_ns_p50,
         (unsigned long long)s->hook_ns_mean);
-    put(o, ",\"decision_mean_ns\":%llu,\"decision_max_ns\":%llu,\"walk_frames_max\":%llu",
+    put(o, ",\"decision_mean_ns\":%llu,\"decision_max_ns\":%llu,\"walk_frames_max\":%llu,"
+           "\"hook_total_ns\":%llu",
         (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
-        (unsigned long long)s->walk_frames_max);
+        (unsigned long long)s->walk_frames_max, (unsigned long long)s->hook_total_ns);
 }
 
 static void json_string(struct out *o, const char *s)
@@ -202,7 +205,7 @@ static void report_text(struct out *o, const struct summary *total,
 {
     put(o, "ocpreempt: stats:");
     put_summary_text(o, total);
-    put(o, "\n");
+    put(o, " monitor_cpu_ns=%llu\n", (unsigned long long)stats_monitor_cpu_ns());
     put(o, "ocpreempt: latency (request to stub entry): p50 %lluus, p99 %lluus, max %.1fus over "
            "%llu preemptions; longest run without yielding %.1fms\n",
         (unsigned long long)total->p50_us, (unsigned long long)total->p99_us,
@@ -238,6 +241,7 @@ static void report_json(struct out *o, const struct summary *total,
 {
     put(o, "{\"ocpreempt_stats\":{");
     put_summary_json(o, total);
+    put(o, ",\"monitor_cpu_ns\":%llu", (unsigned long long)stats_monitor_cpu_ns());
     put(o, ",\"domains\":[");
     for (size_t k = 0; k < n; k++) {
         put(o, "%s{\"domain\":%d,", k ? "," : "", ids[k]);

@@ -29,6 +29,13 @@ int request_start(char *why, size_t why_len);
 /* At exit: no request is issued after this returns (the monitor stops looking). */
 void request_stop(void);
 
+/* The monitor thread's name (/proc/<pid>/task/<tid>/comm; at most 15 characters). */
+#define MONITOR_THREAD_NAME "ocpreempt-mon"
+
+/* CPU time the monitor thread has used so far (its own clock, pthread_getcpuclockid), or
+ * its final figure once it has ended; 0 if no monitor ran. Any thread but the monitor. */
+uint64_t request_monitor_cpu_ns(void);
+
 /* ---- blocking_hooks.c ----------------------------------------------------------------- */
 
 /* Installs the enter/leave blocking-section hooks (base/runtime_hooks.h re-chains them
