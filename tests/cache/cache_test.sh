@@ -21,6 +21,8 @@
 #                                   the XDG folder gets the file)
 #   same / same_bites               a warm run has the cold run's site counts, VERIFY clean
 #                                   (another OCPREEMPT_SITES: different counts)
+#   libs / libs_bites               a warm start loads neither libelf nor libdw (LD_DEBUG);
+#                                   a cold one loads both
 set -u
 SHIM=$1 PROGRAM=$2 FORGE=$3 CHECKENV=$4 CASE=$5
 [ -x "$PROGRAM" ] || { echo "SKIP: $PROGRAM not built (OCaml 5.3 missing: scripts/setup-ocaml.sh)"; exit 77; }
@@ -175,6 +177,17 @@ same|same_bites)
     else
         [ "$CASE" = same ] && fail "cold and warm differ: $(active_line cold) / $(active_line warm2)"
     fi ;;
+libs|libs_bites)
+    run first
+    # no stats: they name sites from the executable, which loads the libraries (design.md)
+    if [ "$CASE" = libs ]; then
+        run warm LD_DEBUG=files OCPREEMPT_STATS=0 OCPREEMPT_LOG=debug
+        grep -q '^ocpreempt: analysis cache .*: hit$' "$WORK/warm.err" || fail "warm: not a hit"
+    else run warm LD_DEBUG=files OCPREEMPT_STATS=0 OCPREEMPT_ANALYSIS_CACHE=off; fi
+    check_right warm
+    loaded=$(grep -Eo 'file=lib(elf|dw)\.so[.0-9]*' "$WORK/warm.err" | sort -u | tr '\n' ' ')
+    if [ "$CASE" = libs ]; then [ -z "$loaded" ] || fail "a warm start loaded $loaded"
+    else [ -n "$loaded" ] || fail "a cold start loaded neither libelf nor libdw"; fi ;;
 *) echo "unknown case $CASE"; exit 2 ;;
 esac
 [ $FAILED = 0 ] && echo "PASS: $CASE"
