@@ -21,6 +21,8 @@
 #                                   the XDG folder gets the file)
 #   same / same_bites               a warm run has the cold run's site counts, VERIFY clean
 #                                   (another OCPREEMPT_SITES: different counts)
+#   bounded / bounded_bites         a folder over 64 files loses its oldest after a write,
+#                                   the new file kept (10 files: none removed)
 #   libs / libs_bites               a warm start loads neither libelf nor libdw (LD_DEBUG);
 #                                   a cold one loads both
 set -u
@@ -119,7 +121,10 @@ check_settings() {     # VAR=VALUE...: each must miss after a default run
 }
 
 case $CASE in
-hit)          check_hit ;;
+hit)          check_hit
+              run json OCPREEMPT_STATS_FORMAT=json
+              grep -q '"analysis_cache":{"status":"hit"' "$WORK/json.err" ||
+                  fail "JSON stats without the hit: $(grep -o '"analysis_cache":{[^}]*}' "$WORK/json.err")" ;;
 # A twin runs its check in a subshell: the check's own failure is the twin's success.
 hit_bites)    (check_hit OCPREEMPT_ANALYSIS_CACHE=off) >/dev/null && fail "hit with the cache off" ;;
 binary)       own_program; REPLACED=no check_miss_after touch_program ;;
@@ -176,6 +181,23 @@ same|same_bites)
         [ "$CASE" = same_bites ] && fail "different settings gave the same site counts"
     else
         [ "$CASE" = same ] && fail "cold and warm differ: $(active_line cold) / $(active_line warm2)"
+    fi ;;
+bounded|bounded_bites)
+    mkdir -p "$WORK/cache"
+    n=$([ "$CASE" = bounded ] && echo 70 || echo 10)
+    for i in $(seq "$n"); do
+        f=$(printf '%s/%016x.oac' "$WORK/cache" "$i")
+        echo stale >"$f"; touch -d "2020-01-01 00:00:$(printf %02d $((i % 60)))" "$f"
+    done
+    touch -d "2019-01-01" "$WORK/cache/0000000000000001.oac"       # the oldest
+    run first; check_right first && check_status first written
+    left=$(ls "$WORK/cache" | wc -l)
+    if [ "$CASE" = bounded ]; then
+        [ "$left" = 64 ] || fail "$left files left, expected 64"
+        [ ! -e "$WORK/cache/0000000000000001.oac" ] || fail "the oldest file was kept"
+        [ "$(grep -Lx stale "$WORK"/cache/*.oac | wc -l)" = 1 ] || fail "the new file was removed"
+    else
+        [ "$left" = 11 ] || fail "$left files left, expected 11 (nothing removed under the cap)"
     fi ;;
 libs|libs_bites)
     run first
