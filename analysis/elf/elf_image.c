@@ -18,8 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
+#include "elfutils.h"     /* libelf, libdw: loaded on first use */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,6 +440,11 @@ static int build_name_index(struct elf_image *img, struct analysis_error *err)
 int elf_image_open(const char *path, struct elf_image **out, struct analysis_error *err)
 {
     *out = NULL;
+    char why[256];
+    if (elfutils_load(why, sizeof why) != 0) {
+        analysis_error_set(err, "%s", why);
+        return -1;
+    }
     if (elf_version(EV_CURRENT) == EV_NONE) {
         analysis_error_set(err, "libelf initialisation failed: %s", elf_errmsg(-1));
         return -1;

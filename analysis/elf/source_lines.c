@@ -1,7 +1,7 @@
 /* source_lines: see source_lines.h. */
 #include "source_lines.h"
 
-#include <elfutils/libdw.h>
+#include "elfutils.h"     /* libelf, libdw: loaded on first use */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

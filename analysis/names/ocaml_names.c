@@ -18,8 +18,7 @@
 #include "source_lines.h"
 
 #include <ctype.h>
-#include <dwarf.h>
-#include <elfutils/libdw.h>
+#include "elfutils.h"     /* libelf, libdw: loaded on first use */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

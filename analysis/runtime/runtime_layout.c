@@ -14,8 +14,7 @@
  */
 #include "runtime_layout.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
+#include "elfutils.h"     /* libelf, libdw: loaded on first use */
 #include <string.h>
 #include <sys/types.h>
 

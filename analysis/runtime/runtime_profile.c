@@ -17,8 +17,7 @@
  */
 #include "runtime_profile.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
+#include "elfutils.h"     /* libelf, libdw: loaded on first use */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

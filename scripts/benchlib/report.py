@@ -23,6 +23,7 @@ LATENCY_TARGET_NS = 50_000
 REQUEST_TARGET_MS = 30.0
 COST_TARGET = 10.0
 STARTUP_TARGET_MS = 50.0
+WARM_START_CPU_MS = 1.0      # issue 18: a warm start of a real target, over no shim
 NOTHING_TO_DO_CPU_MS = 1.0      # ocamlopt.opt -version preloaded, nothing to preempt
 NOTHING_TO_DO_RSS_KIB = 1536.0
 CHAOS_TARGET = 10.0
@@ -791,8 +792,9 @@ class Report:
         st = self.d.get("startup")
         if not st:
             return
-        labels = {"hello": "small program (bench_hello)", "ocamlopt": "`ocamlopt.opt -version`",
-                  "true": "`/bin/true` (not OCaml)"}
+        labels = {"hello": "small program (bench_hello)",
+                  "eio": "Eio program (`eco_eio`, exits at once)",
+                  "ocamlopt": "`ocamlopt.opt -version`", "true": "`/bin/true` (not OCaml)"}
         rows = []
         n = 0
         for prog, by in st.items():
@@ -832,10 +834,18 @@ class Report:
                             "any", f"+{dr[0]:.0f} KiB ({dr[1]:.0f}-{dr[2]:.0f})",
                             f"<= +{NOTHING_TO_DO_RSS_KIB:.0f} KiB",
                             dr[0] <= NOTHING_TO_DO_RSS_KIB)
-        if by.get("active"):
-            d = summary(paired(by["active"], by["no shim"], lambda a, b: (a["wall"] - b["wall"]) * 1e3))
+        if by.get("active, cold"):
+            d = summary(paired(by["active, cold"], by["no shim"], lambda a, b: (a["wall"] - b["wall"]) * 1e3))
             self.target("load-time analysis on ocamlopt.opt (with a yield function)", "any",
                         f"{d[0]:.1f} ms ({d[1]:.1f}-{d[2]:.1f})", "<= 50 ms", d[0] <= STARTUP_TARGET_MS)
+        for prog, what in (("eio", "the Eio program"), ("ocamlopt", "ocamlopt.opt, a yield named")):
+            pb = st.get(prog, {})
+            if pb.get("active, warm") and pb.get("no shim"):
+                d = summary(paired(pb["active, warm"], pb["no shim"],
+                                   lambda a, b: (a["cpu"] - b["cpu"]) * 1e3))
+                self.target(f"warm start from the analysis cache ({what}): CPU over no shim",
+                            "any", f"+{d[0]:.2f} ms ({d[1]:.2f}-{d[2]:.2f})",
+                            f"<= +{WARM_START_CPU_MS:.0f} ms", d[0] <= WARM_START_CPU_MS)
         notes = st.get("ocamlopt_notes", {})
         md = [f"{n} samples per configuration (interleaved), median ({spread_kind(n)}); under "
               "each figure with the shim, its difference to the no-shim sample taken just "
@@ -845,9 +855,13 @@ class Report:
               "time `main` prints. `disabled`: `OCPREEMPT_DISABLE=1`. `nothing to do`: the "
               "shim preloaded with `OCPREEMPT_YIELD` unset; the front (`libocpreempt.so`) sees "
               "no known scheduler among the program's units and never loads the engine. "
-              "`active`: `OCPREEMPT_YIELD` names a function of the program "
-              "(`Bench_hello.yield`; `Stdlib.flush_all` in ocamlopt.opt): the full start-up "
-              "(engine, ELF and DWARF analysis, site table, monitor thread).", "",
+              "`active`: a yield is named (`Bench_hello.yield`; `Stdlib.print_newline` in "
+              "ocamlopt.opt) or detected (`Eio.Fiber.yield`); `cold`: the full start-up "
+              "(engine, ELF and DWARF analysis, site table, monitor thread) with "
+              "`OCPREEMPT_ANALYSIS_CACHE=off`; `warm`: the same start restored from the "
+              "analysis cache (filled by one run before the rounds; docs/design.md, \"The "
+              "analysis cache\"). The Eio program is the ecosystem tests' `eco_eio` "
+              "(built by `ctest -L ecosystem`; absent, its rows are left out).", "",
               "| program | configuration | CPU (ms) | wall (ms) | peak RSS (KiB) | start to main, delta (ms) |",
               "|---|---|---|---|---|---|"] + rows
         if notes:

@@ -29,7 +29,7 @@ class Runner:
             env.update(config)
         return env
 
-    def run(self, argv, config, expect_stats=False, timeout=300, extra_env=None):
+    def run(self, argv, config, expect_stats=False, timeout=300, extra_env=None, ok_status=(0,)):
         out = tempfile.TemporaryFile(dir=self.workdir)
         err = tempfile.TemporaryFile(dir=self.workdir)
         env = self.env_for(config)
@@ -53,7 +53,7 @@ class Runner:
         stderr = err.read().decode(errors="replace")
         out.close()
         err.close()
-        if proc.returncode != 0:
+        if proc.returncode not in ok_status:
             raise BenchError(f"exit status {proc.returncode}: {' '.join(argv)} "
                              f"[{env_desc(config)}]\n{stderr[-2000:]}")
         res = {"cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime,

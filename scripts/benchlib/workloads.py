@@ -33,6 +33,13 @@ class Suite:
         self.outdir = outdir
         self.workdir = workdir
         self.runner = Runner(lib, workdir)
+        # The shim's analysis cache (on by default) lives in the work folder, never in the
+        # user's ~/.cache; the start-up section compares it cold and warm.
+        self.analysis_cache = os.path.join(workdir, "analysis-cache")
+        self.runner.base_env["OCPREEMPT_ANALYSIS_CACHE"] = self.analysis_cache
+        # An Eio program of the ecosystem tests (built by ctest -L ecosystem), started with
+        # no case: it links Eio, starts the runtime and exits at once (status 1).
+        self.eio = os.path.join(args.build, "tests", "ecosystem", "schedulers", "eco_eio")
         self.data = {}
 
     def run(self, *a, **kw):
@@ -291,32 +298,47 @@ class Suite:
     # Programs and the shim configurations compared against the same program without it.
     # ocamlopt.opt -version is the CI user's case: a process of a preloaded build with
     # nothing to preempt ("nothing to do": no yield named, no scheduler linked); /bin/true
-    # is any non-OCaml process of such a build.
+    # is any non-OCaml process of such a build. "cold": the full start-up analysis (the
+    # analysis cache off); "warm": the same start from the analysis cache (filled by one
+    # run before the rounds). The Eio program's yield is auto-detected (Eio.Fiber.yield);
+    # ocamlopt.opt's is named (Stdlib.print_newline: any function of it would do).
+    OCAMLOPT_YIELD = {"OCPREEMPT_YIELD": "Stdlib.print_newline"}
     STARTUP_CONFIGS = {
         "hello": {"no shim": None, "disabled": {"OCPREEMPT_DISABLE": "1"},
-                  "active": {"OCPREEMPT_YIELD": "Bench_hello.yield"}},
+                  "active, cold": {"OCPREEMPT_YIELD": "Bench_hello.yield",
+                                   "OCPREEMPT_ANALYSIS_CACHE": "off"},
+                  "active, warm": {"OCPREEMPT_YIELD": "Bench_hello.yield"}},
+        "eio": {"no shim": None, "active, cold": {"OCPREEMPT_ANALYSIS_CACHE": "off"},
+                "active, warm": {}},
         "ocamlopt": {"no shim": None, "disabled": {"OCPREEMPT_DISABLE": "1"},
                      "nothing to do": {},
-                     "active": {"OCPREEMPT_YIELD": "Stdlib.flush_all"}},
+                     "active, cold": dict(OCAMLOPT_YIELD, OCPREEMPT_ANALYSIS_CACHE="off"),
+                     "active, warm": dict(OCAMLOPT_YIELD)},
         "true": {"no shim": None, "preloaded": {}},
     }
+    STARTUP_OK_STATUS = {"eio": (1,)}       # eco_eio without a case: "unknown case", 1
 
-    def peak_rss_kib(self, argv, cfg):
+    def peak_rss_kib(self, argv, cfg, ok_status=(0,)):
         """The program's own peak RSS, from /usr/bin/time (which forks it from its own small
         process: ru_maxrss of a child forked by this Python process would start at Python's
         size, since Linux carries the high-water mark across exec). None without it."""
         if not os.access(TIME_PROGRAM, os.X_OK):
             return None
         with tempfile.NamedTemporaryFile(dir=self.runner.workdir) as out:
-            self.run([TIME_PROGRAM, "-q", "-f", "%M", "-o", out.name] + argv, cfg)
+            self.run([TIME_PROGRAM, "-q", "-f", "%M", "-o", out.name] + argv, cfg,
+                     ok_status=ok_status)
             return float(open(out.name).read().split()[-1])
 
     def startup(self):
-        progs = {"hello": [self.hello], "ocamlopt": [OCAMLOPT, "-version"],
+        progs = {"hello": [self.hello], "eio": [self.eio], "ocamlopt": [OCAMLOPT, "-version"],
                  "true": ["/bin/true"]}
         have = {p: os.access(argv[0], os.X_OK) for p, argv in progs.items()}
         res = {p: {c: [] for c in self.STARTUP_CONFIGS[p]} for p in progs}
         reps = self.size["startup_reps"]
+        for p, argv in progs.items():          # fill the analysis cache for "warm"
+            if have[p] and "active, warm" in self.STARTUP_CONFIGS[p]:
+                self.run(argv, self.STARTUP_CONFIGS[p]["active, warm"],
+                         ok_status=self.STARTUP_OK_STATUS.get(p, (0,)))
         for r in range(self.runs):
             log(f"startup: round {r + 1}/{self.runs}")
             for _ in range(reps):
@@ -324,9 +346,10 @@ class Suite:
                     if not have[p]:
                         continue
                     for c, cfg in self.STARTUP_CONFIGS[p].items():
-                        x = self.run(argv, cfg)
+                        x = self.run(argv, cfg, ok_status=self.STARTUP_OK_STATUS.get(p, (0,)))
                         row = {"wall": x["wall"], "cpu": x["cpu"],
-                               "rss_kib": self.peak_rss_kib(argv, cfg)}
+                               "rss_kib": self.peak_rss_kib(
+                                   argv, cfg, self.STARTUP_OK_STATUS.get(p, (0,)))}
                         if p == "hello":
                             row["to_main"] = float(x["stdout"].split()[0]) - x["t_start"]
                         res[p][c].append(row)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exe_memory.h"
 #include "runtime_symbols.h"
 
 struct ocaml_runtime ocaml_rt;
@@ -154,6 +155,130 @@ int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *
     }
     if (check_profile(img, why, why_len) != 0 || bind_functions(img, why, why_len) != 0)
         return -1;
+    bind_frame_abi();
+    return check_layout_assumptions(why, why_len);
+}
+
+/* ---- the analysis cache's record ----------------------------------------------------- */
+
+enum address_check { ADDRESS_DATA, ADDRESS_CODE, ADDRESS_OPTIONAL_DATA, ADDRESS_OPTIONAL_CODE };
+
+/* The address fields of ocaml_rt, in the record's order (notice_caller(_end) are derived
+ * from the notice, and the frame-ABI adapters are rebound). */
+static void *address_field(size_t i, enum address_check *check)
+{
+    static const enum address_check checks[RUNTIME_CACHED_ADDRESSES] = {
+        ADDRESS_DATA, ADDRESS_OPTIONAL_DATA, ADDRESS_OPTIONAL_DATA, ADDRESS_CODE, ADDRESS_CODE,
+        ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_DATA,
+        ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE,
+        ADDRESS_OPTIONAL_CODE, ADDRESS_OPTIONAL_CODE,
+    };
+    void *fields[RUNTIME_CACHED_ADDRESSES] = {
+        &ocaml_rt.external_interrupt_hook, &ocaml_rt.leave_blocking_section_hook,
+        &ocaml_rt.enter_blocking_section_hook, &ocaml_rt.runtime_register_frametable,
+        &ocaml_rt.runtime_find_frame_descr, &ocaml_rt.runtime_get_frame_descrs,
+        &ocaml_rt.try_realloc_stack, &ocaml_rt.named_value, &ocaml_rt.caml_call_gc,
+        &ocaml_rt.frametable, &ocaml_rt.ml_mutex_lock, &ocaml_rt.ml_mutex_lock_end,
+        &ocaml_rt.ml_mutex_unlock, &ocaml_rt.ml_mutex_unlock_end, &ocaml_rt.ml_mutex_trylock,
+        &ocaml_rt.ml_mutex_trylock_end, &ocaml_rt.ocaml_thread_entry[0],
+        &ocaml_rt.ocaml_thread_entry[1],
+    };
+    *check = checks[i];
+    return fields[i];
+}
+
+static int copy_string(char *to, size_t size, const char *from)
+{
+    if (!from || strlen(from) >= size)
+        return -1;
+    strcpy(to, from);
+    return 0;
+}
+
+int runtime_export(struct runtime_cached *out)
+{
+    memset(out, 0, sizeof *out);
+    out->info = ocaml_rt.info;
+    out->layout = ocaml_rt.layout;
+    out->layout.builtin_name = NULL;
+    if ((ocaml_rt.layout.builtin_name &&
+         copy_string(out->builtin_name, sizeof out->builtin_name, ocaml_rt.layout.builtin_name)) ||
+        copy_string(out->series, sizeof out->series, ocaml_rt.profile.profile->series) ||
+        copy_string(out->notice_why, sizeof out->notice_why, ocaml_rt.shutdown_notice.why))
+        return -1;
+    out->match = ocaml_rt.profile.match;
+    out->notice_kind = ocaml_rt.shutdown_notice.kind;
+    out->notice_caller = ocaml_rt.shutdown_notice.caller;
+    out->notice_caller_end = ocaml_rt.shutdown_notice.caller_end;
+    out->tls_offset = ocaml_rt.caml_state_tls_offset;
+    for (size_t i = 0; i < RUNTIME_CACHED_ADDRESSES; i++) {
+        enum address_check check;
+        uintptr_t a;
+        memcpy(&a, address_field(i, &check), sizeof a);
+        out->rel[i] = a ? a - ocaml_rt.bias : 0;
+    }
+    return 0;
+}
+
+static bool ends_in(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
+
+int runtime_restore(const struct runtime_cached *c, const struct exe_memory *m, char *why,
+                    size_t why_len)
+{
+    static char builtin_name[16], notice_why[192];
+    if (c->info.kind != OCAML_NATIVE_5 || c->info.frame_pointers ||
+        c->info.variant > RUNTIME_INSTRUMENTED || !ends_in(c->info.version, sizeof c->info.version) ||
+        !ends_in(c->builtin_name, sizeof c->builtin_name) || !ends_in(c->series, sizeof c->series) ||
+        !ends_in(c->notice_why, sizeof c->notice_why) || c->match > PROFILE_ASSUMED ||
+        c->notice_kind > NOTICE_NONE || c->layout.source > LAYOUT_BUILTIN ||
+        c->tls_offset >= m->tls_size) {
+        snprintf(why, why_len, "runtime record out of range");
+        return -1;
+    }
+    const struct runtime_profile *profile = runtime_profile_named(c->series);
+    if (!profile) {
+        snprintf(why, why_len, "runtime record names no profile");
+        return -1;
+    }
+    if (c->notice_kind != NOTICE_NONE &&
+        (c->notice_caller >= c->notice_caller_end ||
+         !exe_memory_in_code(m, c->notice_caller, c->notice_caller_end - c->notice_caller))) {
+        snprintf(why, why_len, "runtime record: shutdown notice outside the code");
+        return -1;
+    }
+    for (size_t i = 0; i < RUNTIME_CACHED_ADDRESSES; i++) {
+        enum address_check check;
+        (void)address_field(i, &check);
+        bool optional = check == ADDRESS_OPTIONAL_DATA || check == ADDRESS_OPTIONAL_CODE;
+        bool code = check == ADDRESS_CODE || check == ADDRESS_OPTIONAL_CODE;
+        if (c->rel[i] == 0 ? !optional
+                           : !(code ? exe_memory_in_code(m, c->rel[i], 0)
+                                    : exe_memory_in_image(m, c->rel[i], sizeof(uintptr_t)))) {
+            snprintf(why, why_len, "runtime record: address %zu outside the executable", i);
+            return -1;
+        }
+    }
+    memset(&ocaml_rt, 0, sizeof ocaml_rt);
+    ocaml_rt.bias = m->bias;
+    ocaml_rt.info = c->info;
+    ocaml_rt.layout = c->layout;
+    strcpy(builtin_name, c->builtin_name);
+    ocaml_rt.layout.builtin_name = c->layout.source == LAYOUT_BUILTIN ? builtin_name : NULL;
+    ocaml_rt.profile = (struct profile_choice){ profile, (enum profile_match)c->match };
+    strcpy(notice_why, c->notice_why);
+    ocaml_rt.shutdown_notice = (struct shutdown_notice){
+        (enum shutdown_notice_kind)c->notice_kind, c->notice_caller, c->notice_caller_end,
+        notice_why };
+    if (c->notice_kind != NOTICE_NONE) {
+        ocaml_rt.notice_caller = m->bias + c->notice_caller;
+        ocaml_rt.notice_caller_end = m->bias + c->notice_caller_end;
+    }
+    ocaml_rt.caml_state_tls_offset = c->tls_offset;
+    for (size_t i = 0; i < RUNTIME_CACHED_ADDRESSES; i++) {
+        enum address_check check;
+        uintptr_t a = c->rel[i] ? m->bias + c->rel[i] : 0;
+        memcpy(address_field(i, &check), &a, sizeof a);
+    }
     bind_frame_abi();
     return check_layout_assumptions(why, why_len);
 }

@@ -68,6 +68,32 @@ extern struct ocaml_runtime ocaml_rt;
 int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *why,
                  size_t why_len);
 
+/* The analysis cache's record of ocaml_rt (cache_store.h): the same fields, addresses
+ * relative to the load bias, strings copied, the profile by series. Raw struct of this
+ * engine build (the cache key names the build). */
+#define RUNTIME_CACHED_ADDRESSES 18
+struct runtime_cached {
+    struct ocaml_binary_info info;
+    struct runtime_layout layout;           /* builtin_name cleared: see the copy below */
+    char builtin_name[16];
+    char series[16];
+    uint32_t match, notice_kind;
+    uint64_t notice_caller, notice_caller_end;
+    char notice_why[192];
+    uint64_t tls_offset;
+    uint64_t rel[RUNTIME_CACHED_ADDRESSES];   /* 0: absent (optional ones only) */
+};
+struct exe_memory;
+
+/* After a successful runtime_bind. 0, or -1 when a string does not fit the record. */
+int runtime_export(struct runtime_cached *out);
+
+/* Binds ocaml_rt from a cached record instead of the file, checking every field: the
+ * addresses against the mapped executable `m`, the enums, the strings' ends, the profile
+ * and the layout's assumptions. 0, or -1 with why. */
+int runtime_restore(const struct runtime_cached *c, const struct exe_memory *m, char *why,
+                    size_t why_len);
+
 /* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */
 void **runtime_caml_state_slot(void);
 

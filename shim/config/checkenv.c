@@ -19,7 +19,8 @@
 #define EXIT_INVALID 2
 
 static const char usage_text[] =
-    "usage: ocpreempt-checkenv [--print | --list | --value NAME VALUE | --help]\n"
+    "usage: ocpreempt-checkenv [--print | --list | --analysis-inputs | --value NAME VALUE |\n"
+    "                           --help]\n"
     "\n"
     "Checks the OCPREEMPT_* variables of the current environment exactly as\n"
     "libocpreempt.so will when it is loaded.\n"
@@ -28,6 +29,8 @@ static const char usage_text[] =
     "  --print            check, then print the effective configuration, one\n"
     "                     NAME=VALUE line per variable, in a form it accepts back\n"
     "  --list             print every variable: NAME<TAB>DEFAULT<TAB>ACCEPTED<TAB>SUMMARY\n"
+    "  --analysis-inputs  print the variables the start-up analysis reads, one a line:\n"
+    "                     the ones in the analysis cache's key\n"
     "  --value NAME VALUE check one value as if it were the only variable set\n"
     "  --help             this text\n"
     "\n"
@@ -54,6 +57,15 @@ static int finish_output(void)
         return EXIT_OUTPUT_FAILED;
     }
     return EXIT_VALID;
+}
+
+/* The variables in the analysis cache's key (config.h: analysis_free), for its tests. */
+static int list_analysis_inputs(void)
+{
+    for (size_t i = 0; i < config_option_count(); i++)
+        if (!config_option_doc(i)->analysis_free)
+            printf("%s\n", config_option_doc(i)->name);
+    return finish_output();
 }
 
 static int print_configuration(const struct ocpreempt_config *cfg)
@@ -118,5 +130,7 @@ int main(int argc, char **argv)
         return check_environment(true);
     if (strcmp(argv[1], "--list") == 0)
         return list_variables();
+    if (strcmp(argv[1], "--analysis-inputs") == 0)
+        return list_analysis_inputs();
     return usage_error("unknown argument ", argv[1]);
 }

@@ -469,6 +469,21 @@ static int format_assume_runtime(const struct ocpreempt_config *cfg, char *buf, 
     return put(buf, len, cfg->assume_runtime);
 }
 
+static const char *parse_analysis_cache(const char *value, struct ocpreempt_config *cfg)
+{
+    /* room for "/<64 hex>.tmp.<pid>.<n>" after the folder */
+    if (strcmp(value, "off") != 0 && value[0] != '\0' &&
+        (value[0] != '/' || strlen(value) >= sizeof cfg->analysis_cache - 128))
+        return value[0] != '/' ? "is not off or an absolute path" : "is too long";
+    strcpy(cfg->analysis_cache, value);
+    return NULL;
+}
+
+static int format_analysis_cache(const struct ocpreempt_config *cfg, char *buf, size_t len)
+{
+    return put(buf, len, cfg->analysis_cache);
+}
+
 static const char *parse_strict(const char *value, struct ocpreempt_config *cfg)
 {
     return parse_bool(value, &cfg->strict) == 0 ? NULL : "is not 0 or 1";
@@ -671,73 +686,78 @@ static int format_chaos_rate(const struct ocpreempt_config *cfg, char *buf, size
 static const struct option options[] = {
     /* First, so the level is known when another variable's error must be printed. */
     { { "OCPREEMPT_LOG", "warn", "use quiet, warn, info or debug",
-        "what the shim prints on stderr: nothing, only problems, a summary, everything" },
+        "what the shim prints on stderr: nothing, only problems, a summary, everything", true },
       parse_log, format_log },
     { { "OCPREEMPT_QUANTUM", "10ms", "use e.g. 10ms, 500us (minimum 100us)",
-        "how long a fiber runs before it is asked to yield" },
+        "how long a fiber runs before it is asked to yield", true },
       parse_quantum, format_quantum },
     { { "OCPREEMPT_YIELD", "",
         "use a dotted OCaml path such as Sched.yield or Mylib.Sched.yield, "
         "or leave empty to auto-detect",
-        "the OCaml function called to yield the running fiber" },
+        "the OCaml function called to yield the running fiber", false },
       parse_yield, format_yield },
     { { "OCPREEMPT_STATS", "0", "use 0 (off), 1 (stderr) or a file path",
-        "print preemption statistics at exit" },
+        "print preemption statistics at exit", true },
       parse_stats, format_stats },
     { { "OCPREEMPT_STATS_FORMAT", "text", "use text or json",
-        "the format of the statistics" },
+        "the format of the statistics", true },
       parse_stats_format, format_stats_format },
     { { "OCPREEMPT_TRACE", "", "use a file path, or leave empty for no trace",
-        "append one line per preemption to this file (docs/trace.md)" },
+        "append one line per preemption to this file (docs/trace.md)", true },
       parse_trace, format_trace },
     { { "OCPREEMPT_TRACE_FORMAT", "text", "use text or chrome",
-        "v1: one line per preemption, appended (several processes may share the file); "
+        "text: one line per preemption, appended (several processes may share the file); "
         "chrome: trace-event JSON for Perfetto and chrome://tracing, one file per process "
-        "(PATH.PID), written at exit (docs/trace.md)" },
+        "(PATH.PID), written at exit (docs/trace.md)", true },
       parse_trace_format, format_trace_format },
     { { "OCPREEMPT_STRICT", "0", "use 0 or 1",
         "1: a configuration or compatibility problem stops the program instead of "
-        "running it without preemption" },
+        "running it without preemption", true },
       parse_strict, format_strict },
     { { "OCPREEMPT_DISABLE", "0", "use 0 or 1",
-        "1: the shim does nothing" },
+        "1: the shim does nothing", true },
       parse_disable, format_disable },
     { { "OCPREEMPT_DENY", DENY_DEFAULT,
         "use comma-separated capitalised unit or library names such as Mylib,Stdlib__Mutex; "
         "+A,B appends to the default list, none empties it",
-        "units and libraries where a preemption never lands" },
+        "units and libraries where a preemption never lands", false },
       parse_deny, format_deny },
     { { "OCPREEMPT_CRITICAL", "",
         "use comma-separated Module or Module.function names such as Mylib.Cache.update,"
         "Mylib__Pool",
-        "functions or modules during which, callees included, a fiber is never preempted" },
+        "functions or modules during which, callees included, a fiber is never preempted", false },
       parse_critical, format_critical },
     { { "OCPREEMPT_SITES", "all", "use poll, loop or all",
         "where a preemption may land: poll sites only, also allocations that are a loop's "
-        "only safe points, or every allocation too" },
+        "only safe points, or every allocation too", false },
       parse_sites, format_sites },
     { { "OCPREEMPT_CHAOS", "",
         "use a seed (a whole number such as 42), optionally followed by :LIST to perform "
         "only the chaos preemptions numbered in LIST (42:3,7-9; 42: performs none); "
         "leave empty for normal mode",
         "chaos mode: preempt at seeded pseudo-random safe points instead of after a "
-        "quantum (docs/ci.md)" },
+        "quantum (docs/ci.md)", true },
       parse_chaos, format_chaos },
     { { "OCPREEMPT_CHAOS_RATE", "64", "use a whole number from 1 to 65536",
-        "chaos mode: mean number of preemptions per MiB the program allocates" },
+        "chaos mode: mean number of preemptions per MiB the program allocates", true },
       parse_chaos_rate, format_chaos_rate },
     { { "OCPREEMPT_SELF_CLOCK", "0", "use 0 or 1",
         "1: a fiber that allocates checks its own deadline at allocation trips and the "
-        "monitor backs off; 0: the monitor alone watches every fiber (off in chaos mode)" },
+        "monitor backs off; 0: the monitor alone watches every fiber (off in chaos mode)",
+        true },
       parse_self_clock, format_self_clock },
     { { "OCPREEMPT_VERIFY", "0", "use 0 or 1",
         "1: check every landing decision against a plain walk of the whole fiber and "
-        "abort on the first disagreement (slow; for tests)" },
+        "abort on the first disagreement (slow; for tests)", true },
       parse_verify, format_verify },
     { { "OCPREEMPT_ASSUME_RUNTIME", "", "use a release series such as 5.3, or leave empty",
         "run a program of an OCaml release without a runtime profile (e.g. 5.4) on this "
-        "release's profile, where its DWARF and code pass every check of that profile" },
+        "release's profile, where its DWARF and code pass every check of that profile", false },
       parse_assume_runtime, format_assume_runtime },
+    { { "OCPREEMPT_ANALYSIS_CACHE", "", "use off, or an absolute folder path, or leave empty "
+        "for $XDG_CACHE_HOME/ocpreempt/analysis (else ~/.cache/ocpreempt/analysis)",
+        "where the start-up analysis of each program is kept, so later starts skip it", true },
+      parse_analysis_cache, format_analysis_cache },
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 

@@ -87,6 +87,8 @@ struct ocpreempt_config {
     char assume_runtime[8];           /* OCPREEMPT_ASSUME_RUNTIME: "5.3" runs a release
                                          without a profile on the 5.3 profile where its
                                          DWARF agrees (analysis/runtime/runtime_profile.h); "" none */
+    char analysis_cache[PATH_MAX];    /* OCPREEMPT_ANALYSIS_CACHE: "" the default folder
+                                         (shim/base/cache_store.h), "off", or a folder */
 };
 
 /* Fills *cfg from the environment. Returns 0, or -1 after writing one line to `err`
@@ -113,6 +115,9 @@ struct config_option_doc {
     const char *default_text;         /* in the accepted form, "" for empty */
     const char *accepted;             /* the text that ends an error line */
     const char *summary;              /* one short sentence */
+    /* The start-up analysis does not read it: left out of the analysis cache's key
+     * (shim/base/cache_store.h). Unset, a new variable is part of the key: safe. */
+    bool analysis_free;
 };
 size_t config_option_count(void);
 const struct config_option_doc *config_option_doc(size_t index);   /* NULL past the end */

@@ -23,8 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis_cache.h"
 #include "c_call_table.h"
+#include "cache_store.h"
 #include "chaos.h"
+#include "clock.h"
 #include "elf_image.h"
 #include "hijack.h"
 #include "fiber_accounts.h"
@@ -49,6 +52,8 @@
 #include "yield_target.h"
 
 static struct elf_image *self_image;       /* kept open: symbol names for stats/trace */
+static struct exe_memory self_memory;      /* the executable as mapped (analysis cache) */
+static struct cache_view cached;           /* the cache file's records, on a hit */
 
 /* The yield to call: OCPREEMPT_YIELD, else a known scheduler's detected without doubt; the
  * rule is yield_report_choice, the same the probe's verdict uses. 0 with the target
@@ -65,6 +70,26 @@ static int choose_yield(char *why, size_t why_len)
     if (c == NULL)
         return -1;
     return yield_target_prepare(c, path, why, why_len);
+}
+
+/* This thread's CPU time: the start-up's cost, for the debug log (the benchmark measures the
+ * process's). */
+static uint64_t thread_cpu_now_ns(void)
+{
+    struct timespec ts;
+    return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 ? timespec_ns(&ts) : 0;
+}
+
+/* What binding the runtime says, from the analysis or from the cache alike. */
+static void report_binding(void)
+{
+    log_debug("shutdown notice: %s", ocaml_rt.shutdown_notice.why);
+    if (ocaml_rt.profile.match != PROFILE_EXACT)
+        log_warn("OCaml %s runs on the OCaml %s runtime profile (%s): its DWARF and code "
+                 "passed every check of that profile", ocaml_rt.info.version,
+                 ocaml_rt.profile.profile->series,
+                 ocaml_rt.profile.match == PROFILE_ASSUMED ? "assumed: OCPREEMPT_ASSUME_RUNTIME"
+                                                           : "a patch release of the series");
 }
 
 /* Is this an OCaml 5 native executable of a profiled release we can bind to? 1 not ours
@@ -91,13 +116,7 @@ static int identify(char *why, size_t why_len)
         snprintf(why, why_len, "runtimes built with frame pointers are not supported yet");
         return -1;
     }
-    log_debug("shutdown notice: %s", ocaml_rt.shutdown_notice.why);
-    if (ocaml_rt.profile.match != PROFILE_EXACT)
-        log_warn("OCaml %s runs on the OCaml %s runtime profile (%s): its DWARF and code "
-                 "passed every check of that profile", ocaml_rt.info.version,
-                 ocaml_rt.profile.profile->series,
-                 ocaml_rt.profile.match == PROFILE_ASSUMED ? "assumed: OCPREEMPT_ASSUME_RUNTIME"
-                                                           : "a patch release of the series");
+    report_binding();
     return 0;
 }
 
@@ -145,6 +164,55 @@ static int prepare(char *why, size_t why_len)
     return 0;
 }
 
+/* The analysis from the cache (cache_store.h): identify + prepare's tables restored. The
+ * image is opened only where stats or a trace will name sites (then it is the analysis's
+ * own symbol index and line table). True on a hit; false leaves the status saying why. */
+static bool start_from_cache(bool *cache_open)
+{
+    char why[256];
+    *cache_open = cache_store_open(&shim_config) == 0;
+    if (!*cache_open)
+        return false;
+    if (exe_memory_load(&self_memory, NULL) != 0) {
+        cache_store_refused("the program's headers are not mapped");
+        return false;
+    }
+    if (cache_store_read(&cached) != 0)
+        return false;
+    if (analysis_cache_restore(&cached, &self_memory, why, sizeof why) != 0) {
+        cache_store_refused(why);
+        return false;
+    }
+    cache_store_hit();
+    report_binding();
+    return true;
+}
+
+/* prepare's remainder after a hit: the trace, and the names stats and the trace read. */
+static int prepare_cached(char *why, size_t why_len)
+{
+    if (trace_open(why, why_len) != 0)
+        return -1;
+    if (shim_config.stats || shim_config.trace_path[0]) {
+        struct analysis_error err;
+        if (elf_image_open("/proc/self/exe", &self_image, &err) != 0) {
+            snprintf(why, why_len, "cannot read the program's own executable: %s", err.msg);
+            return -1;
+        }
+        site_table_attach_image(self_image);
+        if (shim_config.stats) {
+            c_call_table_prepare(self_image);
+            site_table_note_c_calls(self_image);
+        }
+        hog_sites_prepare(self_image, shim_config.stats || chrome_trace());
+    }
+    if (shim_config.stats || chrome_trace())
+        prepare_fiber_accounting();
+    if (shim_config.stats)
+        stats_prepare();
+    return 0;
+}
+
 static const struct engine_calls forwarded_calls = {
     thread_registry_pthread_create, mutex_guard_lock, mutex_guard_trylock, mutex_guard_unlock,
     shutdown_before_freelocale,
@@ -178,9 +246,14 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
     log_set_level(shim_config.log);      /* valid even when config_load failed */
     if (config_rc == 0 && !shim_config.enabled)
         return NULL;
+    /* A file of this program's analysis, for this engine and configuration, replaces
+       identify and prepare (only an active start is ever stored). */
+    bool cache_open = false;
+    uint64_t started = thread_cpu_now_ns();
+    bool warm = config_rc == 0 && start_from_cache(&cache_open);
     /* Whose process is this? A shell or an exec'd non-OCaml child stays silent even with
        a configuration it would reject. */
-    int rc = identify(why, sizeof why);
+    int rc = warm ? 0 : identify(why, sizeof why);
     if (rc == 1)
         return NULL;
     if (rc == RELEASE_REFUSED) {
@@ -197,7 +270,7 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
         return NULL;
     }
     if (rc == 0)
-        rc = prepare(why, sizeof why);
+        rc = warm ? prepare_cached(why, sizeof why) : prepare(why, sizeof why);
     if (rc > 0) {
         report_nothing_to_do(why, ctx->launched);
         return NULL;
@@ -214,7 +287,8 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
         return NULL;
     }
     char switch_hook[512] = "";
-    if (switch_hook_install(self_image, switch_hook, sizeof switch_hook) == 0)
+    if ((warm ? switch_hook_install_cached(&cached, &self_memory, switch_hook, sizeof switch_hook)
+              : switch_hook_install(self_image, switch_hook, sizeof switch_hook)) == 0)
         log_info("fiber switches counted exactly: caml_runstack and caml_resume patched %s",
                  switch_hook);
     else
@@ -224,6 +298,10 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
         shim_disable(why);
         return NULL;
     }
+    log_debug("start-up %s: %.3f ms of CPU", warm ? "from the analysis cache" : "with the analysis",
+              (double)(thread_cpu_now_ns() - started) / 1e6);
+    if (cache_open && !warm)
+        analysis_cache_save();
     thread_registry_report_unregistered();
     struct site_table_counts c;
     site_table_counts(&c);

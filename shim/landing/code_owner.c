@@ -108,6 +108,7 @@ static int compare_begin(const void *a, const void *b)
 
 int code_owner_prepare(const struct elf_image *img, char *why, size_t why_len)
 {
+    range_count = 0;                  /* after a refused cache record */
     if (elf_image_each_symbol(img, collect_bound, NULL) != 0) {
         snprintf(why, why_len, "out of memory listing the units' code");
         return -1;
@@ -155,4 +156,52 @@ bool code_owner_in_effect_library(uint64_t link_pc)
 {
     const struct unit_range *r = range_of(link_pc);
     return r && r->effect_library;
+}
+
+/* ---- the analysis cache ------------------------------------------------------------ */
+
+struct owner_cached {
+    uint64_t begin, end;
+    uint8_t owner, effect_library, unused[6];
+};
+
+void code_owner_export(struct cache_builder *b)
+{
+    struct owner_cached *out = calloc(range_count ? range_count : 1, sizeof *out);
+    if (!out) {
+        b->failed = true;
+        return;
+    }
+    for (size_t i = 0; i < range_count; i++)
+        out[i] = (struct owner_cached){ ranges[i].begin, ranges[i].end, ranges[i].owner,
+                                        ranges[i].effect_library, { 0 } };
+    cache_builder_add(b, CACHE_TAG_CODE_OWNERS, out, range_count * sizeof *out);
+    free(out);
+}
+
+int code_owner_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
+                       size_t why_len)
+{
+    size_t n;
+    const struct owner_cached *in = cache_view_array(v, CACHE_TAG_CODE_OWNERS, sizeof *in,
+                                                     1u << 24, &n);
+    struct unit_range *out = in ? calloc(n ? n : 1, sizeof *out) : NULL;
+    if (!out) {
+        snprintf(why, why_len, "code owners record missing");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (in[i].begin >= in[i].end || in[i].owner > OWNER_DENIED || in[i].effect_library > 1 ||
+            !exe_memory_in_code(m, in[i].begin, in[i].end - in[i].begin) ||
+            (i > 0 && in[i].begin < in[i - 1].end)) {
+            free(out);
+            snprintf(why, why_len, "code owners record out of range");
+            return -1;
+        }
+        out[i] = (struct unit_range){ in[i].begin, in[i].end, NULL, 0, in[i].owner,
+                                      in[i].effect_library != 0 };
+    }
+    ranges = out;
+    range_count = range_capacity = n;
+    return 0;
 }

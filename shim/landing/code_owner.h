@@ -19,7 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache_file.h"
 #include "elf_image.h"
+#include "exe_memory.h"
 
 enum code_owner {
     OWNER_PLAIN,          /* a unit that is neither denied nor transparent */
@@ -36,5 +38,12 @@ enum code_owner code_owner_of(uint64_t link_pc);
  * unit is denied (a fiber must not stop inside it), but for naming who started a fiber
  * (fiber_starter.h) it is the mechanism, not the starter: its caller is. */
 bool code_owner_in_effect_library(uint64_t link_pc);
+
+/* The analysis cache (shim/base/cache_store.h): the ranges as prepared; restored only if
+ * every range is inside the executable's code, sorted and disjoint, its owner known.
+ * 0, or -1 with why. */
+void code_owner_export(struct cache_builder *b);
+int code_owner_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
+                       size_t why_len);
 
 #endif

@@ -22,10 +22,20 @@ enum inline_frame {
 
 /* Start-up only. 0, or -1 (out of memory). */
 int inline_frames_add(uintptr_t retaddr, enum inline_frame kind);
+/* Empties the table (a build after a refused cache record). */
+void inline_frames_clear(void);
 /* Sorts the table; after this only inline_frames_of. */
 void inline_frames_seal(void);
 
 enum inline_frame inline_frames_of(uintptr_t retaddr);
 size_t inline_frames_count(void);
+
+/* The analysis cache (shim/base/cache_store.h): the sealed table, addresses relative to
+ * the load bias; restored only if sorted, inside the executable's code, kinds known. */
+struct cache_builder;
+struct cache_view;
+struct exe_memory;
+void inline_frames_export(struct cache_builder *b, uintptr_t bias);
+int inline_frames_restore(const struct cache_view *v, const struct exe_memory *m);
 
 #endif

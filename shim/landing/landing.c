@@ -52,6 +52,79 @@ int landing_prepare(const struct elf_image *img, char *why, size_t why_len)
 
 const struct extent_set *landing_extents(void) { return &extents; }
 
+struct extent_entry_cached {
+    char name[CONFIG_CRITICAL_ENTRY_MAX];
+    uint8_t builtin, function_entry, unused[6];
+    uint64_t units, functions;
+};
+
+void landing_export(struct cache_builder *b)
+{
+    static struct extent_entry_cached entries[CRITICAL_ENTRY_MAX];
+    memset(entries, 0, sizeof entries);
+    for (size_t i = 0; i < extents.entry_count; i++) {
+        const struct extent_entry *x = &extents.entry[i];
+        if (strlen(x->name) >= sizeof entries[i].name) {
+            b->failed = true;
+            return;
+        }
+        strcpy(entries[i].name, x->name);
+        entries[i].builtin = x->builtin;
+        entries[i].function_entry = x->function_entry;
+        entries[i].units = x->units;
+        entries[i].functions = x->functions;
+    }
+    cache_builder_add(b, CACHE_TAG_EXTENT_ENTRIES, entries,
+                      extents.entry_count * sizeof entries[0]);
+    cache_builder_add(b, CACHE_TAG_EXTENT_RANGES, extents.ranges,
+                      extents.count * sizeof *extents.ranges);
+    code_owner_export(b);
+}
+
+int landing_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
+                    size_t why_len)
+{
+    size_t n_entries, n_ranges;
+    const struct extent_entry_cached *e =
+        cache_view_array(v, CACHE_TAG_EXTENT_ENTRIES, sizeof *e, CRITICAL_ENTRY_MAX, &n_entries);
+    const struct extent_range *r =
+        cache_view_array(v, CACHE_TAG_EXTENT_RANGES, sizeof *r, 1u << 24, &n_ranges);
+    struct extent_range *ranges = e && r ? malloc((n_ranges ? n_ranges : 1) * sizeof *ranges)
+                                         : NULL;
+    if (!ranges) {
+        snprintf(why, why_len, "critical extents record missing");
+        return -1;
+    }
+    for (size_t i = 0; i < n_entries; i++)
+        if (!memchr(e[i].name, '\0', sizeof e[i].name) || e[i].builtin > 1 ||
+            e[i].function_entry > 1)
+            goto bad;
+    for (size_t i = 0; i < n_ranges; i++) {
+        if (r[i].start >= r[i].end || r[i].entry >= n_entries ||
+            !exe_memory_in_code(m, r[i].start, r[i].end - r[i].start) ||
+            (i > 0 && r[i].start < r[i - 1].end))
+            goto bad;
+        ranges[i] = r[i];
+    }
+    if (code_owner_restore(v, m, why, why_len) != 0) {
+        free(ranges);
+        return -1;
+    }
+    memset(&extents, 0, sizeof extents);
+    for (size_t i = 0; i < n_entries; i++)
+        extents.entry[i] = (struct extent_entry){ e[i].name, e[i].builtin, e[i].function_entry,
+                                                  (size_t)e[i].units, (size_t)e[i].functions };
+    extents.entry_count = n_entries;
+    extents.ranges = ranges;
+    extents.count = n_ranges;
+    warn_unresolved_critical();
+    return 0;
+bad:
+    free(ranges);
+    snprintf(why, why_len, "critical extents record out of range");
+    return -1;
+}
+
 /* The handler chain from this stack up: the root has no parent. A root that is a main
  * stack (created by caml_alloc_main_stack with Val_unit handlers) is the thread's own; a
  * root that is a fiber had its parent cleared by alloc_and_clear_stack_parent

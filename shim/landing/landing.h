@@ -22,7 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache_file.h"
 #include "critical_extents.h"
+#include "exe_memory.h"
 #include "elf_image.h"
 #include "site_table.h"
 #include "thread_registry.h"
@@ -45,6 +47,14 @@ enum landing_verdict {
 /* Resolves the critical extents (built-in + OCPREEMPT_CRITICAL) once, in the constructor.
  * 0, or -1 with why set. */
 int landing_prepare(const struct elf_image *img, char *why, size_t why_len);
+
+/* The analysis cache (shim/base/cache_store.h): the extents and the code owners as
+ * prepared. The restore checks every range against the executable's code, their order and
+ * their entries, and warns about an unresolved OCPREEMPT_CRITICAL entry as the analysis
+ * does. 0, or -1 with why. */
+void landing_export(struct cache_builder *b);
+int landing_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
+                    size_t why_len);
 
 /* The extents as resolved (for the start-up summary). */
 const struct extent_set *landing_extents(void);

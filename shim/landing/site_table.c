@@ -21,6 +21,7 @@
 #include "debuginfo.h"
 #include "inline_chain.h"
 #include "inline_frames.h"
+#include "log.h"
 #include "loop_sites.h"
 #include "ocaml_units.h"
 #include "runtime.h"
@@ -33,6 +34,7 @@ static size_t site_count;
 static uint32_t *site_index;          /* open addressing: 1 + index into sites, 0 = empty */
 static size_t index_mask;
 static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
+static size_t shadow_length;          /* bytes used */
 static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done */
 static struct site_table_counts counts;
 static _Atomic uint32_t *site_hits;   /* preemptions per site, parallel to sites */
@@ -430,9 +432,9 @@ static int emit_shadow(const struct frame_descr_view *d, void *p)
     return 0;
 }
 
-static int build_shadow_frametable(char *why, size_t why_len)
+/* Shadow addresses: 8 bytes apart so the runtime's hash (addr >> 3) spreads them. */
+static int reserve_shadow_addresses(char *why, size_t why_len)
 {
-    /* Shadow addresses: 8 bytes apart so the runtime's hash (addr >> 3) spreads them. */
     size_t span = (site_count + 1) * 8;
     void *shadow = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (shadow == MAP_FAILED) {
@@ -441,6 +443,25 @@ static int build_shadow_frametable(char *why, size_t why_len)
     }
     for (size_t i = 0; i < site_count; i++)
         sites[i].shadow_retaddr = (uintptr_t)shadow + 8 * i;
+    return 0;
+}
+
+/* The stub's own descriptor, first in the shadow table; returns the end. */
+static uint8_t *emit_stub_descriptor(uint8_t *table)
+{
+    int64_t count = (int64_t)site_count + 1;
+    memcpy(table, &count, 8);
+    uint16_t stub_live[GC_REGS_COUNT];
+    for (int i = 0; i < GC_REGS_COUNT; i++)
+        stub_live[i] = (uint16_t)(STUB_GC_SLOTS + 8 * i);
+    return emit_descriptor(table + 8, (uintptr_t)ocpreempt_stub_yield_ret, STUB_FRAME_SIZE,
+                           stub_live, GC_REGS_COUNT);
+}
+
+static int build_shadow_frametable(char *why, size_t why_len)
+{
+    if (reserve_shadow_addresses(why, why_len) != 0)
+        return -1;
 
     /* Upper bound: per site 12 bytes + 2 per stack slot (< 2^16) + 8 of alignment. */
     size_t bytes = 8 + (12 + 2 * 13 + 8);
@@ -458,15 +479,10 @@ static int build_shadow_frametable(char *why, size_t why_len)
         snprintf(why, why_len, "out of memory for the shadow frame table");
         return -1;
     }
-    int64_t count = (int64_t)site_count + 1;
-    memcpy(shadow_frametable, &count, 8);
-    uint16_t stub_live[GC_REGS_COUNT];
-    for (int i = 0; i < GC_REGS_COUNT; i++)
-        stub_live[i] = (uint16_t)(STUB_GC_SLOTS + 8 * i);
-    ctx.out = emit_descriptor(shadow_frametable + 8, (uintptr_t)ocpreempt_stub_yield_ret,
-                              STUB_FRAME_SIZE, stub_live, GC_REGS_COUNT);
+    ctx.out = emit_stub_descriptor(shadow_frametable);
     for (size_t i = 0; i < module_table_count; i++)
         frametable_each(module_tables[i].bytes, module_tables[i].avail, emit_shadow, &ctx);
+    shadow_length = (size_t)(ctx.out - shadow_frametable);
     if (ctx.next_site != site_count || (size_t)(ctx.out - shadow_frametable) > bytes) {
         /* Broken invariant inside the shim: fail closed. */
         fprintf(stderr, "ocpreempt: internal error: shadow table mismatch\n");
@@ -529,6 +545,9 @@ int site_table_build(const struct elf_image *img, const struct extent_set *exten
                      char *why, size_t why_len)
 {
     site_image = img;
+    site_count = 0;                   /* after a refused cache record */
+    memset(&counts, 0, sizeof counts);
+    inline_frames_clear();
     if (collect_sites(img, extents, why, why_len) != 0 || apply_site_policy(img, why, why_len) != 0 ||
         build_index(why, why_len) != 0 || build_shadow_frametable(why, why_len) != 0)
         return -1;
@@ -551,6 +570,180 @@ bool site_table_ensure_registered(void)
 }
 
 void site_table_counts(struct site_table_counts *out) { *out = counts; }
+
+/* ---- the analysis cache --------------------------------------------------------------- */
+
+struct site_cached {                  /* 16 bytes: a large binary has 10^5 sites */
+    uint32_t retaddr, debuginfo;      /* relative to the load bias; debuginfo 0: none */
+    uint32_t live_mask;
+    uint16_t alloc_bytes;
+    uint8_t kind_refusal;             /* kind << 4 | refusal */
+    uint8_t shape;
+};
+
+#define STUB_DESCRIPTOR_LEN ((12 + 2 * GC_REGS_COUNT + 7) & ~(size_t)7)
+
+void site_table_export(struct cache_builder *b)
+{
+    struct site_cached *out = calloc(site_count ? site_count : 1, sizeof *out);
+    if (!out) {
+        b->failed = true;
+        return;
+    }
+    for (size_t i = 0; i < site_count; i++) {
+        const struct safepoint *s = &sites[i];
+        uint64_t at = s->retaddr - ocaml_rt.bias;
+        uint64_t di = s->debuginfo ? (uintptr_t)s->debuginfo - ocaml_rt.bias : 0;
+        if (at > UINT32_MAX || di > UINT32_MAX || s->alloc_bytes > UINT16_MAX ||
+            s->kind > 15 || s->refusal > 15) {
+            b->failed = true;         /* does not fit the compact record: not cached */
+            break;
+        }
+        out[i] = (struct site_cached){ (uint32_t)at, (uint32_t)di, s->live_mask,
+                                       (uint16_t)s->alloc_bytes,
+                                       (uint8_t)(s->kind << 4 | s->refusal), s->shape };
+    }
+    cache_builder_add(b, CACHE_TAG_SITES, out, site_count * sizeof *out);
+    free(out);
+    cache_builder_add(b, CACHE_TAG_SITE_COUNTS, &counts, sizeof counts);
+    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
+    cache_builder_add(b, CACHE_TAG_SHADOW, shadow_frametable + skip, shadow_length - skip);
+}
+
+static bool site_in_range(const struct site_cached *c, const struct exe_memory *m)
+{
+    unsigned kind = c->kind_refusal >> 4, refusal = c->kind_refusal & 15;
+    return c->retaddr >= 5 && exe_memory_in_code(m, c->retaddr - 5, 5) &&
+           (kind == SITE_POLL || kind == SITE_ALLOC) && refusal <= SITE_EXTENT &&
+           c->shape <= SHAPE_UNRECOGNISED &&
+           (c->debuginfo == 0 || exe_memory_in_image(m, c->debuginfo, 8));
+}
+
+/* The cached shadow descriptors, one per site in order, copied after the stub's with
+ * their return addresses set to the sites' shadow addresses. 0, or -1 if any length
+ * disagrees. */
+static int restore_shadow(const uint8_t *in, size_t len, char *why, size_t why_len)
+{
+    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
+    if (len > (size_t)1 << 30 || !(shadow_frametable = malloc(skip + len))) {
+        snprintf(why, why_len, "shadow record too large");
+        return -1;
+    }
+    emit_stub_descriptor(shadow_frametable);
+    uint8_t *p = shadow_frametable + skip;
+    memcpy(p, in, len);
+    size_t at = 0;
+    for (size_t i = 0; i < site_count; i++) {
+        uint16_t num_live;
+        if (len - at < 12)
+            goto bad;
+        memcpy(&num_live, p + at + 10, 2);
+        size_t n = (12 + 2u * num_live + 7) & ~(size_t)7;
+        if (n > len - at)
+            goto bad;
+        for (uint16_t k = 0; k < num_live; k++) {
+            uint16_t ofs;
+            memcpy(&ofs, p + at + 12 + 2u * k, 2);
+            if (ofs & 1)              /* stack slots only: no register may be named */
+                goto bad;
+        }
+        memcpy(p + at, &sites[i].shadow_retaddr, 8);
+        at += n;
+    }
+    if (at != len)
+        goto bad;
+    shadow_length = skip + len;
+    return 0;
+bad:
+    free(shadow_frametable);
+    shadow_frametable = NULL;
+    snprintf(why, why_len, "shadow record out of range");
+    return -1;
+}
+
+int site_table_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
+                       size_t why_len)
+{
+    size_t n, counts_len, shadow_len;
+    const struct site_cached *in = cache_view_array(v, CACHE_TAG_SITES, sizeof *in,
+                                                    UINT32_MAX / 2, &n);
+    const uint8_t *c = cache_view_get(v, CACHE_TAG_SITE_COUNTS, &counts_len);
+    const uint8_t *shadow = cache_view_get(v, CACHE_TAG_SHADOW, &shadow_len);
+    if (!in || !c || counts_len != sizeof counts || !shadow) {
+        snprintf(why, why_len, "site records missing");
+        return -1;
+    }
+    struct site_table_counts cached;
+    memcpy(&cached, c, sizeof cached);
+    size_t poll = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!site_in_range(&in[i], m)) {
+            snprintf(why, why_len, "site %zu out of range", i);
+            return -1;
+        }
+        poll += (in[i].kind_refusal >> 4) == SITE_POLL;
+    }
+    if (cached.poll != poll || cached.alloc != n - poll) {
+        snprintf(why, why_len, "site counts disagree with the sites");
+        return -1;
+    }
+    sites = malloc((n ? n : 1) * sizeof *sites);
+    if (!sites) {
+        snprintf(why, why_len, "out of memory restoring the safe-point table");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        sites[i] = (struct safepoint){
+            m->bias + in[i].retaddr,
+            in[i].debuginfo ? (const uint32_t *)(m->bias + in[i].debuginfo) : NULL,
+            0, in[i].live_mask, in[i].alloc_bytes, (uint8_t)(in[i].kind_refusal >> 4),
+            (uint8_t)(in[i].kind_refusal & 15), in[i].shape };
+    site_count = n;
+    counts = cached;
+    site_image = NULL;
+    if (build_index(why, why_len) != 0 || reserve_shadow_addresses(why, why_len) != 0 ||
+        restore_shadow(shadow, shadow_len, why, why_len) != 0) {
+        site_count = 0;               /* the analysis builds afresh */
+        site_index = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int note_c_call(const struct frame_descr_view *d, void *unused)
+{
+    (void)unused;
+    if (d->kind == SITE_CALL)
+        c_call_table_note((uintptr_t)d->retaddr);
+    return 0;
+}
+
+/* After a cache hit, with stats: the calls into C that the build's walk would have noted
+ * (c_call_table.h; not cached: only the stats read them). Best effort: a table that cannot
+ * be listed or read leaves those calls unnamed. */
+void site_table_note_c_calls(const struct elf_image *img)
+{
+    char why[256];
+    if (module_table_count == 0 && list_module_tables(img, why, sizeof why) != 0)
+        log_debug("calls into C left unnamed: %s", why);
+    for (size_t i = 0; i < module_table_count; i++)
+        (void)frametable_each(module_tables[i].bytes, module_tables[i].avail, note_c_call,
+                              NULL);
+    c_call_table_seal();
+}
+
+/* The names' image for a restored table (stats, trace): each cached debuginfo slot passes
+ * the analysis's own check again before anything decodes it. */
+void site_table_attach_image(const struct elf_image *img)
+{
+    site_image = img;
+    for (size_t i = 0; i < site_count; i++) {
+        struct source_location checked;
+        if (sites[i].debuginfo &&
+            debuginfo_decode_in_image(sites[i].debuginfo, ocaml_rt.bias, img, &checked) != 0)
+            sites[i].debuginfo = NULL;
+    }
+}
 
 void site_table_count_preemption(const struct safepoint *site)
 {

@@ -18,9 +18,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cache_file.h"
 #include "critical_extents.h"
 #include "debuginfo.h"
 #include "elf_image.h"
+#include "exe_memory.h"
 #include "frametable.h"
 #include "site_shape.h"
 
@@ -72,6 +74,19 @@ const struct safepoint *site_table_find(uintptr_t retaddr);
 bool site_table_ensure_registered(void);
 
 void site_table_counts(struct site_table_counts *out);
+
+/* The analysis cache (shim/base/cache_store.h): the sites with their verdicts, the counts
+ * and the shadow descriptors, addresses relative to the load bias. The restore checks
+ * every site (code address, kind, refusal, shape, debuginfo inside the image), the counts
+ * against the sites, and every shadow descriptor's length; then builds the index and the
+ * shadow table as site_table_build does. No image: function names are "?" until
+ * site_table_attach_image. 0, or -1 with why. */
+void site_table_export(struct cache_builder *b);
+int site_table_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
+                       size_t why_len);
+void site_table_attach_image(const struct elf_image *img);
+/* After a cache hit, with stats: lists the calls into C for c_call_table.h. */
+void site_table_note_c_calls(const struct elf_image *img);
 
 /* Per-site preemption counter (hook context; relaxed atomics). */
 void site_table_count_preemption(const struct safepoint *site);

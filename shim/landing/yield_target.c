@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exe_memory.h"
 #include "log.h"
 #include "runtime.h"
 #include "shim_state.h"
@@ -85,3 +86,30 @@ bool yield_target_contains(uintptr_t addr)
 }
 
 const char *yield_target_name(void) { return target_name; }
+
+void yield_target_export(struct yield_cached *out)
+{
+    memset(out, 0, sizeof *out);
+    out->target = target;
+    memcpy(out->name, target_name, sizeof out->name);
+}
+
+static bool ends_in(const char *s, size_t size) { return memchr(s, '\0', size) != NULL; }
+
+int yield_target_restore(const struct yield_cached *c, const struct exe_memory *m, char *why,
+                         size_t why_len)
+{
+    const struct yield_candidate *t = &c->target;
+    if (!ends_in(c->name, sizeof c->name) || !ends_in(t->code_symbol, sizeof t->code_symbol) ||
+        !ends_in(t->module_symbol, sizeof t->module_symbol) ||
+        !ends_in(t->location, sizeof t->location) || t->code_size == 0 ||
+        !exe_memory_in_code(m, t->code_addr, t->code_size) || t->module_block == 0 ||
+        t->module_block_size > (1u << 24) ||
+        t->module_block < 8 ||            /* its header is read too */
+        !exe_memory_in_image(m, t->module_block - 8, t->module_block_size + 8) ||
+        t->module_field < -1 || t->module_field >= (int)(t->module_block_size / 8 + 1)) {
+        snprintf(why, why_len, "yield record out of range");
+        return -1;
+    }
+    return yield_target_prepare(t, c->name, why, why_len);
+}

@@ -32,4 +32,17 @@ bool yield_target_contains(uintptr_t addr);
 /* The resolved name, for messages. */
 const char *yield_target_name(void);
 
+/* The analysis cache's record (shim/base/cache_store.h): the candidate as prepared and
+ * the path it was asked by. */
+struct yield_cached {
+    struct yield_candidate target;
+    char name[OCAML_SYMBOL_MAX];
+};
+struct exe_memory;
+void yield_target_export(struct yield_cached *out);
+/* yield_target_prepare from a record, every field checked against the mapped executable.
+ * 0, or -1 with why. */
+int yield_target_restore(const struct yield_cached *c, const struct exe_memory *m, char *why,
+                         size_t why_len);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_store.h"
 #include "fiber_report.h"
 #include "hog_sites.h"
 #include "log.h"
@@ -226,6 +227,9 @@ static void report_text(struct out *o, const struct summary *total,
             }
         put(o, "%s\n", any ? "" : " none");
     }
+    put(o, "ocpreempt: analysis cache: %s%s%s%s%s\n", cache_store_status_name(cache_store_status()),
+        cache_store_why()[0] ? ": " : "", cache_store_why(),
+        cache_store_path()[0] ? " at " : "", cache_store_path());
     if (ntop)
         put(o, "ocpreempt: top hog sites (where fibers were preempted):\n");
     for (size_t i = 0; i < ntop; i++)
@@ -261,7 +265,13 @@ static void report_json(struct out *o, const struct summary *total,
     fiber_report_json(o->buf, o->len, &o->used);
     put(o, ",");
     stall_report_json(o->buf, o->len, &o->used);
-    put(o, "}}\n");
+    put(o, ",\"analysis_cache\":{\"status\":");
+    json_string(o, cache_store_status_name(cache_store_status()));
+    put(o, ",\"why\":");
+    json_string(o, cache_store_why());
+    put(o, ",\"path\":");
+    json_string(o, cache_store_path());
+    put(o, "}}}\n");
 }
 
 void stats_report(void)

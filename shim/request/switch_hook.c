@@ -73,32 +73,48 @@ bool switch_hook_active(void) { return active; }
 
 /* ---- locating and checking the routines --------------------------------------------- */
 
-static int locate(const struct elf_image *img, uintptr_t addr[ROUTINE_COUNT], char *why,
-                  size_t why_len)
+/* Each routine must start as its profile says before anything is patched. */
+static int check_prologues(const uintptr_t addr[ROUTINE_COUNT], char *why, size_t why_len)
 {
     for (size_t i = 0; i < ROUTINE_COUNT; i++) {
-        const struct routine *r = &routines[i];
         const struct switch_prologue *pro = prologue_of(i);
-        struct elf_symbol sym;
-        if (pro == NULL) {
-            snprintf(why, why_len, "the OCaml %s profile knows no start of %s",
-                     ocaml_rt.profile.profile->series, r->name);
-            return -1;
-        }
-        if (elf_image_symbol(img, r->name, &sym) != 0 || sym.size < pro->len) {
-            snprintf(why, why_len, "runtime routine %s not found", r->name);
-            return -1;
-        }
-        addr[i] = ocaml_rt.bias + sym.value;
         const unsigned char *code = (const unsigned char *)addr[i];
         for (size_t k = 0; k < pro->len; k++) {
             if (pro->mask[k] && code[k] != pro->code[k]) {
                 snprintf(why, why_len, "%s does not start as in OCaml %s's amd64.S "
-                         "(byte %zu is 0x%02x)", r->name, ocaml_rt.profile.profile->series, k,
-                         code[k]);
+                         "(byte %zu is 0x%02x)", routines[i].name,
+                         ocaml_rt.profile.profile->series, k, code[k]);
                 return -1;
             }
         }
+    }
+    return 0;
+}
+
+static int have_prologues(char *why, size_t why_len)
+{
+    for (size_t i = 0; i < ROUTINE_COUNT; i++)
+        if (prologue_of(i) == NULL) {
+            snprintf(why, why_len, "the OCaml %s profile knows no start of %s",
+                     ocaml_rt.profile.profile->series, routines[i].name);
+            return -1;
+        }
+    return 0;
+}
+
+static int locate(const struct elf_image *img, uintptr_t addr[ROUTINE_COUNT], char *why,
+                  size_t why_len)
+{
+    if (have_prologues(why, why_len) != 0)
+        return -1;
+    for (size_t i = 0; i < ROUTINE_COUNT; i++) {
+        struct elf_symbol sym;
+        if (elf_image_symbol(img, routines[i].name, &sym) != 0 ||
+            sym.size < prologue_of(i)->len) {
+            snprintf(why, why_len, "runtime routine %s not found", routines[i].name);
+            return -1;
+        }
+        addr[i] = ocaml_rt.bias + sym.value;
     }
     return 0;
 }
@@ -269,10 +285,54 @@ static void make_entry_edit(struct code_edit *edit, uintptr_t routine, size_t le
     memcpy(edit->bytes + 1, &rel, 4);
 }
 
+static uintptr_t located[ROUTINE_COUNT];     /* the routines, for the analysis cache */
+
+static int install_at(const uintptr_t addr[ROUTINE_COUNT], char *why, size_t why_len);
+
 int switch_hook_install(const struct elf_image *img, char *why, size_t why_len)
 {
     uintptr_t addr[ROUTINE_COUNT];
     if (locate(img, addr, why, why_len) != 0)
+        return -1;
+    memcpy(located, addr, sizeof located);
+    return install_at(addr, why, why_len);
+}
+
+void switch_hook_export(struct cache_builder *b)
+{
+    uint64_t rel[ROUTINE_COUNT];
+    for (size_t i = 0; i < ROUTINE_COUNT; i++)
+        rel[i] = located[i] ? located[i] - ocaml_rt.bias : 0;
+    cache_builder_add(b, CACHE_TAG_SWITCH_ROUTINES, rel, sizeof rel);
+}
+
+int switch_hook_install_cached(const struct cache_view *v, const struct exe_memory *m,
+                               char *why, size_t why_len)
+{
+    size_t n;
+    const uint64_t *rel = cache_view_array(v, CACHE_TAG_SWITCH_ROUTINES, sizeof *rel,
+                                           ROUTINE_COUNT, &n);
+    uintptr_t addr[ROUTINE_COUNT];
+    if (!rel || n != ROUTINE_COUNT) {
+        snprintf(why, why_len, "no routines in the analysis cache");
+        return -1;
+    }
+    if (have_prologues(why, why_len) != 0)
+        return -1;
+    for (size_t i = 0; i < ROUTINE_COUNT; i++) {
+        if (rel[i] == 0 || !exe_memory_in_code(m, rel[i], prologue_of(i)->len)) {
+            snprintf(why, why_len, "cached routine %s outside the code", routines[i].name);
+            return -1;
+        }
+        addr[i] = m->bias + rel[i];
+    }
+    memcpy(located, addr, sizeof located);
+    return install_at(addr, why, why_len);
+}
+
+static int install_at(const uintptr_t addr[ROUTINE_COUNT], char *why, size_t why_len)
+{
+    if (check_prologues(addr, why, why_len) != 0)
         return -1;
     long tp_off = thread_self_tp_offset();
     if (tp_off < INT32_MIN || tp_off > INT32_MAX) {

@@ -32,13 +32,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cache_file.h"
 #include "elf_image.h"
+#include "exe_memory.h"
 
 /* Patches the two routines of the executable `img`. 0 with `report` saying how the code
  * was written ("through /proc/self/mem", ...), or -1 with `report` saying why not
  * (nothing patched then, and the code as executable as before: code_patch.h). Constructor
  * context, before any OCaml code runs. */
 int switch_hook_install(const struct elf_image *img, char *report, size_t report_len);
+
+/* The analysis cache (shim/base/cache_store.h): the routines' addresses switch_hook_install
+ * located (relative to the load bias; 0 where it failed), and the install from them, every
+ * address checked inside the executable's code and every prologue as above. */
+void switch_hook_export(struct cache_builder *b);
+int switch_hook_install_cached(const struct cache_view *v, const struct exe_memory *m,
+                               char *report, size_t report_len);
 
 /* Whether the switch counts come from the runtime's routines (true) or only from the
  * preemptions the hook injects itself (false). */

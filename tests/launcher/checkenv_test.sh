@@ -38,7 +38,8 @@ OCPREEMPT_CHAOS=
 OCPREEMPT_CHAOS_RATE=64
 OCPREEMPT_SELF_CLOCK=0
 OCPREEMPT_VERIFY=0
-OCPREEMPT_ASSUME_RUNTIME=" "the effective defaults"
+OCPREEMPT_ASSUME_RUNTIME=
+OCPREEMPT_ANALYSIS_CACHE=" "the effective defaults"
 }
 
 case_print_environment() {
@@ -49,7 +50,7 @@ case_print_environment() {
     OCPREEMPT_DISABLE=1 OCPREEMPT_DENY=A,B OCPREEMPT_CRITICAL=Lib.Cache.update,Lib__Pool \
     OCPREEMPT_SITES=poll OCPREEMPT_CHAOS=0042:1,2-3 OCPREEMPT_CHAOS_RATE=512 OCPREEMPT_SELF_CLOCK=0 \
     OCPREEMPT_VERIFY=1 \
-    OCPREEMPT_ASSUME_RUNTIME=5.3 run_cmd "$checkenv" --print
+    OCPREEMPT_ASSUME_RUNTIME=5.3 OCPREEMPT_ANALYSIS_CACHE=off run_cmd "$checkenv" --print
     expect_eq "$status" 0 "status"
     expect_eq "$out" "\
 OCPREEMPT_LOG=debug
@@ -68,7 +69,8 @@ OCPREEMPT_CHAOS=42:1,2-3
 OCPREEMPT_CHAOS_RATE=512
 OCPREEMPT_SELF_CLOCK=0
 OCPREEMPT_VERIFY=1
-OCPREEMPT_ASSUME_RUNTIME=5.3" "values in their accepted (canonical) form"
+OCPREEMPT_ASSUME_RUNTIME=5.3
+OCPREEMPT_ANALYSIS_CACHE=off" "values in their accepted (canonical) form"
     # What --print writes is accepted back as it is.
     local line
     while IFS= read -r line; do
@@ -134,7 +136,7 @@ case_value_mode() {
 case_list() {
     run_cmd "$checkenv" --list
     expect_eq "$status" 0 "status"
-    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_YIELD OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_TRACE_FORMAT OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY OCPREEMPT_CRITICAL OCPREEMPT_SITES OCPREEMPT_CHAOS OCPREEMPT_CHAOS_RATE OCPREEMPT_SELF_CLOCK OCPREEMPT_VERIFY OCPREEMPT_ASSUME_RUNTIME " "names in table order"
+    expect_eq "$(cut -f1 <<<"$out" | tr '\n' ' ')" "OCPREEMPT_LOG OCPREEMPT_QUANTUM OCPREEMPT_YIELD OCPREEMPT_STATS OCPREEMPT_STATS_FORMAT OCPREEMPT_TRACE OCPREEMPT_TRACE_FORMAT OCPREEMPT_STRICT OCPREEMPT_DISABLE OCPREEMPT_DENY OCPREEMPT_CRITICAL OCPREEMPT_SITES OCPREEMPT_CHAOS OCPREEMPT_CHAOS_RATE OCPREEMPT_SELF_CLOCK OCPREEMPT_VERIFY OCPREEMPT_ASSUME_RUNTIME OCPREEMPT_ANALYSIS_CACHE " "names in table order"
     expect_eq "$(awk -F '\t' 'NF != 4' <<<"$out")" "" "four tab-separated fields per line"
     expect_eq "$(grep '^OCPREEMPT_QUANTUM' <<<"$out" | cut -f2)" "10ms" "a default"
 }

@@ -69,7 +69,8 @@ case_help() {
     expect_eq "$err" "" "--help stderr"
     local word
     for word in --quantum --yield --stats --stats=FILE --json --trace \
-                --deny --critical --sites --log --strict "ocpreempt probe" "Exit status" 126 127 OCPREEMPT_LIB; do
+                --deny --critical --sites --log --strict "ocpreempt probe" "ocpreempt cache" \
+                "Exit status" 126 127 OCPREEMPT_LIB; do
         expect_contains "$out" "$word" "--help documents $word"
     done
     local help=$out
@@ -112,7 +113,7 @@ case_version() {
 case_no_command() {
     setup
     run_cmd "$launcher"
-    expect_error 2 "ocpreempt: missing command: run, stress or probe $hint" "no command"
+    expect_error 2 "ocpreempt: missing command: run, stress, probe or cache $hint" "no command"
     run_cmd "$launcher" frobnicate
     expect_error 2 "ocpreempt: unknown command frobnicate $hint" "unknown command"
 }
@@ -555,6 +556,65 @@ case_probe_missing() {
     PATH=/usr/bin:/bin run_cmd "$launcher" probe ./prog
     expect_eq "$status" 2 "status"
     expect_match "$err" "^ocpreempt: ocpreempt-probe not found \(looked in .*\)$" "message"
+}
+
+# ---- the analysis cache (cache.sh) ------------------------------------------------------
+
+case_cache_path() {
+    setup
+    HOME=$work/home XDG_CACHE_HOME= run_cmd "$launcher" cache path
+    expect_eq "$status:$out:$err" "0:$work/home/.cache/ocpreempt/analysis:" "HOME's cache"
+    HOME=$work/home XDG_CACHE_HOME=$work/xdg run_cmd "$launcher" cache path
+    expect_eq "$status:$out" "0:$work/xdg/ocpreempt/analysis" "XDG_CACHE_HOME first"
+    HOME=$work/home XDG_CACHE_HOME=relative run_cmd "$launcher" cache path
+    expect_eq "$status:$out" "0:$work/home/.cache/ocpreempt/analysis" "a relative XDG_CACHE_HOME is ignored"
+    XDG_CACHE_HOME=$work/xdg OCPREEMPT_ANALYSIS_CACHE=$work/mine run_cmd "$launcher" cache path
+    expect_eq "$status:$out" "0:$work/mine" "OCPREEMPT_ANALYSIS_CACHE first"
+    OCPREEMPT_ANALYSIS_CACHE=relative run_cmd "$launcher" cache path
+    expect_eq "$status:$out" "2:" "a value the shim refuses"
+    expect_contains "$err" "OCPREEMPT_ANALYSIS_CACHE=relative is not off or an absolute path" "the shim's line"
+}
+
+case_cache_off() {
+    setup
+    local sub
+    for sub in path clear; do
+        OCPREEMPT_ANALYSIS_CACHE=off run_cmd "$launcher" cache $sub
+        expect_eq "$status:$out:$err" \
+            "1::ocpreempt: the analysis cache is off (OCPREEMPT_ANALYSIS_CACHE=off)" "cache $sub when off"
+    done
+}
+
+# clear removes the shim's files and nothing else (both halves checked: the check bites).
+case_cache_clear() {
+    setup
+    local dir=$work/cache
+    mkdir -p "$dir"
+    touch "$dir/0123456789abcdef.oac" "$dir/fedcba9876543210.oac" "$dir/0123456789abcdef.oac.tmp.42.0" \
+          "$dir/notes.txt" "$work/outside.oac"
+    ln -s "$work/outside.oac" "$dir/link.oac"
+    OCPREEMPT_ANALYSIS_CACHE=$dir run_cmd "$launcher" cache clear
+    expect_eq "$status:$out:$err" "0::ocpreempt: removed 3 cache files from $dir" "clear"
+    expect_no_file "$dir/0123456789abcdef.oac" "a cache file"
+    expect_no_file "$dir/0123456789abcdef.oac.tmp.42.0" "a temporary file"
+    expect_file "$dir/notes.txt" "another file of the folder"
+    expect_file "$work/outside.oac" "a symbolic link's target"
+    OCPREEMPT_ANALYSIS_CACHE=$work/none run_cmd "$launcher" cache clear
+    expect_eq "$status:$err" "0:ocpreempt: removed 0 cache files from $work/none" "no folder yet"
+    expect_no_file "$work/none" "clear creates nothing"
+}
+
+case_cache_usage() {
+    setup
+    run_cmd "$launcher" cache
+    expect_error 2 "ocpreempt: cache: missing subcommand: path or clear $hint" "no subcommand"
+    run_cmd "$launcher" cache flush
+    expect_error 2 "ocpreempt: cache: unknown subcommand flush $hint" "unknown subcommand"
+    run_cmd "$launcher" cache clear now
+    expect_error 2 "ocpreempt: cache clear: unexpected argument now $hint" "extra argument"
+    run_cmd "$launcher" cache --help
+    expect_eq "$status" 0 "cache --help"
+    expect_contains "$out" "ocpreempt cache path | clear" "cache --help text"
 }
 
 # ---- trace and stats files -------------------------------------------------------------

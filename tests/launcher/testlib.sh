@@ -16,6 +16,8 @@ for variable in $(compgen -e); do
     [[ $variable == OCPREEMPT_* ]] && unset "$variable"
 done
 unset LD_PRELOAD variable
+# A real shim started by a case keeps its analysis cache under T_WORK, never in ~/.cache.
+export XDG_CACHE_HOME=${T_WORK:-/tmp}/xdg-cache
 
 test_case=""
 work=""

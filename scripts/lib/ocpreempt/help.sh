@@ -12,6 +12,7 @@ usage: ocpreempt run [OPTIONS] -- PROGRAM [ARGS...]
        ocpreempt stress [--runs N] [--seed S] [--chaos-rate R] [--timeout T] [--shrink]
                         [--junit FILE] [--shard I/N] [RUN OPTIONS] -- PROGRAM [ARGS...]
        ocpreempt probe PROGRAM [PROBE ARGS...]
+       ocpreempt cache path | clear | --help
        ocpreempt --help | --version
 
 ocpreempt run starts PROGRAM with libocpreempt.so preloaded, so that the fibers of an
@@ -74,6 +75,9 @@ Exit status of stress: 0 all runs passed, 1 a run failed, 2 usage error.
 
 ocpreempt probe PROGRAM runs ocpreempt-probe on PROGRAM: can it be preempted, and how.
 
+ocpreempt cache path prints the folder of the analysis cache (the start-up analysis of
+each program, kept so that later starts skip it); ocpreempt cache clear empties it.
+
 Environment (the shim reads these; docs/configuration.md has the details):
   OCPREEMPT_QUANTUM       duration: 10ms, 500us, 1s, 100000ns (default 10ms; 100us..10s)
   OCPREEMPT_YIELD         Module.fn, a dotted OCaml path (default empty: auto-detect)
@@ -98,6 +102,9 @@ Environment (the shim reads these; docs/configuration.md has the details):
                           whole fiber, abort on a disagreement (tests; default 0)
   OCPREEMPT_ASSUME_RUNTIME  a release series (5.3): run a release without a runtime
                           profile on that profile where its DWARF agrees (default empty)
+  OCPREEMPT_ANALYSIS_CACHE  off, or a folder: where the start-up analysis is kept
+                          (default $XDG_CACHE_HOME/ocpreempt/analysis, else
+                          ~/.cache/ocpreempt/analysis; ocpreempt cache)
   OCPREEMPT_LIB           path of libocpreempt.so to preload (launcher only)
 An empty value is the same as an unset variable. Any other OCPREEMPT_* name is an error.
 

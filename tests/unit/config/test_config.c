@@ -109,7 +109,7 @@ static void defaults(int argc, char **argv)
 
 static void table_docs(int argc, char **argv)
 {
-    CHECK_EQ(config_option_count(), 17);
+    CHECK_EQ(config_option_count(), 18);
     CHECK(config_option_doc(config_option_count()) == NULL);
     for (size_t i = 0; i < config_option_count(); i++) {
         const struct config_option_doc *d = config_option_doc(i);
@@ -236,6 +236,30 @@ static void assume_runtime_forms(int argc, char **argv)
                                        "12345.12" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         EXPECT_BAD("OCPREEMPT_ASSUME_RUNTIME", bad[i], "is not a release series");
+}
+
+static void analysis_cache_forms(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    static const char *const good[] = { "off", "/var/tmp/ocp", "/", "" };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        EXPECT_OK("OCPREEMPT_ANALYSIS_CACHE", good[i]);
+        CHECK_STR(cfg.analysis_cache, good[i]);
+    }
+    static const char *const bad[] = { "relative/dir", "OFF", "~/.cache", "./x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        EXPECT_BAD("OCPREEMPT_ANALYSIS_CACHE", bad[i], "is not off or an absolute path");
+    /* Only the analysis's inputs are in the cache key; the cache's own place is not. */
+    for (size_t i = 0; i < config_option_count(); i++) {
+        const struct config_option_doc *d = config_option_doc(i);
+        bool input = strcmp(d->name, "OCPREEMPT_YIELD") == 0 ||
+                     strcmp(d->name, "OCPREEMPT_DENY") == 0 ||
+                     strcmp(d->name, "OCPREEMPT_CRITICAL") == 0 ||
+                     strcmp(d->name, "OCPREEMPT_SITES") == 0 ||
+                     strcmp(d->name, "OCPREEMPT_ASSUME_RUNTIME") == 0;
+        CHECK_EQ(d->analysis_free, !input);
+    }
 }
 
 static void yield_forms(int argc, char **argv)
@@ -495,7 +519,7 @@ static void unknown_variable(int argc, char **argv)
                    "OCPREEMPT_DISABLE, OCPREEMPT_DENY, OCPREEMPT_CRITICAL, OCPREEMPT_SITES, "
                    "OCPREEMPT_CHAOS, OCPREEMPT_CHAOS_RATE, OCPREEMPT_SELF_CLOCK, "
                    "OCPREEMPT_VERIFY, "
-                   "OCPREEMPT_ASSUME_RUNTIME");
+                   "OCPREEMPT_ASSUME_RUNTIME, OCPREEMPT_ANALYSIS_CACHE");
     /* Even empty, a misspelt variable is reported: it shows a misunderstanding. */
     CHECK_EQ(load_with("OCPREEMPT_X", ""), -1);
     CHECK(strncmp(err, "OCPREEMPT_X is not a known variable; the variables are ", 55) == 0);
@@ -723,6 +747,7 @@ static const struct subtest tests[] = {
     { "retired_signal", retired_signal },
     { "yield_forms", yield_forms },
     { "assume_runtime_forms", assume_runtime_forms },
+    { "analysis_cache_forms", analysis_cache_forms },
     { "stats_forms", stats_forms },
     { "trace_forms", trace_forms },
     { "log_forms", log_forms },
