@@ -366,6 +366,28 @@ void fiber_accounts_drain(struct thread_record *t, int slot)
     ask_for_a_name(r, t, log);
 }
 
+void fiber_accounts_after_fork(void)
+{
+    memset(accounts, 0, sizeof accounts);
+    account_count = 0;
+    memset(index_of_id, 0, sizeof index_of_id);
+    memset(groups, 0, sizeof groups);
+    group_count = 2;
+    memset(readers, 0, sizeof readers);
+    runs_lost = events_lost = fibers_untracked = 0;
+    trace_count = 0;
+    trace_dropped = 0;
+    int extent = atomic_load(&thread_registry_extent);
+    for (int i = 0; i < extent && i < THREAD_REGISTRY_MAX; i++) {
+        struct thread_record *t = &thread_registry[i];
+        if (atomic_load(&t->state) != RECORD_LIVE || !t->fiber_log)
+            continue;                  /* only the forking thread's record is still live */
+        struct reader *r = reader_of(t, i);
+        r->switches_seen = atomic_load(&t->switches);
+        r->events_seen = atomic_load(&t->fiber_log->events_written);
+    }
+}
+
 void fiber_accounts_note_wake(unsigned long wakes)
 {
     struct fiber_trace_record *rec = trace ? trace_append(FT_COUNTER, 0) : NULL;
@@ -386,6 +408,8 @@ void fiber_accounts_finish(void)
         if (!t->fiber_log)
             continue;
         struct reader *r = reader_of(t, i);       /* an exited thread's log stays readable */
+        if (atomic_load_explicit(&t->switches, memory_order_acquire) != r->switches_seen)
+            note_thread(r, t, false);   /* runs the monitor never saw: their track's name */
         consume_switches(r, t, t->fiber_log);
         consume_events(r, t->fiber_log);
         end_run(r, end);
