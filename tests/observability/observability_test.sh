@@ -244,5 +244,18 @@ case_chrome_trace_short_fork() {
         fail "the child's track has no thread_name"
 }
 
+# Resuming a used continuation (used_continuation.ml) raises, without a switch, under the
+# per-fiber switch log too (stats on): the program's own output, exit status 0. The twin:
+# the fiber table in the stats shows the switch log was on, so the run did go through the
+# logging trampoline.
+case_stats_used_continuation() {
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Used_continuation.yield OCPREEMPT_STATS=1 \
+        "$T_USED_CONTINUATION" >out.txt 2>err.txt ||
+        fail "program exited with $? under stats: $(tail -3 err.txt)"
+    grep -qx 'used_continuation: caught 2000' out.txt || fail "program output: $(cat out.txt)"
+    grep -q '^ocpreempt: fibers by longest run' err.txt ||
+        fail "no fiber table: the switch log was off, nothing was checked: $(cat err.txt)"
+}
+
 "case_$case"
 echo "ok $case"
