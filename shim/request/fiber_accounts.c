@@ -338,6 +338,14 @@ static void note_thread(struct reader *r, struct thread_record *t, bool pinned)
     r->domain = domain;
 }
 
+/* Runs about to be read from a log whose thread no live drain named (it exited, or the
+ * process ends, before its first switch was drained): their track's name first. */
+static void note_unpinned_thread(struct reader *r, struct thread_record *t)
+{
+    if (atomic_load_explicit(&t->switches, memory_order_acquire) != r->switches_seen)
+        note_thread(r, t, false);
+}
+
 void fiber_accounts_drain_exited(struct thread_record *t, int slot)
 {
     struct fiber_log *log = t->fiber_log;
@@ -346,6 +354,7 @@ void fiber_accounts_drain_exited(struct thread_record *t, int slot)
     struct reader *r = &readers[slot];
     if (r->generation != atomic_load(&t->generation) || r->tid != t->tid)
         return;                    /* never seen, or already reused */
+    note_unpinned_thread(r, t);
     consume_switches(r, t, log);
     consume_events(r, log);
 }
@@ -408,8 +417,7 @@ void fiber_accounts_finish(void)
         if (!t->fiber_log)
             continue;
         struct reader *r = reader_of(t, i);       /* an exited thread's log stays readable */
-        if (atomic_load_explicit(&t->switches, memory_order_acquire) != r->switches_seen)
-            note_thread(r, t, false);   /* runs the monitor never saw: their track's name */
+        note_unpinned_thread(r, t);
         consume_switches(r, t, t->fiber_log);
         consume_events(r, t->fiber_log);
         end_run(r, end);

@@ -257,5 +257,21 @@ case_stats_used_continuation() {
         fail "no fiber table: the switch log was off, nothing was checked: $(cat err.txt)"
 }
 
+# Threads that start, run fibers and end between two of the monitor's passes
+# (core_thread_churn: 2000 systhreads, 100 domains): each track of the chrome trace is
+# named, whether the monitor read its log live, after the thread ended, or at exit. The
+# guard: the trace has the churned threads' tracks at all (>= 50 thread_name entries).
+case_chrome_trace_thread_churn() {
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Sched.yield OCPREEMPT_TRACE="$T_WORK/run.json" \
+        OCPREEMPT_TRACE_FORMAT=chrome "$T_THREAD_CHURN" >out.txt 2>err.txt ||
+        { cat err.txt >&2; fail "program exited with $?"; }
+    local files=(run.*.json)
+    ((${#files[@]} == 1)) || fail "want one run.<pid>.json, got: $(ls)"
+    python3 "$T_CHECK_CHROME" "${files[0]}" >check.txt || fail "trace rejected: $(cut -c1-300 check.txt)"
+    local names
+    names=$(grep -c '"name":"thread_name"' "${files[0]}")
+    ((names >= 50)) || fail "only $names thread tracks: the churned threads were not logged"
+}
+
 "case_$case"
 echo "ok $case"
