@@ -377,10 +377,12 @@ void fiber_accounts_drain(struct thread_record *t, int slot)
 
 void fiber_accounts_after_fork(void)
 {
-    memset(accounts, 0, sizeof accounts);
+    if (!fiber_log_enabled)
+        return;                        /* nothing was ever accounted */
+    memset(accounts, 0, account_count * sizeof accounts[0]);   /* only what was used */
     account_count = 0;
     memset(index_of_id, 0, sizeof index_of_id);
-    memset(groups, 0, sizeof groups);
+    memset(groups, 0, group_count * sizeof groups[0]);
     group_count = 2;
     memset(readers, 0, sizeof readers);
     runs_lost = events_lost = fibers_untracked = 0;
