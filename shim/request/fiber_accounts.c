@@ -338,6 +338,14 @@ static void note_thread(struct reader *r, struct thread_record *t, bool pinned)
     r->domain = domain;
 }
 
+/* Runs about to be read from a log whose thread no live drain named (it exited, or the
+ * process ends, before its first switch was drained): their track's name first. */
+static void note_unpinned_thread(struct reader *r, struct thread_record *t)
+{
+    if (atomic_load_explicit(&t->switches, memory_order_acquire) != r->switches_seen)
+        note_thread(r, t, false);
+}
+
 void fiber_accounts_drain_exited(struct thread_record *t, int slot)
 {
     struct fiber_log *log = t->fiber_log;
@@ -346,6 +354,7 @@ void fiber_accounts_drain_exited(struct thread_record *t, int slot)
     struct reader *r = &readers[slot];
     if (r->generation != atomic_load(&t->generation) || r->tid != t->tid)
         return;                    /* never seen, or already reused */
+    note_unpinned_thread(r, t);
     consume_switches(r, t, log);
     consume_events(r, log);
 }
@@ -364,6 +373,30 @@ void fiber_accounts_drain(struct thread_record *t, int slot)
     consume_switches(r, t, log);
     consume_events(r, log);
     ask_for_a_name(r, t, log);
+}
+
+void fiber_accounts_after_fork(void)
+{
+    if (!fiber_log_enabled)
+        return;                        /* nothing was ever accounted */
+    memset(accounts, 0, account_count * sizeof accounts[0]);   /* only what was used */
+    account_count = 0;
+    memset(index_of_id, 0, sizeof index_of_id);
+    memset(groups, 0, group_count * sizeof groups[0]);
+    group_count = 2;
+    memset(readers, 0, sizeof readers);
+    runs_lost = events_lost = fibers_untracked = 0;
+    trace_count = 0;
+    trace_dropped = 0;
+    int extent = atomic_load(&thread_registry_extent);
+    for (int i = 0; i < extent && i < THREAD_REGISTRY_MAX; i++) {
+        struct thread_record *t = &thread_registry[i];
+        if (atomic_load(&t->state) != RECORD_LIVE || !t->fiber_log)
+            continue;                  /* only the forking thread's record is still live */
+        struct reader *r = reader_of(t, i);
+        r->switches_seen = atomic_load(&t->switches);
+        r->events_seen = atomic_load(&t->fiber_log->events_written);
+    }
 }
 
 void fiber_accounts_note_wake(unsigned long wakes)
@@ -386,6 +419,7 @@ void fiber_accounts_finish(void)
         if (!t->fiber_log)
             continue;
         struct reader *r = reader_of(t, i);       /* an exited thread's log stays readable */
+        note_unpinned_thread(r, t);
         consume_switches(r, t, t->fiber_log);
         consume_events(r, t->fiber_log);
         end_run(r, end);

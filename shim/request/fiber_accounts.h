@@ -62,6 +62,11 @@ void fiber_accounts_drain(struct thread_record *t, int slot);
  * reused meanwhile. */
 void fiber_accounts_drain_exited(struct thread_record *t, int slot);
 
+/* In the child of fork(), after thread_registry_after_fork: the parent's accounts, trace
+ * records and readers describe the parent's history, not this process's; all is cleared,
+ * and the forking thread's log is read from where it stands now. */
+void fiber_accounts_after_fork(void);
+
 /* Monitor, once per pass: the chrome trace's counter of the monitor's wakes. */
 void fiber_accounts_note_wake(unsigned long wakes);
 

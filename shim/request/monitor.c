@@ -198,6 +198,7 @@ static void restart_in_child(void)
     atomic_store(&monitor_clock_state, CLOCK_NONE);    /* the parent's monitor's clock */
     doorbell_after_fork();
     thread_registry_after_fork();
+    fiber_accounts_after_fork();
     if (shim_active())
         spawn_monitor();
 }

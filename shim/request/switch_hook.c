@@ -205,6 +205,7 @@ static void emit_log_entry(struct emitter *e)
  *     mov %fs:tp_off,%rcx          the thread's record
  *     test %rcx,%rcx; je done      none: an unregistered thread
  *     <target into %rdx>
+ *     test %rdx,%rdx; je done      a used continuation: caml_resume raises, no switch
  *     cmp %rdx,last_fiber(%rcx); je done     (unless `always`)
  *     mov %rdx,last_fiber(%rcx)
  *     rdtsc; shl $32,%rdx; or %rdx,%rax; mov %rax,switch_tsc(%rcx)
@@ -231,7 +232,8 @@ static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct rout
     static const unsigned char store_tsc[] = { 0x48, 0x89, 0x81 };
     static const unsigned char inc_count[] = { 0x48, 0xff, 0x81 };
     static const unsigned char restore[] = { 0x58, 0x5a, 0x59 };
-    unsigned char *to_done[2];
+    static const unsigned char test_target[] = { 0x48, 0x85, 0xd2 };  /* test %rdx,%rdx */
+    unsigned char *to_done[3];
     int jumps = 0;
     static const unsigned char save_rsi[] = { 0x56 }, restore_rsi[] = { 0x5e };
     bool logged = fiber_log_enabled;
@@ -245,6 +247,12 @@ static void emit_trampoline(unsigned char *slot, uintptr_t at, const struct rout
     emit(&e, je, sizeof je);
     to_done[jumps++] = e.at - 1;
     emit(&e, r->target, r->target_len);
+    /* A null target: caml_resume of a continuation already resumed, which raises
+       Continuation_already_resumed without switching (programs rely on catching it):
+       no switch to count, and no stack whose id the log could read. */
+    emit(&e, test_target, sizeof test_target);
+    emit(&e, je, sizeof je);
+    to_done[jumps++] = e.at - 1;
     if (!r->always) {
         emit_field(&e, cmp_last, offsetof(struct thread_record, last_fiber));
         emit(&e, je, sizeof je);

@@ -118,7 +118,8 @@ case_stress_usage() {
     for args in "--runs 0 -- true" "--runs x -- true" "--runs" "--seed -3 -- true" \
                 "--chaos-rate 0 -- true" "--timeout 0 -- true" "--timeout 1x -- true" \
                 "--chaos 3 -- true" "--trace f -- true" "--stats -- true" "--runs 2 true" \
-                "--runs 2 --" "--bogus -- true" "--quantum 1 -- true"; do
+                "--runs 2 --" "--bogus -- true" "--quantum 1 -- true" \
+                "--trace-format chrome -- true" "--trace-format=chrome -- true"; do
         # shellcheck disable=SC2086
         stress $args
         ((status == 2)) || fail "stress $args: status $status, expected 2"
@@ -186,7 +187,9 @@ case_stress_failures() {
 # The demonstration: stress finds the lost update within 50 runs, names the line of the
 # read-modify-write, and prints a replay command that fails again.
 case_stress_finds_shop_bug() {
-    stress --runs 50 --yield Shop.yield -- "$T_SHOP"
+    # A chrome trace format in the environment must not hide the run's preemption points
+    # from the report (stress reads its own text trace).
+    OCPREEMPT_TRACE_FORMAT=chrome stress --runs 50 --yield Shop.yield -- "$T_SHOP"
     ((status == 1)) || fail "stress did not find the bug in 50 runs (status $status): $(tail stress.out)"
     local seed replay
     seed=$(sed -n 's/.*FAILED (seed \([0-9]*\)): exit status 1$/\1/p' stress.out)

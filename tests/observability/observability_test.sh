@@ -216,5 +216,62 @@ PY
     done
 }
 
+# A forked child's chrome trace, and a process whose fibers all end before the monitor
+# first reads their logs (short_fork.ml): each file, its own process's alone, names every
+# track it has (the checker) and holds no record of the other process's thread (the
+# parent's main thread has tid = its pid; the child forked from it has tid = its own pid).
+# The twin: the same foreign-thread check on the parent's own file must bite.
+case_chrome_trace_short_fork() {
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Short_fork.yield OCPREEMPT_QUANTUM=1ms \
+        OCPREEMPT_TRACE="$T_WORK/run.json" OCPREEMPT_TRACE_FORMAT=chrome \
+        "$T_SHORT_FORK" >out.txt 2>err.txt || { cat err.txt >&2; fail "program exited with $?"; }
+    grep -q '^short_fork: child done' out.txt || fail "program output: $(cat out.txt)"
+    local files=(run.*.json) parent child f
+    ((${#files[@]} == 2)) || fail "want two run.<pid>.json (parent, child), got: $(ls)"
+    parent=$(sed -n 's/^.*"process_name","pid":\([0-9]*\).*/\1/p' "${files[0]}")
+    child=$(sed -n 's/^.*"process_name","pid":\([0-9]*\).*/\1/p' "${files[1]}")
+    [[ -n $parent && -n $child ]] || fail "no process_name in $(ls)"
+    # the parent waited for the child: it is the one whose file holds both pids' order
+    ((parent < child)) || { f=$parent; parent=$child; child=$f; }
+    for f in "${files[@]}"; do
+        python3 "$T_CHECK_CHROME" "$f" >check.txt || fail "$f rejected: $(cat check.txt)"
+    done
+    foreign() { grep -c "\"tid\":$1[,}]" "$2" || true; }
+    (($(foreign "$parent" "run.$child.json") == 0)) ||
+        fail "the child's file holds the parent's records: $(foreign "$parent" "run.$child.json")"
+    (($(foreign "$parent" "run.$parent.json") > 0)) || fail "twin: the parent's own records not found"
+    grep -q '"name":"thread_name","pid":'"$child"',"tid":'"$child" "run.$child.json" ||
+        fail "the child's track has no thread_name"
+}
+
+# Resuming a used continuation (used_continuation.ml) raises, without a switch, under the
+# per-fiber switch log too (stats on): the program's own output, exit status 0. The twin:
+# the fiber table in the stats shows the switch log was on, so the run did go through the
+# logging trampoline.
+case_stats_used_continuation() {
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Used_continuation.yield OCPREEMPT_STATS=1 \
+        "$T_USED_CONTINUATION" >out.txt 2>err.txt ||
+        fail "program exited with $? under stats: $(tail -3 err.txt)"
+    grep -qx 'used_continuation: caught 2000' out.txt || fail "program output: $(cat out.txt)"
+    grep -q '^ocpreempt: fibers by longest run' err.txt ||
+        fail "no fiber table: the switch log was off, nothing was checked: $(cat err.txt)"
+}
+
+# Threads that start, run fibers and end between two of the monitor's passes
+# (core_thread_churn: 2000 systhreads, 100 domains): each track of the chrome trace is
+# named, whether the monitor read its log live, after the thread ended, or at exit. The
+# guard: the trace has the churned threads' tracks at all (>= 50 thread_name entries).
+case_chrome_trace_thread_churn() {
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Sched.yield OCPREEMPT_TRACE="$T_WORK/run.json" \
+        OCPREEMPT_TRACE_FORMAT=chrome "$T_THREAD_CHURN" >out.txt 2>err.txt ||
+        { cat err.txt >&2; fail "program exited with $?"; }
+    local files=(run.*.json)
+    ((${#files[@]} == 1)) || fail "want one run.<pid>.json, got: $(ls)"
+    python3 "$T_CHECK_CHROME" "${files[0]}" >check.txt || fail "trace rejected: $(cut -c1-300 check.txt)"
+    local names
+    names=$(grep -c '"name":"thread_name"' "${files[0]}")
+    ((names >= 50)) || fail "only $names thread tracks: the churned threads were not logged"
+}
+
 "case_$case"
 echo "ok $case"

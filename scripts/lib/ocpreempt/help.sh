@@ -70,7 +70,7 @@ and the command that replays it, and exits 1. All runs passing: exit 0.
                        k = 0 .. runs-1, those with k mod N = I-1 (N CI jobs, one shard
                        each, run every seed once)
   RUN OPTIONS          passed to each run: --yield, --deny, --log, --strict, ...
-                       (not --chaos, --trace, --stats, --json: stress sets those)
+                       (not --chaos, --trace, --trace-format, --stats, --json: stress sets those)
 Exit status of stress: 0 all runs passed, 1 a run failed, 2 usage error.
 
 ocpreempt probe PROGRAM runs ocpreempt-probe on PROGRAM: can it be preempted, and how.

@@ -128,7 +128,8 @@ parse_stress_options() {
                 print_help
                 exit 0
                 ;;
-            --chaos | --chaos=* | --trace | --trace=* | --stats | --stats=* | --json)
+            --chaos | --chaos=* | --trace | --trace=* | --trace-format | --trace-format=* | \
+                --stats | --stats=* | --json)
                 usage_error "stress: ${1%%=*} is set by stress itself"
                 ;;
             --quantum | --yield | --deny | --critical | --sites | --log)
@@ -201,7 +202,10 @@ replay_command() {
 # stress_preemptions. Returns 0 when the run passed.
 stress_one_run() {
     local chaos=$1 dir=$2 status start elapsed
-    local command=("$self" run "${stress_run_options[@]}" --chaos "$chaos" --trace "$dir/trace")
+    # The failure report reads the text trace: a chrome format in the environment
+    # (OCPREEMPT_TRACE_FORMAT) would leave it without the run's preemption points.
+    local command=("$self" run "${stress_run_options[@]}" --chaos "$chaos" --trace "$dir/trace"
+                   --trace-format text)
     [[ -n $stress_rate ]] && command+=(--chaos-rate "$stress_rate")
     mkdir -p "$dir" || die "stress: cannot create $dir"
     start=$SECONDS
