@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_FILE_VERSION 1
+#define CACHE_FILE_VERSION 2    /* 2: the sites as struct safepoint, their index */
 #define CACHE_RECORDS_MAX 32
 #define CACHE_FILE_MAX (64u << 20)    /* larger files are refused unread */
 
@@ -36,6 +36,7 @@ enum cache_tag {
     CACHE_TAG_SHADOW,             /* site_table.c: their shadow descriptors */
     CACHE_TAG_INLINE_FRAMES,      /* inline_frames.c */
     CACHE_TAG_SWITCH_ROUTINES,    /* request/switch_hook.c */
+    CACHE_TAG_SITE_INDEX,         /* site_table.c: the sites' hash index */
 };
 
 struct cache_record {

@@ -8,7 +8,10 @@
  *
  * Memory: the safepoint array, its hash index and the shadow frame table are allocated
  * once in the constructor and never freed (the runtime keeps pointers into the frame table
- * for the life of the process). */
+ * for the life of the process). From the analysis cache, the array and the index are the
+ * mapped file's own bytes (mapped for good, never written: a site table rewritten there
+ * would be copied first), and the shadow table is built at its first registration; the
+ * per-site counters are anonymous pages, touched only by preemptions. */
 #define _GNU_SOURCE
 #include "site_table.h"
 
@@ -29,13 +32,21 @@
 #include "stub_abi.h"
 #include "yield_target.h"
 
-static struct safepoint *sites;
+static const struct safepoint *sites;  /* built_sites, or the cache file's record */
+static struct safepoint *built_sites; /* written while the analysis builds them */
 static size_t site_count;
-static uint32_t *site_index;          /* open addressing: 1 + index into sites, 0 = empty */
+/* Open addressing on the address relative to the bias (so the cache can store it): 1 +
+ * index into sites, 0 = empty; at least one slot empty. */
+static const uint32_t *site_index;
 static size_t index_mask;
+static uintptr_t shadow_base;         /* site i's shadow return address: shadow_base + 8 i */
 static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
 static size_t shadow_length;          /* bytes used */
-static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done */
+/* From the cache: the sites' shadow descriptors (checked), copied into shadow_frametable
+ * at the first registration. */
+static const uint8_t *shadow_record;
+static size_t shadow_record_len;
+static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done, 3 out of memory */
 static struct site_table_counts counts;
 static _Atomic uint32_t *site_hits;   /* preemptions per site, parallel to sites */
 /* The sites preempted at least once, in order of first preemption: 1 + index into sites
@@ -54,7 +65,19 @@ struct module_table {
 static struct module_table *module_tables;
 static size_t module_table_count;
 
-static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F4A7C15ull; }
+static size_t hash_retaddr(uint32_t rel) { return (size_t)(rel >> 3) * 0x9E3779B97F4A7C15ull; }
+
+uintptr_t site_table_retaddr(const struct safepoint *s) { return ocaml_rt.bias + s->retaddr_rel; }
+
+const uint32_t *site_table_debuginfo(const struct safepoint *s)
+{
+    return s->debuginfo_rel ? (const uint32_t *)(ocaml_rt.bias + s->debuginfo_rel) : NULL;
+}
+
+uintptr_t site_table_shadow_retaddr(const struct safepoint *s)
+{
+    return shadow_base + 8 * (uintptr_t)(s - sites);
+}
 
 /* ---- deny-list ---------------------------------------------------------------------- */
 
@@ -153,7 +176,7 @@ int site_table_call_location(uintptr_t retaddr, struct source_location *out)
 
 /* ---- collecting the sites ------------------------------------------------------------- */
 
-enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE };
+enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE, COLLECT_TOO_LARGE };
 
 struct collect_ctx {
     const struct elf_image *img;
@@ -227,29 +250,40 @@ static int collect_site(const struct frame_descr_view *d, void *p)
                                                 d->retaddr, ctx->targets);
     if (site_count == ctx->capacity) {
         size_t cap = ctx->capacity ? ctx->capacity * 2 : 4096;
-        struct safepoint *grown = realloc(sites, cap * sizeof *sites);
+        struct safepoint *grown = realloc(built_sites, cap * sizeof *built_sites);
         if (!grown) {
             ctx->failed = COLLECT_NO_MEMORY;
             return 1;
         }
-        sites = grown;
+        sites = built_sites = grown;
         ctx->capacity = cap;
     }
-    struct safepoint *s = &sites[site_count++];
-    memset(s, 0, sizeof *s);
-    s->retaddr = (uintptr_t)d->retaddr;
+    /* The compact record: addresses within 4 GiB of the bias (the sites are in the
+       executable's code, so only a 4 GiB executable is refused), allocations below 64 KiB
+       (the runtime's largest young allocation is 256 words). */
     struct source_location checked;
-    s->debuginfo = d->num_debug && debuginfo_decode_in_image(d->debug_info, ocaml_rt.bias,
-                                                             ctx->img, &checked) == 0
-                       ? d->debug_info : NULL;
-    s->kind = (uint8_t)d->kind;
+    uint64_t at = (uintptr_t)d->retaddr - ocaml_rt.bias;
+    uint64_t di = d->num_debug && debuginfo_decode_in_image(d->debug_info, ocaml_rt.bias,
+                                                            ctx->img, &checked) == 0
+                      ? (uintptr_t)d->debug_info - ocaml_rt.bias : 0;
+    uint64_t alloc = frame_descr_alloc_bytes(d);
+    if (at > UINT32_MAX || di > UINT32_MAX || alloc > UINT16_MAX) {
+        ctx->failed = COLLECT_TOO_LARGE;
+        ctx->outside = (uintptr_t)d->retaddr;
+        return 1;
+    }
+    struct safepoint *s = &built_sites[site_count++];
+    memset(s, 0, sizeof *s);
+    s->retaddr_rel = (uint32_t)at;
+    s->debuginfo_rel = (uint32_t)di;
+    s->kind = (uint8_t)d->kind & 15;
     s->live_mask = frame_descr_live_regs(d);
-    s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
+    s->alloc_bytes = (uint16_t)alloc;
     s->shape = (uint8_t)shape;
     if (s->shape == SHAPE_UNRECOGNISED) {
         s->refusal = SITE_BAD_SHAPE;
         counts.bad_shape++;
-    } else if (yield_target_contains(s->retaddr)) {
+    } else if (yield_target_contains((uintptr_t)d->retaddr)) {
         s->refusal = SITE_IN_YIELD;
         counts.in_yield++;
     } else if (ctx->table_denied) {
@@ -349,6 +383,11 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
                      unit ? unit->unit : "?", (unsigned long)ctx.outside);
             return -1;
         }
+        if (ctx.failed == COLLECT_TOO_LARGE) {
+            snprintf(why, why_len, "a safe point at %#lx lies beyond the compact site "
+                     "table's 4 GiB from the load bias", (unsigned long)ctx.outside);
+            return -1;
+        }
         if (ctx.failed == COLLECT_NO_MEMORY) {
             snprintf(why, why_len, "out of memory building the safe-point table");
             return -1;
@@ -365,37 +404,61 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
 
 /* ---- index ---------------------------------------------------------------------------- */
 
-static int build_index(char *why, size_t why_len)
+/* Slots for n sites: a power of two at least 2n, so a probe run stays short and a slot
+ * stays empty. */
+static size_t index_slots(size_t n)
 {
     size_t cap = 16;
-    while (cap < site_count * 2)
+    while (cap < n * 2)
         cap *= 2;
-    site_index = calloc(cap, sizeof *site_index);
-    site_hits = calloc(site_count ? site_count : 1, sizeof *site_hits);
-    hit_list = calloc(site_count ? site_count : 1, sizeof *hit_list);
-    if (!site_index || !site_hits || !hit_list) {
+    return cap;
+}
+
+/* The per-site counters: anonymous pages, zero until a preemption writes one (a warm start
+ * of a large binary then touches none of its 2 x 4 bytes per site). */
+static int map_site_counters(char *why, size_t why_len)
+{
+    size_t n = site_count ? site_count : 1;
+    void *p = mmap(NULL, 2 * n * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        snprintf(why, why_len, "out of memory for the per-site counters");
+        return -1;
+    }
+    site_hits = p;
+    hit_list = (_Atomic uint32_t *)p + n;
+    return 0;
+}
+
+static int build_index(char *why, size_t why_len)
+{
+    size_t cap = index_slots(site_count);
+    uint32_t *index = calloc(cap, sizeof *index);
+    if (!index) {
         snprintf(why, why_len, "out of memory indexing safe points");
         return -1;
     }
     index_mask = cap - 1;
     for (size_t i = 0; i < site_count; i++) {
-        size_t h = hash_retaddr(sites[i].retaddr) & index_mask;
-        while (site_index[h])
+        size_t h = hash_retaddr(sites[i].retaddr_rel) & index_mask;
+        while (index[h])
             h = (h + 1) & index_mask;
-        site_index[h] = (uint32_t)(i + 1);
+        index[h] = (uint32_t)(i + 1);
     }
+    site_index = index;
     return 0;
 }
 
 const struct safepoint *site_table_find(uintptr_t retaddr)
 {
-    if (!site_index)
+    uintptr_t rel = retaddr - ocaml_rt.bias;
+    if (!site_index || retaddr < ocaml_rt.bias || rel > UINT32_MAX)
         return NULL;
-    for (size_t h = hash_retaddr(retaddr) & index_mask;; h = (h + 1) & index_mask) {
+    for (size_t h = hash_retaddr((uint32_t)rel) & index_mask;; h = (h + 1) & index_mask) {
         uint32_t i = site_index[h];
         if (i == 0)
             return NULL;
-        if (sites[i - 1].retaddr == retaddr)
+        if (sites[i - 1].retaddr_rel == rel)
             return &sites[i - 1];
     }
 }
@@ -422,13 +485,13 @@ static int emit_shadow(const struct frame_descr_view *d, void *p)
     struct shadow_ctx *ctx = p;
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
-    struct safepoint *s = &sites[ctx->next_site++];
+    const struct safepoint *s = &sites[ctx->next_site++];
     uint16_t live[d->num_live ? d->num_live : 1];
     uint16_t n = 0;
     for (uint16_t i = 0; i < d->num_live; i++)
         if ((d->live_ofs[i] & 1) == 0)
             live[n++] = d->live_ofs[i];
-    ctx->out = emit_descriptor(ctx->out, s->shadow_retaddr, d->frame_size, live, n);
+    ctx->out = emit_descriptor(ctx->out, site_table_shadow_retaddr(s), d->frame_size, live, n);
     return 0;
 }
 
@@ -441,8 +504,7 @@ static int reserve_shadow_addresses(char *why, size_t why_len)
         snprintf(why, why_len, "cannot reserve shadow return addresses");
         return -1;
     }
-    for (size_t i = 0; i < site_count; i++)
-        sites[i].shadow_retaddr = (uintptr_t)shadow + 8 * i;
+    shadow_base = (uintptr_t)shadow;
     return 0;
 }
 
@@ -507,8 +569,8 @@ static int apply_site_policy(const struct elf_image *img, char *why, size_t why_
         return 0;
     if (shim_config.sites == SITES_POLL) {
         for (size_t i = 0; i < site_count; i++)
-            if (sites[i].kind == SITE_ALLOC && sites[i].refusal == SITE_OK)
-                refuse_for_policy(&sites[i]);
+            if (built_sites[i].kind == SITE_ALLOC && built_sites[i].refusal == SITE_OK)
+                refuse_for_policy(&built_sites[i]);
         return 0;
     }
     struct loop_query *q = malloc((site_count ? site_count : 1) * sizeof *q);
@@ -524,7 +586,7 @@ static int apply_site_policy(const struct elf_image *img, char *why, size_t why_
     for (size_t i = 0; i < site_count; i++) {
         if (sites[i].refusal != SITE_OK)
             continue;
-        q[n] = (struct loop_query){ sites[i].retaddr - ocaml_rt.bias, sites[i].kind, false };
+        q[n] = (struct loop_query){ sites[i].retaddr_rel, sites[i].kind, false };
         index[n++] = i;
     }
     if (loop_sites_mark(img, q, n, &stats, &err) != 0) {
@@ -533,7 +595,7 @@ static int apply_site_policy(const struct elf_image *img, char *why, size_t why_
     }
     for (size_t k = 0; k < n; k++)
         if (q[k].kind == SITE_ALLOC && !q[k].keep)
-            refuse_for_policy(&sites[index[k]]);
+            refuse_for_policy(&built_sites[index[k]]);
     rc = 0;
 out:
     free(q);
@@ -546,21 +608,31 @@ int site_table_build(const struct elf_image *img, const struct extent_set *exten
 {
     site_image = img;
     site_count = 0;                   /* after a refused cache record */
+    sites = built_sites = NULL;
+    site_index = NULL;
+    shadow_record = NULL;
     memset(&counts, 0, sizeof counts);
     inline_frames_clear();
     if (collect_sites(img, extents, why, why_len) != 0 || apply_site_policy(img, why, why_len) != 0 ||
-        build_index(why, why_len) != 0 || build_shadow_frametable(why, why_len) != 0)
+        build_index(why, why_len) != 0 || map_site_counters(why, why_len) != 0 ||
+        build_shadow_frametable(why, why_len) != 0)
         return -1;
     return 0;
 }
+
+static int materialize_shadow(void);
 
 bool site_table_ensure_registered(void)
 {
     int state = atomic_load_explicit(&registration, memory_order_acquire);
     if (state == 2)
         return true;
-    if (state == 1 || !atomic_compare_exchange_strong(&registration, &state, 1))
+    if (state != 0 || !atomic_compare_exchange_strong(&registration, &state, 1))
         return false;
+    if (!shadow_frametable && materialize_shadow() != 0) {
+        atomic_store_explicit(&registration, 3, memory_order_release);   /* for good */
+        return false;
+    }
     /* A stop-the-world: other domains may run a minor GC meanwhile. That moves no fiber
        stack and leaves this caml_call_gc frame as it was, and the caller checks the
        allocation room only after this, so injecting right away is safe. */
@@ -573,103 +645,125 @@ void site_table_counts(struct site_table_counts *out) { *out = counts; }
 
 /* ---- the analysis cache --------------------------------------------------------------- */
 
-struct site_cached {                  /* 16 bytes: a large binary has 10^5 sites */
-    uint32_t retaddr, debuginfo;      /* relative to the load bias; debuginfo 0: none */
-    uint32_t live_mask;
-    uint16_t alloc_bytes;
-    uint8_t kind_refusal;             /* kind << 4 | refusal */
-    uint8_t shape;
-};
-
 #define STUB_DESCRIPTOR_LEN ((12 + 2 * GC_REGS_COUNT + 7) & ~(size_t)7)
 
 void site_table_export(struct cache_builder *b)
 {
-    struct site_cached *out = calloc(site_count ? site_count : 1, sizeof *out);
-    if (!out) {
-        b->failed = true;
-        return;
-    }
-    for (size_t i = 0; i < site_count; i++) {
-        const struct safepoint *s = &sites[i];
-        uint64_t at = s->retaddr - ocaml_rt.bias;
-        uint64_t di = s->debuginfo ? (uintptr_t)s->debuginfo - ocaml_rt.bias : 0;
-        if (at > UINT32_MAX || di > UINT32_MAX || s->alloc_bytes > UINT16_MAX ||
-            s->kind > 15 || s->refusal > 15) {
-            b->failed = true;         /* does not fit the compact record: not cached */
-            break;
-        }
-        out[i] = (struct site_cached){ (uint32_t)at, (uint32_t)di, s->live_mask,
-                                       (uint16_t)s->alloc_bytes,
-                                       (uint8_t)(s->kind << 4 | s->refusal), s->shape };
-    }
-    cache_builder_add(b, CACHE_TAG_SITES, out, site_count * sizeof *out);
-    free(out);
+    cache_builder_add(b, CACHE_TAG_SITES, sites, site_count * sizeof *sites);
+    cache_builder_add(b, CACHE_TAG_SITE_INDEX, site_index, (index_mask + 1) * sizeof *site_index);
     cache_builder_add(b, CACHE_TAG_SITE_COUNTS, &counts, sizeof counts);
     size_t skip = 8 + STUB_DESCRIPTOR_LEN;
     cache_builder_add(b, CACHE_TAG_SHADOW, shadow_frametable + skip, shadow_length - skip);
 }
 
-static bool site_in_range(const struct site_cached *c, const struct exe_memory *m)
+static bool site_in_range(const struct safepoint *c, const struct exe_memory *m)
 {
-    unsigned kind = c->kind_refusal >> 4, refusal = c->kind_refusal & 15;
-    return c->retaddr >= 5 && exe_memory_in_code(m, c->retaddr - 5, 5) &&
-           (kind == SITE_POLL || kind == SITE_ALLOC) && refusal <= SITE_EXTENT &&
+    return c->retaddr_rel >= 5 && exe_memory_in_code(m, c->retaddr_rel - 5, 5) &&
+           (c->kind == SITE_POLL || c->kind == SITE_ALLOC) && c->refusal <= SITE_EXTENT &&
            c->shape <= SHAPE_UNRECOGNISED &&
-           (c->debuginfo == 0 || exe_memory_in_image(m, c->debuginfo, 8));
+           (c->debuginfo_rel == 0 || exe_memory_in_image(m, c->debuginfo_rel, 8));
 }
 
-/* The cached shadow descriptors, one per site in order, copied after the stub's with
- * their return addresses set to the sites' shadow addresses. 0, or -1 if any length
- * disagrees. */
-static int restore_shadow(const uint8_t *in, size_t len, char *why, size_t why_len)
+/* The cached index is the one build_index makes for these sites, up to the order of
+ * insertion: a power of two of at least 2n slots (so one is empty and every probe ends),
+ * each site in exactly one slot, and every site reachable from its hash slot (no empty
+ * slot between them, cyclically). Then site_table_find finds every site and only them. */
+static bool index_matches(const uint32_t *index, size_t slots, const struct safepoint *in,
+                          size_t n)
 {
-    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
-    if (len > (size_t)1 << 30 || !(shadow_frametable = malloc(skip + len))) {
-        snprintf(why, why_len, "shadow record too large");
-        return -1;
+    if (slots != index_slots(n))
+        return false;
+    size_t mask = slots - 1, filled = 0;
+    uint8_t *seen = calloc(n / 8 + 1, 1);
+    if (!seen)
+        return false;
+    /* Start after an empty slot, so that each probe run is seen whole. */
+    size_t first_empty = 0;
+    while (first_empty < slots && index[first_empty] != 0)
+        first_empty++;
+    bool ok = first_empty < slots;
+    size_t run_start = first_empty;   /* the first slot of the current run */
+    for (size_t k = 1; ok && k <= slots; k++) {
+        size_t at = (first_empty + k) & mask;
+        uint32_t v = index[at];
+        if (v == 0) {
+            run_start = (at + 1) & mask;
+            continue;
+        }
+        if (v > n || (seen[(v - 1) / 8] & (1u << ((v - 1) % 8)))) {
+            ok = false;
+            break;
+        }
+        seen[(v - 1) / 8] |= (uint8_t)(1u << ((v - 1) % 8));
+        filled++;
+        /* its home slot must lie in [run_start, at], counted cyclically */
+        size_t home = hash_retaddr(in[v - 1].retaddr_rel) & mask;
+        ok = ((home - run_start) & mask) <= ((at - run_start) & mask);
     }
-    emit_stub_descriptor(shadow_frametable);
-    uint8_t *p = shadow_frametable + skip;
-    memcpy(p, in, len);
+    free(seen);
+    return ok && filled == n;
+}
+
+/* The cached shadow descriptors, one per site in order: each length inside the record,
+ * stack slots only, nothing left over. Read, not copied: see materialize_shadow. */
+static bool shadow_matches(const uint8_t *p, size_t len)
+{
     size_t at = 0;
     for (size_t i = 0; i < site_count; i++) {
         uint16_t num_live;
         if (len - at < 12)
-            goto bad;
+            return false;
         memcpy(&num_live, p + at + 10, 2);
         size_t n = (12 + 2u * num_live + 7) & ~(size_t)7;
         if (n > len - at)
-            goto bad;
+            return false;
         for (uint16_t k = 0; k < num_live; k++) {
             uint16_t ofs;
             memcpy(&ofs, p + at + 12 + 2u * k, 2);
             if (ofs & 1)              /* stack slots only: no register may be named */
-                goto bad;
+                return false;
         }
-        memcpy(p + at, &sites[i].shadow_retaddr, 8);
         at += n;
     }
-    if (at != len)
-        goto bad;
-    shadow_length = skip + len;
+    return at == len;
+}
+
+/* The shadow table from the checked record: the stub's descriptor, then the sites', each
+ * given its shadow return address. At the first registration (hook, OCaml context), so a
+ * start that never preempts never writes it. 0, or -1 out of memory. */
+static int materialize_shadow(void)
+{
+    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
+    uint8_t *table = malloc(skip + shadow_record_len);
+    if (!table)
+        return -1;
+    emit_stub_descriptor(table);
+    uint8_t *p = table + skip;
+    memcpy(p, shadow_record, shadow_record_len);
+    size_t at = 0;
+    for (size_t i = 0; i < site_count; i++) {
+        uint16_t num_live;
+        memcpy(&num_live, p + at + 10, 2);
+        uintptr_t shadow = shadow_base + 8 * i;
+        memcpy(p + at, &shadow, 8);
+        at += (12 + 2u * num_live + 7) & ~(size_t)7;
+    }
+    shadow_length = skip + shadow_record_len;
+    shadow_frametable = table;
     return 0;
-bad:
-    free(shadow_frametable);
-    shadow_frametable = NULL;
-    snprintf(why, why_len, "shadow record out of range");
-    return -1;
 }
 
 int site_table_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
                        size_t why_len)
 {
-    size_t n, counts_len, shadow_len;
-    const struct site_cached *in = cache_view_array(v, CACHE_TAG_SITES, sizeof *in,
-                                                    UINT32_MAX / 2, &n);
+    size_t n, slots, counts_len, shadow_len;
+    const struct safepoint *in = cache_view_array(v, CACHE_TAG_SITES, sizeof *in,
+                                                  UINT32_MAX / 4, &n);
+    const uint32_t *index = cache_view_array(v, CACHE_TAG_SITE_INDEX, sizeof *index,
+                                             UINT32_MAX / 2 + 1, &slots);
     const uint8_t *c = cache_view_get(v, CACHE_TAG_SITE_COUNTS, &counts_len);
     const uint8_t *shadow = cache_view_get(v, CACHE_TAG_SHADOW, &shadow_len);
-    if (!in || !c || counts_len != sizeof counts || !shadow) {
+    if (!in || !index || !c || counts_len != sizeof counts || !shadow) {
         snprintf(why, why_len, "site records missing");
         return -1;
     }
@@ -681,32 +775,33 @@ int site_table_restore(const struct cache_view *v, const struct exe_memory *m, c
             snprintf(why, why_len, "site %zu out of range", i);
             return -1;
         }
-        poll += (in[i].kind_refusal >> 4) == SITE_POLL;
+        poll += in[i].kind == SITE_POLL;
     }
     if (cached.poll != poll || cached.alloc != n - poll) {
         snprintf(why, why_len, "site counts disagree with the sites");
         return -1;
     }
-    sites = malloc((n ? n : 1) * sizeof *sites);
-    if (!sites) {
-        snprintf(why, why_len, "out of memory restoring the safe-point table");
+    if (!index_matches(index, slots, in, n)) {
+        snprintf(why, why_len, "site index does not index the sites");
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        sites[i] = (struct safepoint){
-            m->bias + in[i].retaddr,
-            in[i].debuginfo ? (const uint32_t *)(m->bias + in[i].debuginfo) : NULL,
-            0, in[i].live_mask, in[i].alloc_bytes, (uint8_t)(in[i].kind_refusal >> 4),
-            (uint8_t)(in[i].kind_refusal & 15), in[i].shape };
     site_count = n;
+    if (!shadow_matches(shadow, shadow_len)) {
+        site_count = 0;
+        snprintf(why, why_len, "shadow record out of range");
+        return -1;
+    }
+    if (reserve_shadow_addresses(why, why_len) != 0 || map_site_counters(why, why_len) != 0) {
+        site_count = 0;               /* the analysis builds afresh */
+        return -1;
+    }
+    sites = in;
+    site_index = index;
+    index_mask = slots - 1;
+    shadow_record = shadow;
+    shadow_record_len = shadow_len;
     counts = cached;
     site_image = NULL;
-    if (build_index(why, why_len) != 0 || reserve_shadow_addresses(why, why_len) != 0 ||
-        restore_shadow(shadow, shadow_len, why, why_len) != 0) {
-        site_count = 0;               /* the analysis builds afresh */
-        site_index = NULL;
-        return -1;
-    }
     return 0;
 }
 
@@ -739,9 +834,22 @@ void site_table_attach_image(const struct elf_image *img)
     site_image = img;
     for (size_t i = 0; i < site_count; i++) {
         struct source_location checked;
-        if (sites[i].debuginfo &&
-            debuginfo_decode_in_image(sites[i].debuginfo, ocaml_rt.bias, img, &checked) != 0)
-            sites[i].debuginfo = NULL;
+        if (!sites[i].debuginfo_rel ||
+            debuginfo_decode_in_image(site_table_debuginfo(&sites[i]), ocaml_rt.bias, img,
+                                      &checked) == 0)
+            continue;
+        /* The cached sites are the mapped file's: copy them before the first write (the
+           index holds positions, not addresses, so it stays true). */
+        if (sites != built_sites) {
+            struct safepoint *copy = malloc(site_count * sizeof *copy);
+            if (!copy) {
+                site_image = NULL;    /* no names rather than a slot unchecked */
+                return;
+            }
+            memcpy(copy, sites, site_count * sizeof *copy);
+            sites = built_sites = copy;
+        }
+        built_sites[i].debuginfo_rel = 0;
     }
 }
 
