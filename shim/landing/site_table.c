@@ -473,8 +473,9 @@ static uint8_t *emit_descriptor(uint8_t *p, uintptr_t retaddr, uint16_t frame_si
     memcpy(p + 10, &num_live, 2);
     memcpy(p + 12, live, 2u * num_live);
     size_t len = 12 + 2u * num_live;
-    len = (len + 7) & ~(size_t)7;
-    return p + len;
+    size_t padded = (len + 7) & ~(size_t)7;
+    memset(p + len, 0, padded - len);     /* the cache checks the slots a word at a time */
+    return p + padded;
 }
 
 struct shadow_ctx { uint8_t *out; size_t next_site; };
@@ -690,14 +691,13 @@ static bool index_matches(const uint32_t *index, size_t slots, const struct safe
             run_start = (at + 1) & mask;
             continue;
         }
-        if (v > n || (seen[(v - 1) / 8] & (1u << ((v - 1) % 8)))) {
-            ok = false;
+        uint32_t i = v - 1, bit = 1u << (i % 8);
+        if (i >= n || (seen[i / 8] & bit))
             break;
-        }
-        seen[(v - 1) / 8] |= (uint8_t)(1u << ((v - 1) % 8));
+        seen[i / 8] |= (uint8_t)bit;
         filled++;
         /* its home slot must lie in [run_start, at], counted cyclically */
-        size_t home = hash_retaddr(in[v - 1].retaddr_rel) & mask;
+        size_t home = hash_retaddr(in[i].retaddr_rel) & mask;
         ok = ((home - run_start) & mask) <= ((at - run_start) & mask);
     }
     free(seen);
@@ -708,24 +708,30 @@ static bool index_matches(const uint32_t *index, size_t slots, const struct safe
  * stack slots only, nothing left over. Read, not copied: see materialize_shadow. */
 static bool shadow_matches(const uint8_t *p, size_t len)
 {
+    /* A descriptor is whole 8-byte words (cache_view_get's bytes are 8-aligned): the
+       return address, then frame size, slot count and the slots, zero-padded. Stack slots
+       only (even offsets: no register may be named), so every 16-bit lane from byte 12 on
+       has its low bit clear, padding included. */
+    const uint64_t low_bits = 0x0001000100010001ull;
+    uint64_t odd = 0;
     size_t at = 0;
     for (size_t i = 0; i < site_count; i++) {
-        uint16_t num_live;
-        if (len - at < 12)
+        uint64_t w;
+        if (len - at < 16)
             return false;
-        memcpy(&num_live, p + at + 10, 2);
+        memcpy(&w, p + at + 8, 8);
+        uint16_t num_live = (uint16_t)(w >> 16);
         size_t n = (12 + 2u * num_live + 7) & ~(size_t)7;
         if (n > len - at)
             return false;
-        for (uint16_t k = 0; k < num_live; k++) {
-            uint16_t ofs;
-            memcpy(&ofs, p + at + 12 + 2u * k, 2);
-            if (ofs & 1)              /* stack slots only: no register may be named */
-                return false;
+        odd |= (w >> 32) & low_bits;
+        for (size_t k = 16; k < n; k += 8) {
+            memcpy(&w, p + at + k, 8);
+            odd |= w & low_bits;
         }
         at += n;
     }
-    return at == len;
+    return at == len && odd == 0;
 }
 
 /* The shadow table from the checked record: the stub's descriptor, then the sites', each
