@@ -35,10 +35,13 @@
 static const struct safepoint *sites;  /* built_sites, or the cache file's record */
 static struct safepoint *built_sites; /* written while the analysis builds them */
 static size_t site_count;
-/* Open addressing on the address relative to the bias (so the cache can store it): 1 +
- * index into sites, 0 = empty; at least one slot empty. */
-static const uint32_t *site_index;
-static size_t index_mask;
+/* The sites are sorted by their bucket (a hash of the address relative to the bias, so
+ * the cache can store it all): bucket h's sites are sites[site_buckets[h] ..
+ * site_buckets[h + 1]), bucket_mask + 2 entries. A warm start checks that in one pass. */
+static const uint32_t *site_buckets;
+static size_t bucket_mask;
+/* While building: the table index of the k-th site in frame-table order. */
+static uint32_t *site_rank;
 static uintptr_t shadow_base;         /* site i's shadow return address: shadow_base + 8 i */
 static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
 static size_t shadow_length;          /* bytes used */
@@ -65,7 +68,11 @@ struct module_table {
 static struct module_table *module_tables;
 static size_t module_table_count;
 
-static size_t hash_retaddr(uint32_t rel) { return (size_t)(rel >> 3) * 0x9E3779B97F4A7C15ull; }
+/* Fibonacci hashing: the product's high half, masked. */
+static size_t site_bucket(uint32_t rel)
+{
+    return (size_t)(((uint64_t)(rel >> 3) * 0x9E3779B97F4A7C15ull) >> 32) & bucket_mask;
+}
 
 uintptr_t site_table_retaddr(const struct safepoint *s) { return ocaml_rt.bias + s->retaddr_rel; }
 
@@ -404,12 +411,11 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
 
 /* ---- index ---------------------------------------------------------------------------- */
 
-/* Slots for n sites: a power of two at least 2n, so a probe run stays short and a slot
- * stays empty. */
-static size_t index_slots(size_t n)
+/* Buckets for n sites: a power of two, at least n (about one site each). */
+static size_t bucket_count(size_t n)
 {
     size_t cap = 16;
-    while (cap < n * 2)
+    while (cap < n)
         cap *= 2;
     return cap;
 }
@@ -430,37 +436,58 @@ static int map_site_counters(char *why, size_t why_len)
     return 0;
 }
 
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the built sites by bucket (keeping, in site_rank, where each site of the
+ * frame-table walk went: the shadow table is emitted in walk order) and makes the
+ * bucket directory. */
 static int build_index(char *why, size_t why_len)
 {
-    size_t cap = index_slots(site_count);
-    uint32_t *index = calloc(cap, sizeof *index);
-    if (!index) {
+    size_t buckets = bucket_count(site_count);
+    bucket_mask = buckets - 1;
+    uint64_t *order = malloc((site_count ? site_count : 1) * sizeof *order);
+    struct safepoint *sorted = malloc((site_count ? site_count : 1) * sizeof *sorted);
+    uint32_t *directory = calloc(buckets + 1, sizeof *directory);
+    site_rank = malloc((site_count ? site_count : 1) * sizeof *site_rank);
+    if (!order || !sorted || !directory || !site_rank) {
+        free(order);
+        free(sorted);
+        free(directory);
         snprintf(why, why_len, "out of memory indexing safe points");
         return -1;
     }
-    index_mask = cap - 1;
+    for (size_t k = 0; k < site_count; k++)
+        order[k] = (uint64_t)site_bucket(built_sites[k].retaddr_rel) << 32 | k;
+    qsort(order, site_count, sizeof *order, compare_u64);
     for (size_t i = 0; i < site_count; i++) {
-        size_t h = hash_retaddr(sites[i].retaddr_rel) & index_mask;
-        while (index[h])
-            h = (h + 1) & index_mask;
-        index[h] = (uint32_t)(i + 1);
+        size_t k = (uint32_t)order[i];
+        sorted[i] = built_sites[k];
+        site_rank[k] = (uint32_t)i;
+        directory[(order[i] >> 32) + 1]++;
     }
-    site_index = index;
+    for (size_t h = 0; h < buckets; h++)
+        directory[h + 1] += directory[h];
+    free(order);
+    free(built_sites);
+    sites = built_sites = sorted;
+    site_buckets = directory;
     return 0;
 }
 
 const struct safepoint *site_table_find(uintptr_t retaddr)
 {
     uintptr_t rel = retaddr - ocaml_rt.bias;
-    if (!site_index || retaddr < ocaml_rt.bias || rel > UINT32_MAX)
+    if (!site_buckets || retaddr < ocaml_rt.bias || rel > UINT32_MAX)
         return NULL;
-    for (size_t h = hash_retaddr((uint32_t)rel) & index_mask;; h = (h + 1) & index_mask) {
-        uint32_t i = site_index[h];
-        if (i == 0)
-            return NULL;
-        if (sites[i - 1].retaddr_rel == rel)
-            return &sites[i - 1];
-    }
+    size_t h = site_bucket((uint32_t)rel);
+    for (uint32_t i = site_buckets[h], end = site_buckets[h + 1]; i < end; i++)
+        if (sites[i].retaddr_rel == rel)
+            return &sites[i];
+    return NULL;
 }
 
 /* ---- shadow frame table ----------------------------------------------------------- */
@@ -486,7 +513,7 @@ static int emit_shadow(const struct frame_descr_view *d, void *p)
     struct shadow_ctx *ctx = p;
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
-    const struct safepoint *s = &sites[ctx->next_site++];
+    const struct safepoint *s = &sites[site_rank[ctx->next_site++]];
     uint16_t live[d->num_live ? d->num_live : 1];
     uint16_t n = 0;
     for (uint16_t i = 0; i < d->num_live; i++)
@@ -610,7 +637,7 @@ int site_table_build(const struct elf_image *img, const struct extent_set *exten
     site_image = img;
     site_count = 0;                   /* after a refused cache record */
     sites = built_sites = NULL;
-    site_index = NULL;
+    site_buckets = NULL;
     shadow_record = NULL;
     memset(&counts, 0, sizeof counts);
     inline_frames_clear();
@@ -618,6 +645,8 @@ int site_table_build(const struct elf_image *img, const struct extent_set *exten
         build_index(why, why_len) != 0 || map_site_counters(why, why_len) != 0 ||
         build_shadow_frametable(why, why_len) != 0)
         return -1;
+    free(site_rank);
+    site_rank = NULL;
     return 0;
 }
 
@@ -648,13 +677,32 @@ void site_table_counts(struct site_table_counts *out) { *out = counts; }
 
 #define STUB_DESCRIPTOR_LEN ((12 + 2 * GC_REGS_COUNT + 7) & ~(size_t)7)
 
+/* Each shadow descriptor's return address word holds, in the file, the table index of
+ * its site (the addresses are this process's): the descriptors are in frame-table order. */
 void site_table_export(struct cache_builder *b)
 {
+    size_t skip = 8 + STUB_DESCRIPTOR_LEN, len = shadow_length - skip;
+    uint8_t *shadow = malloc(len ? len : 1);
+    if (!shadow) {
+        b->failed = true;
+        return;
+    }
+    memcpy(shadow, shadow_frametable + skip, len);
+    for (size_t at = 0; at < len;) {
+        uint64_t addr, rank;
+        uint16_t num_live;
+        memcpy(&addr, shadow + at, 8);
+        memcpy(&num_live, shadow + at + 10, 2);
+        rank = (addr - shadow_base) / 8;
+        memcpy(shadow + at, &rank, 8);
+        at += (12 + 2u * num_live + 7) & ~(size_t)7;
+    }
     cache_builder_add(b, CACHE_TAG_SITES, sites, site_count * sizeof *sites);
-    cache_builder_add(b, CACHE_TAG_SITE_INDEX, site_index, (index_mask + 1) * sizeof *site_index);
+    cache_builder_add(b, CACHE_TAG_SITE_INDEX, site_buckets,
+                      (bucket_mask + 2) * sizeof *site_buckets);
     cache_builder_add(b, CACHE_TAG_SITE_COUNTS, &counts, sizeof counts);
-    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
-    cache_builder_add(b, CACHE_TAG_SHADOW, shadow_frametable + skip, shadow_length - skip);
+    cache_builder_add(b, CACHE_TAG_SHADOW, shadow, len);
+    free(shadow);
 }
 
 static bool site_in_range(const struct safepoint *c, const struct exe_memory *m)
@@ -665,65 +713,55 @@ static bool site_in_range(const struct safepoint *c, const struct exe_memory *m)
            (c->debuginfo_rel == 0 || exe_memory_in_image(m, c->debuginfo_rel, 8));
 }
 
-/* The cached index is the one build_index makes for these sites, up to the order of
- * insertion: a power of two of at least 2n slots (so one is empty and every probe ends),
- * each site in exactly one slot, and every site reachable from its hash slot (no empty
- * slot between them, cyclically). Then site_table_find finds every site and only them. */
-static bool index_matches(const uint32_t *index, size_t slots, const struct safepoint *in,
+/* The cached directory is the one build_index makes for these sites: bucket_count(n) + 1
+ * entries from 0 to n, never decreasing, and every site in the bucket its address hashes
+ * to. Then site_table_find reads inside the sites and finds every one. Sequential. */
+static bool buckets_match(const uint32_t *directory, size_t entries, const struct safepoint *in,
                           size_t n)
 {
-    if (slots != index_slots(n))
+    size_t buckets = bucket_count(n);
+    if (entries != buckets + 1 || directory[0] != 0 || directory[buckets] != n)
         return false;
-    size_t mask = slots - 1, filled = 0;
-    uint8_t *seen = calloc(n / 8 + 1, 1);
-    if (!seen)
-        return false;
-    /* Start after an empty slot, so that each probe run is seen whole. */
-    size_t first_empty = 0;
-    while (first_empty < slots && index[first_empty] != 0)
-        first_empty++;
-    bool ok = first_empty < slots;
-    size_t run_start = first_empty;   /* the first slot of the current run */
-    for (size_t k = 1; ok && k <= slots; k++) {
-        size_t at = (first_empty + k) & mask;
-        uint32_t v = index[at];
-        if (v == 0) {
-            run_start = (at + 1) & mask;
-            continue;
-        }
-        uint32_t i = v - 1, bit = 1u << (i % 8);
-        if (i >= n || (seen[i / 8] & bit))
-            break;
-        seen[i / 8] |= (uint8_t)bit;
-        filled++;
-        /* its home slot must lie in [run_start, at], counted cyclically */
-        size_t home = hash_retaddr(in[i].retaddr_rel) & mask;
-        ok = ((home - run_start) & mask) <= ((at - run_start) & mask);
+    bucket_mask = buckets - 1;
+    for (size_t h = 0; h < buckets; h++) {
+        uint32_t from = directory[h], to = directory[h + 1];
+        if (to < from || to > n)
+            return false;
+        for (uint32_t i = from; i < to; i++)
+            if (site_bucket(in[i].retaddr_rel) != h)
+                return false;
     }
-    free(seen);
-    return ok && filled == n;
+    return true;
 }
 
-/* The cached shadow descriptors, one per site in order: each length inside the record,
- * stack slots only, nothing left over. Read, not copied: see materialize_shadow. */
+/* The cached shadow descriptors, one per site: each length inside the record, stack
+ * slots only, each naming a distinct site. Read, not copied: see materialize_shadow. */
 static bool shadow_matches(const uint8_t *p, size_t len)
 {
     /* A descriptor is whole 8-byte words (cache_view_get's bytes are 8-aligned): the
-       return address, then frame size, slot count and the slots, zero-padded. Stack slots
+       site's index, then frame size, slot count and the slots, zero-padded. Stack slots
        only (even offsets: no register may be named), so every 16-bit lane from byte 12 on
        has its low bit clear, padding included. */
     const uint64_t low_bits = 0x0001000100010001ull;
     uint64_t odd = 0;
     size_t at = 0;
-    for (size_t i = 0; i < site_count; i++) {
-        uint64_t w;
-        if (len - at < 16)
-            return false;
+    uint8_t *seen = calloc(site_count / 8 + 1, 1);
+    bool ok = seen != NULL;
+    for (size_t i = 0; ok && i < site_count; i++) {
+        uint64_t rank, w;
+        if (len - at < 16) {
+            ok = false;
+            break;
+        }
+        memcpy(&rank, p + at, 8);
         memcpy(&w, p + at + 8, 8);
         uint16_t num_live = (uint16_t)(w >> 16);
         size_t n = (12 + 2u * num_live + 7) & ~(size_t)7;
-        if (n > len - at)
-            return false;
+        if (n > len - at || rank >= site_count || (seen[rank / 8] & (1u << rank % 8))) {
+            ok = false;
+            break;
+        }
+        seen[rank / 8] |= (uint8_t)(1u << rank % 8);
         odd |= (w >> 32) & low_bits;
         for (size_t k = 16; k < n; k += 8) {
             memcpy(&w, p + at + k, 8);
@@ -731,7 +769,8 @@ static bool shadow_matches(const uint8_t *p, size_t len)
         }
         at += n;
     }
-    return at == len && odd == 0;
+    free(seen);
+    return ok && at == len && odd == 0;
 }
 
 /* The shadow table from the checked record: the stub's descriptor, then the sites', each
@@ -748,9 +787,11 @@ static int materialize_shadow(void)
     memcpy(p, shadow_record, shadow_record_len);
     size_t at = 0;
     for (size_t i = 0; i < site_count; i++) {
+        uint64_t rank;
         uint16_t num_live;
+        memcpy(&rank, p + at, 8);
         memcpy(&num_live, p + at + 10, 2);
-        uintptr_t shadow = shadow_base + 8 * i;
+        uintptr_t shadow = shadow_base + 8 * rank;
         memcpy(p + at, &shadow, 8);
         at += (12 + 2u * num_live + 7) & ~(size_t)7;
     }
@@ -762,14 +803,14 @@ static int materialize_shadow(void)
 int site_table_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
                        size_t why_len)
 {
-    size_t n, slots, counts_len, shadow_len;
+    size_t n, entries, counts_len, shadow_len;
     const struct safepoint *in = cache_view_array(v, CACHE_TAG_SITES, sizeof *in,
                                                   UINT32_MAX / 4, &n);
-    const uint32_t *index = cache_view_array(v, CACHE_TAG_SITE_INDEX, sizeof *index,
-                                             UINT32_MAX / 2 + 1, &slots);
+    const uint32_t *directory = cache_view_array(v, CACHE_TAG_SITE_INDEX, sizeof *directory,
+                                                 UINT32_MAX / 2 + 1, &entries);
     const uint8_t *c = cache_view_get(v, CACHE_TAG_SITE_COUNTS, &counts_len);
     const uint8_t *shadow = cache_view_get(v, CACHE_TAG_SHADOW, &shadow_len);
-    if (!in || !index || !c || counts_len != sizeof counts || !shadow) {
+    if (!in || !directory || !c || counts_len != sizeof counts || !shadow) {
         snprintf(why, why_len, "site records missing");
         return -1;
     }
@@ -787,7 +828,7 @@ int site_table_restore(const struct cache_view *v, const struct exe_memory *m, c
         snprintf(why, why_len, "site counts disagree with the sites");
         return -1;
     }
-    if (!index_matches(index, slots, in, n)) {
+    if (!buckets_match(directory, entries, in, n)) {
         snprintf(why, why_len, "site index does not index the sites");
         return -1;
     }
@@ -802,8 +843,7 @@ int site_table_restore(const struct cache_view *v, const struct exe_memory *m, c
         return -1;
     }
     sites = in;
-    site_index = index;
-    index_mask = slots - 1;
+    site_buckets = directory;
     shadow_record = shadow;
     shadow_record_len = shadow_len;
     counts = cached;
