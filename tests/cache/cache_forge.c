@@ -3,7 +3,8 @@
  * passes (a hostile file, not a corrupted one). Test tool; never installed.
  *
  *   cache_forge FILE MODE     MODE: noop | key-length | record-length | site-outside |
- *                                   site-counts | shadow-length | runtime-address
+ *                                   site-counts | shadow-length | runtime-address |
+ *                                   site-bucket | shadow-rank
  * Exit 0 when the file was rewritten, 2 on a bad argument or a file it cannot parse.
  */
 #include <stdio.h>
@@ -79,6 +80,25 @@ int main(int argc, char **argv)
         uint8_t *r = record(buf, len, CACHE_TAG_SHADOW, &rlen);
         uint16_t many = 0xFFFF;
         memcpy(r + 10, &many, 2);     /* the first descriptor's num_live */
+    } else if (strcmp(mode, "site-bucket") == 0) {
+        /* a site in the middle moved 8 bytes: still in the code, now in another bucket
+           than the directory puts it in (the bucket hashes address / 8) */
+        uint8_t *r = record(buf, len, CACHE_TAG_SITES, &rlen);
+        uint32_t at;
+        memcpy(&at, r + 16 * (rlen / 32), 4);
+        at += 8;
+        memcpy(r + 16 * (rlen / 32), &at, 4);
+    } else if (strcmp(mode, "shadow-rank") == 0) {
+        /* the first shadow descriptor names the second's site: two descriptors, one site */
+        uint8_t *r = record(buf, len, CACHE_TAG_SHADOW, &rlen);
+        uint16_t num_live;
+        memcpy(&num_live, r + 10, 2);
+        size_t second = (12 + 2u * num_live + 7) & ~(size_t)7;
+        if (second + 8 > rlen) {
+            fprintf(stderr, "cache_forge: one shadow descriptor only\n");
+            return 2;
+        }
+        memcpy(r, r + second, 8);
     } else if (strcmp(mode, "runtime-address") == 0) {
         uint8_t *r = record(buf, len, CACHE_TAG_RUNTIME, &rlen);
         uint64_t outside = (uint64_t)1 << 40;
