@@ -105,3 +105,15 @@ bool exe_memory_in_code(const struct exe_memory *m, uint64_t rel, uint64_t len)
 {
     return in_segments(m, rel, len, true);
 }
+
+bool exe_memory_segment_of(const struct exe_memory *m, uint64_t rel, uint64_t len, bool exec,
+                           uint64_t *start, uint64_t *end)
+{
+    for (size_t i = 0; i < m->segment_count; i++)
+        if (in_segment(m, i, rel, len, exec)) {
+            *start = m->segment[i].start;
+            *end = m->segment[i].end;
+            return true;
+        }
+    return false;
+}

@@ -705,17 +705,33 @@ void site_table_export(struct cache_builder *b)
     free(shadow);
 }
 
-static bool site_in_range(const struct safepoint *c, const struct exe_memory *m)
+/* Each site's fields in range: its call (5 bytes before the return address) inside one
+ * executable segment, its debuginfo slot inside one loadable segment. The segments that
+ * held the last site's are tried first, inline (a binary's sites are nearly all in one
+ * code segment, their debuginfo in one data segment). */
+struct segment_range { uint64_t start, end; };
+
+static bool in_range_of(const struct exe_memory *m, uint64_t rel, uint64_t len, bool exec,
+                        struct segment_range *last)
 {
-    return c->retaddr_rel >= 5 && exe_memory_in_code(m, c->retaddr_rel - 5, 5) &&
+    return (rel >= last->start && rel <= last->end && len <= last->end - rel) ||
+           exe_memory_segment_of(m, rel, len, exec, &last->start, &last->end);
+}
+
+static bool site_in_range(const struct safepoint *c, const struct exe_memory *m,
+                          struct segment_range last[2])
+{
+    return c->retaddr_rel >= 5 && in_range_of(m, c->retaddr_rel - 5u, 5, true, &last[0]) &&
            (c->kind == SITE_POLL || c->kind == SITE_ALLOC) && c->refusal <= SITE_EXTENT &&
            c->shape <= SHAPE_UNRECOGNISED &&
-           (c->debuginfo_rel == 0 || exe_memory_in_image(m, c->debuginfo_rel, 8));
+           (c->debuginfo_rel == 0 || in_range_of(m, c->debuginfo_rel, 8, false, &last[1]));
 }
 
 /* The cached directory is the one build_index makes for these sites: bucket_count(n) + 1
- * entries from 0 to n, never decreasing, and every site in the bucket its address hashes
- * to. Then site_table_find reads inside the sites and finds every one. Sequential. */
+ * entries from 0 to n, never decreasing, and every site inside the range of the bucket
+ * its address hashes to. Then site_table_find reads inside the sites and finds every one.
+ * Two sequential passes, without a branch per entry (a bucket holds 0 to a few sites:
+ * looping over each bucket's sites would mispredict at most of them). */
 static bool buckets_match(const uint32_t *directory, size_t entries, const struct safepoint *in,
                           size_t n)
 {
@@ -723,15 +739,14 @@ static bool buckets_match(const uint32_t *directory, size_t entries, const struc
     if (entries != buckets + 1 || directory[0] != 0 || directory[buckets] != n)
         return false;
     bucket_mask = buckets - 1;
-    for (size_t h = 0; h < buckets; h++) {
-        uint32_t from = directory[h], to = directory[h + 1];
-        if (to < from || to > n)
-            return false;
-        for (uint32_t i = from; i < to; i++)
-            if (site_bucket(in[i].retaddr_rel) != h)
-                return false;
+    bool bad = false;
+    for (size_t h = 0; h < buckets; h++)
+        bad |= directory[h + 1] < directory[h];
+    for (size_t i = 0; i < n; i++) {
+        size_t h = site_bucket(in[i].retaddr_rel);
+        bad |= (i < directory[h]) | (i >= directory[h + 1]);
     }
-    return true;
+    return !bad;
 }
 
 /* The cached shadow descriptors, one per site: each length inside the record, stack
@@ -817,8 +832,9 @@ int site_table_restore(const struct cache_view *v, const struct exe_memory *m, c
     struct site_table_counts cached;
     memcpy(&cached, c, sizeof cached);
     size_t poll = 0;
+    struct segment_range last[2] = { { 1, 0 }, { 1, 0 } };    /* empty: looked up first */
     for (size_t i = 0; i < n; i++) {
-        if (!site_in_range(&in[i], m)) {
+        if (!site_in_range(&in[i], m, last)) {
             snprintf(why, why_len, "site %zu out of range", i);
             return -1;
         }
