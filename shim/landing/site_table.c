@@ -45,10 +45,12 @@ static uint32_t *site_rank;
 static uintptr_t shadow_base;         /* site i's shadow return address: shadow_base + 8 i */
 static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
 static size_t shadow_length;          /* bytes used */
-/* From the cache: the sites' shadow descriptors (checked), copied into shadow_frametable
- * at the first registration. */
-static const uint8_t *shadow_record;
-static size_t shadow_record_len;
+/* From the cache: the sites' shadow descriptors (checked), in table order, written out as
+ * shadow_frametable at the first registration: each site's frame size and slot count, and
+ * all their stack slots one after the other. */
+struct shadow_head { uint16_t frame_size, num_live; };
+static const struct shadow_head *shadow_heads;
+static const uint16_t *shadow_slots;
 static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done, 3 out of memory */
 static struct site_table_counts counts;
 static _Atomic uint32_t *site_hits;   /* preemptions per site, parallel to sites */
@@ -638,7 +640,7 @@ int site_table_build(const struct elf_image *img, const struct extent_set *exten
     site_count = 0;                   /* after a refused cache record */
     sites = built_sites = NULL;
     site_buckets = NULL;
-    shadow_record = NULL;
+    shadow_heads = NULL;
     memset(&counts, 0, sizeof counts);
     inline_frames_clear();
     if (collect_sites(img, extents, why, why_len) != 0 || apply_site_policy(img, why, why_len) != 0 ||
@@ -677,32 +679,43 @@ void site_table_counts(struct site_table_counts *out) { *out = counts; }
 
 #define STUB_DESCRIPTOR_LEN ((12 + 2 * GC_REGS_COUNT + 7) & ~(size_t)7)
 
-/* Each shadow descriptor's return address word holds, in the file, the table index of
- * its site (the addresses are this process's): the descriptors are in frame-table order. */
+/* The shadow descriptors in table order, without their addresses (this process's): the
+ * shadow table has them in frame-table order, each address telling its site. */
 void site_table_export(struct cache_builder *b)
 {
     size_t skip = 8 + STUB_DESCRIPTOR_LEN, len = shadow_length - skip;
-    uint8_t *shadow = malloc(len ? len : 1);
-    if (!shadow) {
+    struct shadow_head *heads = calloc(site_count ? site_count : 1, sizeof *heads);
+    size_t *where = calloc(site_count ? site_count : 1, sizeof *where);
+    uint16_t *slots = malloc(len ? len : 1);      /* fewer bytes than the descriptors */
+    size_t n_slots = 0;
+    if (!heads || !where || !slots) {
         b->failed = true;
-        return;
+        goto out;
     }
-    memcpy(shadow, shadow_frametable + skip, len);
-    for (size_t at = 0; at < len;) {
-        uint64_t addr, rank;
-        uint16_t num_live;
-        memcpy(&addr, shadow + at, 8);
-        memcpy(&num_live, shadow + at + 10, 2);
-        rank = (addr - shadow_base) / 8;
-        memcpy(shadow + at, &rank, 8);
-        at += (12 + 2u * num_live + 7) & ~(size_t)7;
+    for (size_t at = skip; at < shadow_length;) {
+        uint64_t addr;
+        struct shadow_head h;
+        memcpy(&addr, shadow_frametable + at, 8);
+        memcpy(&h, shadow_frametable + at + 8, sizeof h);
+        size_t rank = (addr - shadow_base) / 8;
+        heads[rank] = h;
+        where[rank] = at + 12;
+        at += (12 + 2u * h.num_live + 7) & ~(size_t)7;
+    }
+    for (size_t i = 0; i < site_count; i++) {
+        memcpy(slots + n_slots, shadow_frametable + where[i], 2u * heads[i].num_live);
+        n_slots += heads[i].num_live;
     }
     cache_builder_add(b, CACHE_TAG_SITES, sites, site_count * sizeof *sites);
     cache_builder_add(b, CACHE_TAG_SITE_INDEX, site_buckets,
                       (bucket_mask + 2) * sizeof *site_buckets);
     cache_builder_add(b, CACHE_TAG_SITE_COUNTS, &counts, sizeof counts);
-    cache_builder_add(b, CACHE_TAG_SHADOW, shadow, len);
-    free(shadow);
+    cache_builder_add(b, CACHE_TAG_SHADOW, heads, site_count * sizeof *heads);
+    cache_builder_add(b, CACHE_TAG_SHADOW_SLOTS, slots, n_slots * sizeof *slots);
+out:
+    free(heads);
+    free(where);
+    free(slots);
 }
 
 /* Each site's fields in range: its call (5 bytes before the return address) inside one
@@ -749,68 +762,45 @@ static bool buckets_match(const uint32_t *directory, size_t entries, const struc
     return !bad;
 }
 
-/* The cached shadow descriptors, one per site: each length inside the record, stack
- * slots only, each naming a distinct site. Read, not copied: see materialize_shadow. */
-static bool shadow_matches(const uint8_t *p, size_t len)
+/* The cached shadow descriptors: one per site, frame sizes without the runtime's flag
+ * bits, the slot counts adding up to the slots, and only stack slots (even offsets: no
+ * register may be named). Read, not copied (materialize_shadow); no branch per site. */
+static bool shadow_matches(const struct shadow_head *heads, size_t n_heads,
+                           const uint16_t *slots, size_t n_slots)
 {
-    /* A descriptor is whole 8-byte words (cache_view_get's bytes are 8-aligned): the
-       site's index, then frame size, slot count and the slots, zero-padded. Stack slots
-       only (even offsets: no register may be named), so every 16-bit lane from byte 12 on
-       has its low bit clear, padding included. */
-    const uint64_t low_bits = 0x0001000100010001ull;
-    uint64_t odd = 0;
-    size_t at = 0;
-    uint8_t *seen = calloc(site_count / 8 + 1, 1);
-    bool ok = seen != NULL;
-    for (size_t i = 0; ok && i < site_count; i++) {
-        uint64_t rank, w;
-        if (len - at < 16) {
-            ok = false;
-            break;
-        }
-        memcpy(&rank, p + at, 8);
-        memcpy(&w, p + at + 8, 8);
-        uint16_t num_live = (uint16_t)(w >> 16);
-        size_t n = (12 + 2u * num_live + 7) & ~(size_t)7;
-        if (n > len - at || rank >= site_count || (seen[rank / 8] & (1u << rank % 8))) {
-            ok = false;
-            break;
-        }
-        seen[rank / 8] |= (uint8_t)(1u << rank % 8);
-        odd |= (w >> 32) & low_bits;
-        for (size_t k = 16; k < n; k += 8) {
-            memcpy(&w, p + at + k, 8);
-            odd |= w & low_bits;
-        }
-        at += n;
+    if (n_heads != site_count)
+        return false;
+    uint64_t total = 0;
+    unsigned flags = 0, odd = 0;
+    for (size_t i = 0; i < n_heads; i++) {
+        total += heads[i].num_live;
+        flags |= heads[i].frame_size & 3u;
     }
-    free(seen);
-    return ok && at == len && odd == 0;
+    for (size_t k = 0; k < n_slots; k++)
+        odd |= slots[k];
+    return total == n_slots && flags == 0 && (odd & 1) == 0;
 }
 
-/* The shadow table from the checked record: the stub's descriptor, then the sites', each
- * given its shadow return address. At the first registration (hook, OCaml context), so a
- * start that never preempts never writes it. 0, or -1 out of memory. */
+/* The shadow table from the checked records: the stub's descriptor, then the sites' in
+ * table order, each at its shadow return address. At the first registration (hook,
+ * OCaml context), so a start that never preempts never writes it. 0, or -1 out of
+ * memory. */
 static int materialize_shadow(void)
 {
-    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
-    uint8_t *table = malloc(skip + shadow_record_len);
+    size_t bytes = 8 + STUB_DESCRIPTOR_LEN;
+    for (size_t i = 0; i < site_count; i++)
+        bytes += (12 + 2u * shadow_heads[i].num_live + 7) & ~(size_t)7;
+    uint8_t *table = malloc(bytes);
     if (!table)
         return -1;
-    emit_stub_descriptor(table);
-    uint8_t *p = table + skip;
-    memcpy(p, shadow_record, shadow_record_len);
-    size_t at = 0;
+    uint8_t *p = emit_stub_descriptor(table);
+    const uint16_t *live = shadow_slots;
     for (size_t i = 0; i < site_count; i++) {
-        uint64_t rank;
-        uint16_t num_live;
-        memcpy(&rank, p + at, 8);
-        memcpy(&num_live, p + at + 10, 2);
-        uintptr_t shadow = shadow_base + 8 * rank;
-        memcpy(p + at, &shadow, 8);
-        at += (12 + 2u * num_live + 7) & ~(size_t)7;
+        p = emit_descriptor(p, shadow_base + 8 * i, shadow_heads[i].frame_size, live,
+                            shadow_heads[i].num_live);
+        live += shadow_heads[i].num_live;
     }
-    shadow_length = skip + shadow_record_len;
+    shadow_length = (size_t)(p - table);
     shadow_frametable = table;
     return 0;
 }
@@ -818,14 +808,17 @@ static int materialize_shadow(void)
 int site_table_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
                        size_t why_len)
 {
-    size_t n, entries, counts_len, shadow_len;
+    size_t n, entries, counts_len, n_heads, n_slots;
     const struct safepoint *in = cache_view_array(v, CACHE_TAG_SITES, sizeof *in,
                                                   UINT32_MAX / 4, &n);
     const uint32_t *directory = cache_view_array(v, CACHE_TAG_SITE_INDEX, sizeof *directory,
                                                  UINT32_MAX / 2 + 1, &entries);
     const uint8_t *c = cache_view_get(v, CACHE_TAG_SITE_COUNTS, &counts_len);
-    const uint8_t *shadow = cache_view_get(v, CACHE_TAG_SHADOW, &shadow_len);
-    if (!in || !directory || !c || counts_len != sizeof counts || !shadow) {
+    const struct shadow_head *heads = cache_view_array(v, CACHE_TAG_SHADOW, sizeof *heads,
+                                                       UINT32_MAX / 4, &n_heads);
+    const uint16_t *slots = cache_view_array(v, CACHE_TAG_SHADOW_SLOTS, sizeof *slots,
+                                             UINT32_MAX, &n_slots);
+    if (!in || !directory || !c || counts_len != sizeof counts || !heads || !slots) {
         snprintf(why, why_len, "site records missing");
         return -1;
     }
@@ -849,7 +842,7 @@ int site_table_restore(const struct cache_view *v, const struct exe_memory *m, c
         return -1;
     }
     site_count = n;
-    if (!shadow_matches(shadow, shadow_len)) {
+    if (!shadow_matches(heads, n_heads, slots, n_slots)) {
         site_count = 0;
         snprintf(why, why_len, "shadow record out of range");
         return -1;
@@ -860,8 +853,8 @@ int site_table_restore(const struct cache_view *v, const struct exe_memory *m, c
     }
     sites = in;
     site_buckets = directory;
-    shadow_record = shadow;
-    shadow_record_len = shadow_len;
+    shadow_heads = heads;
+    shadow_slots = slots;
     counts = cached;
     site_image = NULL;
     return 0;

@@ -4,7 +4,7 @@
  *
  *   cache_forge FILE MODE     MODE: noop | key-length | record-length | site-outside |
  *                                   site-counts | shadow-length | runtime-address |
- *                                   site-bucket | shadow-rank
+ *                                   site-bucket | shadow-slot | shadow-frame
  * Exit 0 when the file was rewritten, 2 on a bad argument or a file it cannot parse.
  */
 #include <stdio.h>
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "shadow-length") == 0) {
         uint8_t *r = record(buf, len, CACHE_TAG_SHADOW, &rlen);
         uint16_t many = 0xFFFF;
-        memcpy(r + 10, &many, 2);     /* the first descriptor's num_live */
+        memcpy(r + 2, &many, 2);      /* the first descriptor's num_live: more slots */
     } else if (strcmp(mode, "site-bucket") == 0) {
         /* a site in the middle moved 8 bytes: still in the code, now in another bucket
            than the directory puts it in (the bucket hashes address / 8) */
@@ -88,17 +88,15 @@ int main(int argc, char **argv)
         memcpy(&at, r + 16 * (rlen / 32), 4);
         at += 8;
         memcpy(r + 16 * (rlen / 32), &at, 4);
-    } else if (strcmp(mode, "shadow-rank") == 0) {
-        /* the first shadow descriptor names the second's site: two descriptors, one site */
+    } else if (strcmp(mode, "shadow-slot") == 0) {
+        /* a slot in the middle made odd: a register, which a suspended frame has not */
+        uint8_t *r = record(buf, len, CACHE_TAG_SHADOW_SLOTS, &rlen);
+        r[2 * (rlen / 4)] |= 1;
+    } else if (strcmp(mode, "shadow-frame") == 0) {
+        /* the first descriptor's frame size with a flag bit of the runtime's (debuginfo
+           follows): the runtime would read past the descriptor */
         uint8_t *r = record(buf, len, CACHE_TAG_SHADOW, &rlen);
-        uint16_t num_live;
-        memcpy(&num_live, r + 10, 2);
-        size_t second = (12 + 2u * num_live + 7) & ~(size_t)7;
-        if (second + 8 > rlen) {
-            fprintf(stderr, "cache_forge: one shadow descriptor only\n");
-            return 2;
-        }
-        memcpy(r, r + second, 8);
+        r[0] |= 1;
     } else if (strcmp(mode, "runtime-address") == 0) {
         uint8_t *r = record(buf, len, CACHE_TAG_RUNTIME, &rlen);
         uint64_t outside = (uint64_t)1 << 40;
