@@ -1,9 +1,11 @@
 /* site_table: every preemptible safe point of the executable, and the frame descriptors
  * that keep the GC exact while a preempted fiber is suspended.
  *
- * Built once in the constructor from the in-memory frame tables (caml_frametable), then
- * read-only, except `registered`, set once when the shadow frame table has been handed to
- * the runtime (caml_register_frametable, a stop-the-world, from the interrupt hook).
+ * Built once in the constructor from the in-memory frame tables (caml_frametable), or
+ * read in place from the analysis cache's mapped file, then read-only, except
+ * `registered`, set once when the shadow frame table has been handed to the runtime
+ * (caml_register_frametable, a stop-the-world, from the interrupt hook; a table restored
+ * from the cache is written out there first).
  *
  * For each poll/allocation site the table keeps a shadow return address: a unique address
  * in a PROT_NONE mapping (never executed) whose descriptor has the site's frame size and
