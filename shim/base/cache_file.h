@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_FILE_VERSION 1
+#define CACHE_FILE_VERSION 2    /* 2: sites as struct safepoint, index, shadow split */
 #define CACHE_RECORDS_MAX 32
 #define CACHE_FILE_MAX (64u << 20)    /* larger files are refused unread */
 
@@ -33,9 +33,11 @@ enum cache_tag {
     CACHE_TAG_CODE_OWNERS,        /* code_owner.c */
     CACHE_TAG_SITES,              /* site_table.c: the safe points */
     CACHE_TAG_SITE_COUNTS,
-    CACHE_TAG_SHADOW,             /* site_table.c: their shadow descriptors */
+    CACHE_TAG_SHADOW,             /* site_table.c: their shadow descriptors' heads */
     CACHE_TAG_INLINE_FRAMES,      /* inline_frames.c */
     CACHE_TAG_SWITCH_ROUTINES,    /* request/switch_hook.c */
+    CACHE_TAG_SITE_INDEX,         /* site_table.c: the sites' hash index */
+    CACHE_TAG_SHADOW_SLOTS,       /* site_table.c: the shadow descriptors' stack slots */
 };
 
 struct cache_record {

@@ -74,18 +74,25 @@ int exe_memory_load(struct exe_memory *out, const void *containing)
     return s.found ? 0 : -1;
 }
 
+static bool in_segment(const struct exe_memory *m, size_t i, uint64_t rel, uint64_t len,
+                       bool exec)
+{
+    return (!exec || m->segment[i].exec) && rel >= m->segment[i].start &&
+           rel <= m->segment[i].end && len <= m->segment[i].end - rel;
+}
+
 static bool in_segments(const struct exe_memory *m, uint64_t rel, uint64_t len, bool exec)
 {
-    /* Most checks are code addresses of one segment: try the one that answered last. */
-    static size_t last;               /* start-up only: one thread */
-    if (last < m->segment_count && (!exec || m->segment[last].exec) &&
-        rel >= m->segment[last].start && rel <= m->segment[last].end &&
-        len <= m->segment[last].end - rel)
+    /* A restore checks tens of thousands of code addresses, then as many debuginfo slots
+       in another segment: try the segment that answered last for the same question. */
+    static size_t last[2];            /* start-up only: one thread */
+    if (last[exec] < m->segment_count && in_segment(m, last[exec], rel, len, exec))
         return true;
     for (size_t i = 0; i < m->segment_count; i++)
-        if ((!exec || m->segment[i].exec) && rel >= m->segment[i].start &&
-            rel <= m->segment[i].end && len <= m->segment[i].end - rel)
+        if (in_segment(m, i, rel, len, exec)) {
+            last[exec] = i;
             return true;
+        }
     return false;
 }
 
@@ -97,4 +104,16 @@ bool exe_memory_in_image(const struct exe_memory *m, uint64_t rel, uint64_t len)
 bool exe_memory_in_code(const struct exe_memory *m, uint64_t rel, uint64_t len)
 {
     return in_segments(m, rel, len, true);
+}
+
+bool exe_memory_segment_of(const struct exe_memory *m, uint64_t rel, uint64_t len, bool exec,
+                           uint64_t *start, uint64_t *end)
+{
+    for (size_t i = 0; i < m->segment_count; i++)
+        if (in_segment(m, i, rel, len, exec)) {
+            *start = m->segment[i].start;
+            *end = m->segment[i].end;
+            return true;
+        }
+    return false;
 }

@@ -32,4 +32,9 @@ int exe_memory_load(struct exe_memory *out, const void *containing);
 bool exe_memory_in_image(const struct exe_memory *m, uint64_t rel, uint64_t len);
 bool exe_memory_in_code(const struct exe_memory *m, uint64_t rel, uint64_t len);
 
+/* The loadable (exec: executable) segment holding [rel, rel + len) as [*start, *end),
+ * for a caller that checks many addresses against it inline. false if none holds it. */
+bool exe_memory_segment_of(const struct exe_memory *m, uint64_t rel, uint64_t len, bool exec,
+                           uint64_t *start, uint64_t *end);
+
 #endif

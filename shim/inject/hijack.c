@@ -161,7 +161,7 @@ static void inject(void *ds, const struct safepoint *site, uintptr_t closure)
     uintptr_t stack = *DS(ds, current_stack);
     uintptr_t *slot = (uintptr_t *)STACK_FIELD(stack, sp);
     stub_handoff.orig_retaddr = *slot;
-    stub_handoff.shadow_retaddr = site->shadow_retaddr;
+    stub_handoff.shadow_retaddr = site_table_shadow_retaddr(site);
     stub_handoff.live_mask = site->live_mask;
     stub_handoff.alloc_bytes = site->kind == SITE_ALLOC ? site->alloc_bytes : 0;
     stub_handoff.closure = closure;
@@ -230,7 +230,7 @@ static void log_verdict(struct thread_record *t, void *ds, enum verdict v,
     uintptr_t stack = *DS(ds, current_stack);
     struct fiber_event e = {
         .id = STACK_FIELD(stack, id), .tsc = stats_tsc(),
-        .site = site ? site->retaddr : 0, .kind = site ? (uint32_t)site->kind : 0,
+        .site = site ? site_table_retaddr(site) : 0, .kind = site ? (uint32_t)site->kind : 0,
         .name = site && v != SKIP_CALLBACK ? name_running(log, stack) : 0,  /* walked in
                                            place only at a safe point, as landing does */
         .verdict = v == PREEMPT ? FIBER_EVENT_PREEMPTED : 1u + (uint32_t)verdict_counter[v],

@@ -8,7 +8,10 @@
  *
  * Memory: the safepoint array, its hash index and the shadow frame table are allocated
  * once in the constructor and never freed (the runtime keeps pointers into the frame table
- * for the life of the process). */
+ * for the life of the process). From the analysis cache, the array and the index are the
+ * mapped file's own bytes (mapped for good, never written: a site table rewritten there
+ * would be copied first), and the shadow table is built at its first registration; the
+ * per-site counters are anonymous pages, touched only by preemptions. */
 #define _GNU_SOURCE
 #include "site_table.h"
 
@@ -29,13 +32,26 @@
 #include "stub_abi.h"
 #include "yield_target.h"
 
-static struct safepoint *sites;
+static const struct safepoint *sites;  /* built_sites, or the cache file's record */
+static struct safepoint *built_sites; /* written while the analysis builds them */
 static size_t site_count;
-static uint32_t *site_index;          /* open addressing: 1 + index into sites, 0 = empty */
-static size_t index_mask;
+/* The sites are sorted by their bucket (a hash of the address relative to the bias, so
+ * the cache can store it all): bucket h's sites are sites[site_buckets[h] ..
+ * site_buckets[h + 1]), bucket_mask + 2 entries. A warm start checks that in one pass. */
+static const uint32_t *site_buckets;
+static size_t bucket_mask;
+/* While building: the table index of the k-th site in frame-table order. */
+static uint32_t *site_rank;
+static uintptr_t shadow_base;         /* site i's shadow return address: shadow_base + 8 i */
 static uint8_t *shadow_frametable;    /* int64 count, then descriptors */
 static size_t shadow_length;          /* bytes used */
-static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done */
+/* From the cache: the sites' shadow descriptors (checked), in table order, written out as
+ * shadow_frametable at the first registration: each site's frame size and slot count, and
+ * all their stack slots one after the other. */
+struct shadow_head { uint16_t frame_size, num_live; };
+static const struct shadow_head *shadow_heads;
+static const uint16_t *shadow_slots;
+static _Atomic int registration;      /* 0 not yet, 1 in progress, 2 done, 3 out of memory */
 static struct site_table_counts counts;
 static _Atomic uint32_t *site_hits;   /* preemptions per site, parallel to sites */
 /* The sites preempted at least once, in order of first preemption: 1 + index into sites
@@ -54,7 +70,23 @@ struct module_table {
 static struct module_table *module_tables;
 static size_t module_table_count;
 
-static size_t hash_retaddr(uintptr_t a) { return (size_t)(a >> 3) * 0x9E3779B97F4A7C15ull; }
+/* Fibonacci hashing: the product's high half, masked. */
+static size_t site_bucket(uint32_t rel)
+{
+    return (size_t)(((uint64_t)(rel >> 3) * 0x9E3779B97F4A7C15ull) >> 32) & bucket_mask;
+}
+
+uintptr_t site_table_retaddr(const struct safepoint *s) { return ocaml_rt.bias + s->retaddr_rel; }
+
+const uint32_t *site_table_debuginfo(const struct safepoint *s)
+{
+    return s->debuginfo_rel ? (const uint32_t *)(ocaml_rt.bias + s->debuginfo_rel) : NULL;
+}
+
+uintptr_t site_table_shadow_retaddr(const struct safepoint *s)
+{
+    return shadow_base + 8 * (uintptr_t)(s - sites);
+}
 
 /* ---- deny-list ---------------------------------------------------------------------- */
 
@@ -153,7 +185,7 @@ int site_table_call_location(uintptr_t retaddr, struct source_location *out)
 
 /* ---- collecting the sites ------------------------------------------------------------- */
 
-enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE };
+enum collect_failure { COLLECT_OK, COLLECT_NO_MEMORY, COLLECT_OUTSIDE_CODE, COLLECT_TOO_LARGE };
 
 struct collect_ctx {
     const struct elf_image *img;
@@ -227,29 +259,40 @@ static int collect_site(const struct frame_descr_view *d, void *p)
                                                 d->retaddr, ctx->targets);
     if (site_count == ctx->capacity) {
         size_t cap = ctx->capacity ? ctx->capacity * 2 : 4096;
-        struct safepoint *grown = realloc(sites, cap * sizeof *sites);
+        struct safepoint *grown = realloc(built_sites, cap * sizeof *built_sites);
         if (!grown) {
             ctx->failed = COLLECT_NO_MEMORY;
             return 1;
         }
-        sites = grown;
+        sites = built_sites = grown;
         ctx->capacity = cap;
     }
-    struct safepoint *s = &sites[site_count++];
-    memset(s, 0, sizeof *s);
-    s->retaddr = (uintptr_t)d->retaddr;
+    /* The compact record: addresses within 4 GiB of the bias (the sites are in the
+       executable's code, so only a 4 GiB executable is refused), allocations below 64 KiB
+       (the runtime's largest young allocation is 256 words). */
     struct source_location checked;
-    s->debuginfo = d->num_debug && debuginfo_decode_in_image(d->debug_info, ocaml_rt.bias,
-                                                             ctx->img, &checked) == 0
-                       ? d->debug_info : NULL;
-    s->kind = (uint8_t)d->kind;
+    uint64_t at = (uintptr_t)d->retaddr - ocaml_rt.bias;
+    uint64_t di = d->num_debug && debuginfo_decode_in_image(d->debug_info, ocaml_rt.bias,
+                                                            ctx->img, &checked) == 0
+                      ? (uintptr_t)d->debug_info - ocaml_rt.bias : 0;
+    uint64_t alloc = frame_descr_alloc_bytes(d);
+    if (at > UINT32_MAX || di > UINT32_MAX || alloc > UINT16_MAX) {
+        ctx->failed = COLLECT_TOO_LARGE;
+        ctx->outside = (uintptr_t)d->retaddr;
+        return 1;
+    }
+    struct safepoint *s = &built_sites[site_count++];
+    memset(s, 0, sizeof *s);
+    s->retaddr_rel = (uint32_t)at;
+    s->debuginfo_rel = (uint32_t)di;
+    s->kind = (uint8_t)d->kind & 15;
     s->live_mask = frame_descr_live_regs(d);
-    s->alloc_bytes = (uint32_t)frame_descr_alloc_bytes(d);
+    s->alloc_bytes = (uint16_t)alloc;
     s->shape = (uint8_t)shape;
     if (s->shape == SHAPE_UNRECOGNISED) {
         s->refusal = SITE_BAD_SHAPE;
         counts.bad_shape++;
-    } else if (yield_target_contains(s->retaddr)) {
+    } else if (yield_target_contains((uintptr_t)d->retaddr)) {
         s->refusal = SITE_IN_YIELD;
         counts.in_yield++;
     } else if (ctx->table_denied) {
@@ -349,6 +392,11 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
                      unit ? unit->unit : "?", (unsigned long)ctx.outside);
             return -1;
         }
+        if (ctx.failed == COLLECT_TOO_LARGE) {
+            snprintf(why, why_len, "a safe point at %#lx lies beyond the compact site "
+                     "table's 4 GiB from the load bias", (unsigned long)ctx.outside);
+            return -1;
+        }
         if (ctx.failed == COLLECT_NO_MEMORY) {
             snprintf(why, why_len, "out of memory building the safe-point table");
             return -1;
@@ -365,39 +413,83 @@ static int collect_sites(const struct elf_image *img, const struct extent_set *e
 
 /* ---- index ---------------------------------------------------------------------------- */
 
-static int build_index(char *why, size_t why_len)
+/* Buckets for n sites: a power of two, at least n (about one site each). */
+static size_t bucket_count(size_t n)
 {
     size_t cap = 16;
-    while (cap < site_count * 2)
+    while (cap < n)
         cap *= 2;
-    site_index = calloc(cap, sizeof *site_index);
-    site_hits = calloc(site_count ? site_count : 1, sizeof *site_hits);
-    hit_list = calloc(site_count ? site_count : 1, sizeof *hit_list);
-    if (!site_index || !site_hits || !hit_list) {
+    return cap;
+}
+
+/* The per-site counters: anonymous pages, zero until a preemption writes one (a warm start
+ * of a large binary then touches none of its 2 x 4 bytes per site). */
+static int map_site_counters(char *why, size_t why_len)
+{
+    size_t n = site_count ? site_count : 1;
+    void *p = mmap(NULL, 2 * n * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        snprintf(why, why_len, "out of memory for the per-site counters");
+        return -1;
+    }
+    site_hits = p;
+    hit_list = (_Atomic uint32_t *)p + n;
+    return 0;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts the built sites by bucket (keeping, in site_rank, where each site of the
+ * frame-table walk went: the shadow table is emitted in walk order) and makes the
+ * bucket directory. */
+static int build_index(char *why, size_t why_len)
+{
+    size_t buckets = bucket_count(site_count);
+    bucket_mask = buckets - 1;
+    uint64_t *order = malloc((site_count ? site_count : 1) * sizeof *order);
+    struct safepoint *sorted = malloc((site_count ? site_count : 1) * sizeof *sorted);
+    uint32_t *directory = calloc(buckets + 1, sizeof *directory);
+    site_rank = malloc((site_count ? site_count : 1) * sizeof *site_rank);
+    if (!order || !sorted || !directory || !site_rank) {
+        free(order);
+        free(sorted);
+        free(directory);
         snprintf(why, why_len, "out of memory indexing safe points");
         return -1;
     }
-    index_mask = cap - 1;
+    for (size_t k = 0; k < site_count; k++)
+        order[k] = (uint64_t)site_bucket(built_sites[k].retaddr_rel) << 32 | k;
+    qsort(order, site_count, sizeof *order, compare_u64);
     for (size_t i = 0; i < site_count; i++) {
-        size_t h = hash_retaddr(sites[i].retaddr) & index_mask;
-        while (site_index[h])
-            h = (h + 1) & index_mask;
-        site_index[h] = (uint32_t)(i + 1);
+        size_t k = (uint32_t)order[i];
+        sorted[i] = built_sites[k];
+        site_rank[k] = (uint32_t)i;
+        directory[(order[i] >> 32) + 1]++;
     }
+    for (size_t h = 0; h < buckets; h++)
+        directory[h + 1] += directory[h];
+    free(order);
+    free(built_sites);
+    sites = built_sites = sorted;
+    site_buckets = directory;
     return 0;
 }
 
 const struct safepoint *site_table_find(uintptr_t retaddr)
 {
-    if (!site_index)
+    uintptr_t rel = retaddr - ocaml_rt.bias;
+    if (!site_buckets || retaddr < ocaml_rt.bias || rel > UINT32_MAX)
         return NULL;
-    for (size_t h = hash_retaddr(retaddr) & index_mask;; h = (h + 1) & index_mask) {
-        uint32_t i = site_index[h];
-        if (i == 0)
-            return NULL;
-        if (sites[i - 1].retaddr == retaddr)
-            return &sites[i - 1];
-    }
+    size_t h = site_bucket((uint32_t)rel);
+    for (uint32_t i = site_buckets[h], end = site_buckets[h + 1]; i < end; i++)
+        if (sites[i].retaddr_rel == rel)
+            return &sites[i];
+    return NULL;
 }
 
 /* ---- shadow frame table ----------------------------------------------------------- */
@@ -410,8 +502,9 @@ static uint8_t *emit_descriptor(uint8_t *p, uintptr_t retaddr, uint16_t frame_si
     memcpy(p + 10, &num_live, 2);
     memcpy(p + 12, live, 2u * num_live);
     size_t len = 12 + 2u * num_live;
-    len = (len + 7) & ~(size_t)7;
-    return p + len;
+    size_t padded = (len + 7) & ~(size_t)7;
+    memset(p + len, 0, padded - len);     /* the cache checks the slots a word at a time */
+    return p + padded;
 }
 
 struct shadow_ctx { uint8_t *out; size_t next_site; };
@@ -422,13 +515,13 @@ static int emit_shadow(const struct frame_descr_view *d, void *p)
     struct shadow_ctx *ctx = p;
     if (d->kind != SITE_POLL && d->kind != SITE_ALLOC)
         return 0;
-    struct safepoint *s = &sites[ctx->next_site++];
+    const struct safepoint *s = &sites[site_rank[ctx->next_site++]];
     uint16_t live[d->num_live ? d->num_live : 1];
     uint16_t n = 0;
     for (uint16_t i = 0; i < d->num_live; i++)
         if ((d->live_ofs[i] & 1) == 0)
             live[n++] = d->live_ofs[i];
-    ctx->out = emit_descriptor(ctx->out, s->shadow_retaddr, d->frame_size, live, n);
+    ctx->out = emit_descriptor(ctx->out, site_table_shadow_retaddr(s), d->frame_size, live, n);
     return 0;
 }
 
@@ -441,8 +534,7 @@ static int reserve_shadow_addresses(char *why, size_t why_len)
         snprintf(why, why_len, "cannot reserve shadow return addresses");
         return -1;
     }
-    for (size_t i = 0; i < site_count; i++)
-        sites[i].shadow_retaddr = (uintptr_t)shadow + 8 * i;
+    shadow_base = (uintptr_t)shadow;
     return 0;
 }
 
@@ -507,8 +599,8 @@ static int apply_site_policy(const struct elf_image *img, char *why, size_t why_
         return 0;
     if (shim_config.sites == SITES_POLL) {
         for (size_t i = 0; i < site_count; i++)
-            if (sites[i].kind == SITE_ALLOC && sites[i].refusal == SITE_OK)
-                refuse_for_policy(&sites[i]);
+            if (built_sites[i].kind == SITE_ALLOC && built_sites[i].refusal == SITE_OK)
+                refuse_for_policy(&built_sites[i]);
         return 0;
     }
     struct loop_query *q = malloc((site_count ? site_count : 1) * sizeof *q);
@@ -524,7 +616,7 @@ static int apply_site_policy(const struct elf_image *img, char *why, size_t why_
     for (size_t i = 0; i < site_count; i++) {
         if (sites[i].refusal != SITE_OK)
             continue;
-        q[n] = (struct loop_query){ sites[i].retaddr - ocaml_rt.bias, sites[i].kind, false };
+        q[n] = (struct loop_query){ sites[i].retaddr_rel, sites[i].kind, false };
         index[n++] = i;
     }
     if (loop_sites_mark(img, q, n, &stats, &err) != 0) {
@@ -533,7 +625,7 @@ static int apply_site_policy(const struct elf_image *img, char *why, size_t why_
     }
     for (size_t k = 0; k < n; k++)
         if (q[k].kind == SITE_ALLOC && !q[k].keep)
-            refuse_for_policy(&sites[index[k]]);
+            refuse_for_policy(&built_sites[index[k]]);
     rc = 0;
 out:
     free(q);
@@ -546,21 +638,33 @@ int site_table_build(const struct elf_image *img, const struct extent_set *exten
 {
     site_image = img;
     site_count = 0;                   /* after a refused cache record */
+    sites = built_sites = NULL;
+    site_buckets = NULL;
+    shadow_heads = NULL;
     memset(&counts, 0, sizeof counts);
     inline_frames_clear();
     if (collect_sites(img, extents, why, why_len) != 0 || apply_site_policy(img, why, why_len) != 0 ||
-        build_index(why, why_len) != 0 || build_shadow_frametable(why, why_len) != 0)
+        build_index(why, why_len) != 0 || map_site_counters(why, why_len) != 0 ||
+        build_shadow_frametable(why, why_len) != 0)
         return -1;
+    free(site_rank);
+    site_rank = NULL;
     return 0;
 }
+
+static int materialize_shadow(void);
 
 bool site_table_ensure_registered(void)
 {
     int state = atomic_load_explicit(&registration, memory_order_acquire);
     if (state == 2)
         return true;
-    if (state == 1 || !atomic_compare_exchange_strong(&registration, &state, 1))
+    if (state != 0 || !atomic_compare_exchange_strong(&registration, &state, 1))
         return false;
+    if (!shadow_frametable && materialize_shadow() != 0) {
+        atomic_store_explicit(&registration, 3, memory_order_release);   /* for good */
+        return false;
+    }
     /* A stop-the-world: other domains may run a minor GC meanwhile. That moves no fiber
        stack and leaves this caml_call_gc frame as it was, and the caller checks the
        allocation room only after this, so injecting right away is safe. */
@@ -573,140 +677,186 @@ void site_table_counts(struct site_table_counts *out) { *out = counts; }
 
 /* ---- the analysis cache --------------------------------------------------------------- */
 
-struct site_cached {                  /* 16 bytes: a large binary has 10^5 sites */
-    uint32_t retaddr, debuginfo;      /* relative to the load bias; debuginfo 0: none */
-    uint32_t live_mask;
-    uint16_t alloc_bytes;
-    uint8_t kind_refusal;             /* kind << 4 | refusal */
-    uint8_t shape;
-};
-
 #define STUB_DESCRIPTOR_LEN ((12 + 2 * GC_REGS_COUNT + 7) & ~(size_t)7)
 
+/* The shadow descriptors in table order, without their addresses (this process's): the
+ * shadow table has them in frame-table order, each address telling its site. */
 void site_table_export(struct cache_builder *b)
 {
-    struct site_cached *out = calloc(site_count ? site_count : 1, sizeof *out);
-    if (!out) {
+    size_t skip = 8 + STUB_DESCRIPTOR_LEN, len = shadow_length - skip;
+    struct shadow_head *heads = calloc(site_count ? site_count : 1, sizeof *heads);
+    size_t *where = calloc(site_count ? site_count : 1, sizeof *where);
+    uint16_t *slots = malloc(len ? len : 1);      /* fewer bytes than the descriptors */
+    size_t n_slots = 0;
+    if (!heads || !where || !slots) {
         b->failed = true;
-        return;
+        goto out;
+    }
+    for (size_t at = skip; at < shadow_length;) {
+        uint64_t addr;
+        struct shadow_head h;
+        memcpy(&addr, shadow_frametable + at, 8);
+        memcpy(&h, shadow_frametable + at + 8, sizeof h);
+        size_t rank = (addr - shadow_base) / 8;
+        heads[rank] = h;
+        where[rank] = at + 12;
+        at += (12 + 2u * h.num_live + 7) & ~(size_t)7;
     }
     for (size_t i = 0; i < site_count; i++) {
-        const struct safepoint *s = &sites[i];
-        uint64_t at = s->retaddr - ocaml_rt.bias;
-        uint64_t di = s->debuginfo ? (uintptr_t)s->debuginfo - ocaml_rt.bias : 0;
-        if (at > UINT32_MAX || di > UINT32_MAX || s->alloc_bytes > UINT16_MAX ||
-            s->kind > 15 || s->refusal > 15) {
-            b->failed = true;         /* does not fit the compact record: not cached */
-            break;
-        }
-        out[i] = (struct site_cached){ (uint32_t)at, (uint32_t)di, s->live_mask,
-                                       (uint16_t)s->alloc_bytes,
-                                       (uint8_t)(s->kind << 4 | s->refusal), s->shape };
+        memcpy(slots + n_slots, shadow_frametable + where[i], 2u * heads[i].num_live);
+        n_slots += heads[i].num_live;
     }
-    cache_builder_add(b, CACHE_TAG_SITES, out, site_count * sizeof *out);
-    free(out);
+    cache_builder_add(b, CACHE_TAG_SITES, sites, site_count * sizeof *sites);
+    cache_builder_add(b, CACHE_TAG_SITE_INDEX, site_buckets,
+                      (bucket_mask + 2) * sizeof *site_buckets);
     cache_builder_add(b, CACHE_TAG_SITE_COUNTS, &counts, sizeof counts);
-    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
-    cache_builder_add(b, CACHE_TAG_SHADOW, shadow_frametable + skip, shadow_length - skip);
+    cache_builder_add(b, CACHE_TAG_SHADOW, heads, site_count * sizeof *heads);
+    cache_builder_add(b, CACHE_TAG_SHADOW_SLOTS, slots, n_slots * sizeof *slots);
+out:
+    free(heads);
+    free(where);
+    free(slots);
 }
 
-static bool site_in_range(const struct site_cached *c, const struct exe_memory *m)
+/* Each site's fields in range: its call (5 bytes before the return address) inside one
+ * executable segment, its debuginfo slot inside one loadable segment. The segments that
+ * held the last site's are tried first, inline (a binary's sites are nearly all in one
+ * code segment, their debuginfo in one data segment). */
+struct segment_range { uint64_t start, end; };
+
+static bool in_range_of(const struct exe_memory *m, uint64_t rel, uint64_t len, bool exec,
+                        struct segment_range *last)
 {
-    unsigned kind = c->kind_refusal >> 4, refusal = c->kind_refusal & 15;
-    return c->retaddr >= 5 && exe_memory_in_code(m, c->retaddr - 5, 5) &&
-           (kind == SITE_POLL || kind == SITE_ALLOC) && refusal <= SITE_EXTENT &&
+    return (rel >= last->start && rel <= last->end && len <= last->end - rel) ||
+           exe_memory_segment_of(m, rel, len, exec, &last->start, &last->end);
+}
+
+static bool site_in_range(const struct safepoint *c, const struct exe_memory *m,
+                          struct segment_range last[2])
+{
+    return c->retaddr_rel >= 5 && in_range_of(m, c->retaddr_rel - 5u, 5, true, &last[0]) &&
+           (c->kind == SITE_POLL || c->kind == SITE_ALLOC) && c->refusal <= SITE_EXTENT &&
            c->shape <= SHAPE_UNRECOGNISED &&
-           (c->debuginfo == 0 || exe_memory_in_image(m, c->debuginfo, 8));
+           (c->debuginfo_rel == 0 || in_range_of(m, c->debuginfo_rel, 8, false, &last[1]));
 }
 
-/* The cached shadow descriptors, one per site in order, copied after the stub's with
- * their return addresses set to the sites' shadow addresses. 0, or -1 if any length
- * disagrees. */
-static int restore_shadow(const uint8_t *in, size_t len, char *why, size_t why_len)
+/* The cached directory is the one build_index makes for these sites: bucket_count(n) + 1
+ * entries from 0 to n, never decreasing, and every site inside the range of the bucket
+ * its address hashes to. Then site_table_find reads inside the sites and finds every one.
+ * Two sequential passes, without a branch per entry (a bucket holds 0 to a few sites:
+ * looping over each bucket's sites would mispredict at most of them). */
+static bool buckets_match(const uint32_t *directory, size_t entries, const struct safepoint *in,
+                          size_t n)
 {
-    size_t skip = 8 + STUB_DESCRIPTOR_LEN;
-    if (len > (size_t)1 << 30 || !(shadow_frametable = malloc(skip + len))) {
-        snprintf(why, why_len, "shadow record too large");
+    size_t buckets = bucket_count(n);
+    if (entries != buckets + 1 || directory[0] != 0 || directory[buckets] != n)
+        return false;
+    bucket_mask = buckets - 1;
+    bool bad = false;
+    for (size_t h = 0; h < buckets; h++)
+        bad |= directory[h + 1] < directory[h];
+    for (size_t i = 0; i < n; i++) {
+        size_t h = site_bucket(in[i].retaddr_rel);
+        bad |= (i < directory[h]) | (i >= directory[h + 1]);
+    }
+    return !bad;
+}
+
+/* The cached shadow descriptors: one per site, frame sizes without the runtime's flag
+ * bits, the slot counts adding up to the slots, and only stack slots (even offsets: no
+ * register may be named). Read, not copied (materialize_shadow); no branch per site. */
+static bool shadow_matches(const struct shadow_head *heads, size_t n_heads,
+                           const uint16_t *slots, size_t n_slots)
+{
+    if (n_heads != site_count)
+        return false;
+    uint64_t total = 0;
+    unsigned flags = 0, odd = 0;
+    for (size_t i = 0; i < n_heads; i++) {
+        total += heads[i].num_live;
+        flags |= heads[i].frame_size & 3u;
+    }
+    for (size_t k = 0; k < n_slots; k++)
+        odd |= slots[k];
+    return total == n_slots && flags == 0 && (odd & 1) == 0;
+}
+
+/* The shadow table from the checked records: the stub's descriptor, then the sites' in
+ * table order, each at its shadow return address. At the first registration (hook,
+ * OCaml context), so a start that never preempts never writes it. 0, or -1 out of
+ * memory. */
+static int materialize_shadow(void)
+{
+    size_t bytes = 8 + STUB_DESCRIPTOR_LEN;
+    for (size_t i = 0; i < site_count; i++)
+        bytes += (12 + 2u * shadow_heads[i].num_live + 7) & ~(size_t)7;
+    uint8_t *table = malloc(bytes);
+    if (!table)
         return -1;
-    }
-    emit_stub_descriptor(shadow_frametable);
-    uint8_t *p = shadow_frametable + skip;
-    memcpy(p, in, len);
-    size_t at = 0;
+    uint8_t *p = emit_stub_descriptor(table);
+    const uint16_t *live = shadow_slots;
     for (size_t i = 0; i < site_count; i++) {
-        uint16_t num_live;
-        if (len - at < 12)
-            goto bad;
-        memcpy(&num_live, p + at + 10, 2);
-        size_t n = (12 + 2u * num_live + 7) & ~(size_t)7;
-        if (n > len - at)
-            goto bad;
-        for (uint16_t k = 0; k < num_live; k++) {
-            uint16_t ofs;
-            memcpy(&ofs, p + at + 12 + 2u * k, 2);
-            if (ofs & 1)              /* stack slots only: no register may be named */
-                goto bad;
-        }
-        memcpy(p + at, &sites[i].shadow_retaddr, 8);
-        at += n;
+        p = emit_descriptor(p, shadow_base + 8 * i, shadow_heads[i].frame_size, live,
+                            shadow_heads[i].num_live);
+        live += shadow_heads[i].num_live;
     }
-    if (at != len)
-        goto bad;
-    shadow_length = skip + len;
+    shadow_length = (size_t)(p - table);
+    shadow_frametable = table;
     return 0;
-bad:
-    free(shadow_frametable);
-    shadow_frametable = NULL;
-    snprintf(why, why_len, "shadow record out of range");
-    return -1;
 }
 
 int site_table_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
                        size_t why_len)
 {
-    size_t n, counts_len, shadow_len;
-    const struct site_cached *in = cache_view_array(v, CACHE_TAG_SITES, sizeof *in,
-                                                    UINT32_MAX / 2, &n);
+    size_t n, entries, counts_len, n_heads, n_slots;
+    const struct safepoint *in = cache_view_array(v, CACHE_TAG_SITES, sizeof *in,
+                                                  UINT32_MAX / 4, &n);
+    const uint32_t *directory = cache_view_array(v, CACHE_TAG_SITE_INDEX, sizeof *directory,
+                                                 UINT32_MAX / 2 + 1, &entries);
     const uint8_t *c = cache_view_get(v, CACHE_TAG_SITE_COUNTS, &counts_len);
-    const uint8_t *shadow = cache_view_get(v, CACHE_TAG_SHADOW, &shadow_len);
-    if (!in || !c || counts_len != sizeof counts || !shadow) {
+    const struct shadow_head *heads = cache_view_array(v, CACHE_TAG_SHADOW, sizeof *heads,
+                                                       UINT32_MAX / 4, &n_heads);
+    const uint16_t *slots = cache_view_array(v, CACHE_TAG_SHADOW_SLOTS, sizeof *slots,
+                                             UINT32_MAX, &n_slots);
+    if (!in || !directory || !c || counts_len != sizeof counts || !heads || !slots) {
         snprintf(why, why_len, "site records missing");
         return -1;
     }
     struct site_table_counts cached;
     memcpy(&cached, c, sizeof cached);
     size_t poll = 0;
+    struct segment_range last[2] = { { 1, 0 }, { 1, 0 } };    /* empty: looked up first */
     for (size_t i = 0; i < n; i++) {
-        if (!site_in_range(&in[i], m)) {
+        if (!site_in_range(&in[i], m, last)) {
             snprintf(why, why_len, "site %zu out of range", i);
             return -1;
         }
-        poll += (in[i].kind_refusal >> 4) == SITE_POLL;
+        poll += in[i].kind == SITE_POLL;
     }
     if (cached.poll != poll || cached.alloc != n - poll) {
         snprintf(why, why_len, "site counts disagree with the sites");
         return -1;
     }
-    sites = malloc((n ? n : 1) * sizeof *sites);
-    if (!sites) {
-        snprintf(why, why_len, "out of memory restoring the safe-point table");
+    if (!buckets_match(directory, entries, in, n)) {
+        snprintf(why, why_len, "site index does not index the sites");
         return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        sites[i] = (struct safepoint){
-            m->bias + in[i].retaddr,
-            in[i].debuginfo ? (const uint32_t *)(m->bias + in[i].debuginfo) : NULL,
-            0, in[i].live_mask, in[i].alloc_bytes, (uint8_t)(in[i].kind_refusal >> 4),
-            (uint8_t)(in[i].kind_refusal & 15), in[i].shape };
     site_count = n;
+    if (!shadow_matches(heads, n_heads, slots, n_slots)) {
+        site_count = 0;
+        snprintf(why, why_len, "shadow record out of range");
+        return -1;
+    }
+    if (reserve_shadow_addresses(why, why_len) != 0 || map_site_counters(why, why_len) != 0) {
+        site_count = 0;               /* the analysis builds afresh */
+        return -1;
+    }
+    sites = in;
+    site_buckets = directory;
+    shadow_heads = heads;
+    shadow_slots = slots;
     counts = cached;
     site_image = NULL;
-    if (build_index(why, why_len) != 0 || reserve_shadow_addresses(why, why_len) != 0 ||
-        restore_shadow(shadow, shadow_len, why, why_len) != 0) {
-        site_count = 0;               /* the analysis builds afresh */
-        site_index = NULL;
-        return -1;
-    }
     return 0;
 }
 
@@ -739,9 +889,22 @@ void site_table_attach_image(const struct elf_image *img)
     site_image = img;
     for (size_t i = 0; i < site_count; i++) {
         struct source_location checked;
-        if (sites[i].debuginfo &&
-            debuginfo_decode_in_image(sites[i].debuginfo, ocaml_rt.bias, img, &checked) != 0)
-            sites[i].debuginfo = NULL;
+        if (!sites[i].debuginfo_rel ||
+            debuginfo_decode_in_image(site_table_debuginfo(&sites[i]), ocaml_rt.bias, img,
+                                      &checked) == 0)
+            continue;
+        /* The cached sites are the mapped file's: copy them before the first write (the
+           index holds positions, not addresses, so it stays true). */
+        if (sites != built_sites) {
+            struct safepoint *copy = malloc(site_count * sizeof *copy);
+            if (!copy) {
+                site_image = NULL;    /* no names rather than a slot unchecked */
+                return;
+            }
+            memcpy(copy, sites, site_count * sizeof *copy);
+            sites = built_sites = copy;
+        }
+        built_sites[i].debuginfo_rel = 0;
     }
 }
 

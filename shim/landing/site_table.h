@@ -1,9 +1,11 @@
 /* site_table: every preemptible safe point of the executable, and the frame descriptors
  * that keep the GC exact while a preempted fiber is suspended.
  *
- * Built once in the constructor from the in-memory frame tables (caml_frametable), then
- * read-only, except `registered`, set once when the shadow frame table has been handed to
- * the runtime (caml_register_frametable, a stop-the-world, from the interrupt hook).
+ * Built once in the constructor from the in-memory frame tables (caml_frametable), or
+ * read in place from the analysis cache's mapped file, then read-only, except
+ * `registered`, set once when the shadow frame table has been handed to the runtime
+ * (caml_register_frametable, a stop-the-world, from the interrupt hook; a table restored
+ * from the cache is written out there first).
  *
  * For each poll/allocation site the table keeps a shadow return address: a unique address
  * in a PROT_NONE mapping (never executed) whose descriptor has the site's frame size and
@@ -35,16 +37,25 @@ enum site_refusal {
     SITE_EXTENT,          /* inside code inlined from a critical extent */
 };
 
+/* 16 bytes, position-independent: the analysis cache stores the array as it is and a warm
+ * start reads it in place from the mapped file (a large binary has 10^5 sites). Addresses
+ * are relative to the load bias: site_table_retaddr and site_table_debuginfo make them
+ * run-time addresses; a site's shadow return address follows from its index. */
 struct safepoint {
-    uintptr_t retaddr;            /* run-time return address of the caml_call_gc call */
-    const uint32_t *debuginfo;    /* the original descriptor's first debug_info slot */
-    uintptr_t shadow_retaddr;
+    uint32_t retaddr_rel;         /* return address of the caml_call_gc call, minus the bias */
+    uint32_t debuginfo_rel;       /* the original descriptor's first debug_info slot; 0: none */
     uint32_t live_mask;           /* gc_regs index bits of live value registers */
-    uint32_t alloc_bytes;         /* 0 for a poll */
-    uint8_t kind;                 /* SITE_POLL or SITE_ALLOC */
-    uint8_t refusal;              /* enum site_refusal */
+    uint16_t alloc_bytes;         /* 0 for a poll */
+    uint8_t kind : 4;             /* SITE_POLL or SITE_ALLOC */
+    uint8_t refusal : 4;          /* enum site_refusal */
     uint8_t shape;                /* enum site_shape */
 };
+
+/* Run-time return address, first debuginfo slot (NULL: none) and shadow return address of
+ * a site of the table. Any context. */
+uintptr_t site_table_retaddr(const struct safepoint *s);
+const uint32_t *site_table_debuginfo(const struct safepoint *s);
+uintptr_t site_table_shadow_retaddr(const struct safepoint *s);
 
 struct site_table_counts {
     unsigned long poll, alloc, denied, bad_shape, in_yield, policy;
@@ -75,12 +86,14 @@ bool site_table_ensure_registered(void);
 
 void site_table_counts(struct site_table_counts *out);
 
-/* The analysis cache (shim/base/cache_store.h): the sites with their verdicts, the counts
- * and the shadow descriptors, addresses relative to the load bias. The restore checks
- * every site (code address, kind, refusal, shape, debuginfo inside the image), the counts
- * against the sites, and every shadow descriptor's length; then builds the index and the
- * shadow table as site_table_build does. No image: function names are "?" until
- * site_table_attach_image. 0, or -1 with why. */
+/* The analysis cache (shim/base/cache_store.h): the sites with their verdicts, their hash
+ * index, the counts and the shadow descriptors, all position-independent. The restore
+ * reads the sites and the index in place (the file stays mapped) after checking every
+ * site (code address, kind, refusal, shape, debuginfo inside the image), the counts
+ * against the sites, the index (every site once, each reachable from its hash slot, an
+ * empty slot left) and every shadow descriptor's length and slots; the shadow table is
+ * copied out and given its addresses at the first registration. No image: function names
+ * are "?" until site_table_attach_image. 0, or -1 with why. */
 void site_table_export(struct cache_builder *b);
 int site_table_restore(const struct cache_view *v, const struct exe_memory *m, char *why,
                        size_t why_len);

@@ -34,14 +34,15 @@ static size_t file_count, file_capacity;
  * -compact allocation calls are in the body already. */
 static uintptr_t body_address(const struct safepoint *s)
 {
-    const uint8_t *at = (const uint8_t *)s->retaddr;
+    uintptr_t retaddr = site_table_retaddr(s);
+    const uint8_t *at = (const uint8_t *)retaddr;
     if (s->shape != SHAPE_CALL_GC_THEN_JMP)
-        return s->retaddr;
+        return retaddr;
     if (at[0] == 0xEB)
-        return s->retaddr + 2 + (int8_t)at[1];
+        return retaddr + 2 + (int8_t)at[1];
     int32_t rel;
     memcpy(&rel, at + 1, 4);
-    return s->retaddr + 5 + rel;
+    return retaddr + 5 + rel;
 }
 
 /* 1 + the pool index of `name`, adding it if new; 0 when out of memory. Consecutive
@@ -90,7 +91,7 @@ static void resolve_poll_lines(const struct elf_image *img)
         struct source_location loc;
         /* A refused site is never preempted, so never a hog: skipping them also spares
            parsing the line tables of deny-listed modules. */
-        if (s->refusal != SITE_OK || debuginfo_decode(s->debuginfo, &loc) == 0)
+        if (s->refusal != SITE_OK || debuginfo_decode(site_table_debuginfo(s), &loc) == 0)
             continue;
         const char *file;
         int line;
@@ -124,8 +125,8 @@ static void describe_site(size_t index, unsigned long count, struct site_report 
     struct source_location loc;
     out->count = count;
     out->kind = s->kind;
-    out->function = site_table_function_name(s->retaddr, NULL);
-    if (debuginfo_decode(s->debuginfo, &loc) == 0) {
+    out->function = site_table_function_name(site_table_retaddr(s), NULL);
+    if (debuginfo_decode(site_table_debuginfo(s), &loc) == 0) {
         out->function = loc.function;
         snprintf(out->location, sizeof out->location, "%s:%d", loc.file, loc.line);
     } else if (poll_lines && poll_lines[index].file) {

@@ -35,10 +35,10 @@ int trace_open(char *why, size_t why_len)
 static int format_site(char *buf, size_t len, const struct safepoint *site)
 {
     struct source_location loc;
-    if (debuginfo_decode(site->debuginfo, &loc) == 0)
+    if (debuginfo_decode(site_table_debuginfo(site), &loc) == 0)
         return snprintf(buf, len, "%s %s:%d", loc.function, loc.file, loc.line);
     uintptr_t offset;
-    const char *function = site_table_function_name(site->retaddr, &offset);
+    const char *function = site_table_function_name(site_table_retaddr(site), &offset);
     return snprintf(buf, len, "%s+%#lx", function, (unsigned long)offset);
 }
 
@@ -50,7 +50,7 @@ static int format_user_frame(char *buf, size_t len, const struct safepoint *site
 {
     if (!user_frame)
         return snprintf(buf, len, "-");
-    if (user_frame == site->retaddr)
+    if (user_frame == site_table_retaddr(site))
         return format_site(buf, len, site);
     struct source_location loc;
     if (site_table_call_location(user_frame, &loc) == 0)

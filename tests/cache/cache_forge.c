@@ -3,7 +3,8 @@
  * passes (a hostile file, not a corrupted one). Test tool; never installed.
  *
  *   cache_forge FILE MODE     MODE: noop | key-length | record-length | site-outside |
- *                                   site-counts | shadow-length | runtime-address
+ *                                   site-counts | shadow-length | runtime-address |
+ *                                   site-bucket | shadow-slot | shadow-frame
  * Exit 0 when the file was rewritten, 2 on a bad argument or a file it cannot parse.
  */
 #include <stdio.h>
@@ -78,7 +79,24 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "shadow-length") == 0) {
         uint8_t *r = record(buf, len, CACHE_TAG_SHADOW, &rlen);
         uint16_t many = 0xFFFF;
-        memcpy(r + 10, &many, 2);     /* the first descriptor's num_live */
+        memcpy(r + 2, &many, 2);      /* the first descriptor's num_live: more slots */
+    } else if (strcmp(mode, "site-bucket") == 0) {
+        /* a site in the middle moved 8 bytes: still in the code, now in another bucket
+           than the directory puts it in (the bucket hashes address / 8) */
+        uint8_t *r = record(buf, len, CACHE_TAG_SITES, &rlen);
+        uint32_t at;
+        memcpy(&at, r + 16 * (rlen / 32), 4);
+        at += 8;
+        memcpy(r + 16 * (rlen / 32), &at, 4);
+    } else if (strcmp(mode, "shadow-slot") == 0) {
+        /* a slot in the middle made odd: a register, which a suspended frame has not */
+        uint8_t *r = record(buf, len, CACHE_TAG_SHADOW_SLOTS, &rlen);
+        r[2 * (rlen / 4)] |= 1;
+    } else if (strcmp(mode, "shadow-frame") == 0) {
+        /* the first descriptor's frame size with a flag bit of the runtime's (debuginfo
+           follows): the runtime would read past the descriptor */
+        uint8_t *r = record(buf, len, CACHE_TAG_SHADOW, &rlen);
+        r[0] |= 1;
     } else if (strcmp(mode, "runtime-address") == 0) {
         uint8_t *r = record(buf, len, CACHE_TAG_RUNTIME, &rlen);
         uint64_t outside = (uint64_t)1 << 40;

@@ -147,7 +147,8 @@ settings_bites)
 corrupt)
     for damage in flip_byte truncate_file "forge key-length" "forge record-length" \
                   "forge site-outside" "forge site-counts" "forge shadow-length" \
-                  "forge runtime-address"; do
+                  "forge runtime-address" "forge site-bucket" "forge shadow-slot" \
+                  "forge shadow-frame"; do
         check_miss_after $damage || echo "  (damage: $damage)"
     done ;;
 corrupt_bites) (check_miss_after forge noop) >/dev/null && fail "a noop forge was refused" ;;
