@@ -903,7 +903,13 @@ class Report:
                f"- CPUs (nproc): {m['nproc']}; CPU: {m['cpu']}",
                f"- kernel: {m['kernel']}" + (f" (CONFIG_HZ={m['hz']})" if m.get('hz') else ""),
                f"- OCaml: {m['ocaml']}",
-               f"- load average at start: {m['loadavg']}", "",
+               f"- load average at start: {m['loadavg']}"]
+        if m.get("startup_from"):        # the start-up section spliced from a later run
+            sf = m["startup_from"]
+            out.append(f"- the start-up section: a later run (`--only startup`) on commit "
+                       f"{sf['commit']} (shim sha256 {sf['lib_sha'][:12]}), {sf['date']}, "
+                       f"load average {sf['loadavg']}")
+        out += ["",
                "Every figure is measured against its baseline in the same round (configurations "
                "interleaved: A B C A B C ...): the median over rounds, with the spread (min-max, "
                "or the interquartile range for more than 10 samples). The overhead section's "
