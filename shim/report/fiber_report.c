@@ -6,7 +6,6 @@
 #define _GNU_SOURCE
 #include "fiber_report.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,20 +125,6 @@ void fiber_report_name(uintptr_t name, const char **function, const char **locat
     }
 }
 
-struct out { char *buf; size_t len, *used; };
-
-__attribute__((format(printf, 2, 3)))
-static void put(struct out *o, const char *fmt, ...)
-{
-    if (*o->used >= o->len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + *o->used, o->len - *o->used, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *o->used += (size_t)n < o->len - *o->used ? (size_t)n : o->len - *o->used - 1;
-}
 
 /* The skip_* counters, in stats.h's order, without their prefix. */
 static const char *const refusal_names[FIBER_REFUSAL_KINDS] = {
@@ -191,22 +176,21 @@ static void group_label(const struct fiber_group *g, const char **function, cons
     *location = "?";
 }
 
-void fiber_report_text(char *buf, size_t len, size_t *used)
+void fiber_report_text(struct report_out *o)
 {
     if (!fiber_log_enabled)
         return;
-    struct out o = { buf, len, used };
     const struct fiber_group *top[TOP_FIBERS];
     size_t n = top_groups(top, TOP_FIBERS);
     struct fiber_accounts_losses loss;
     fiber_accounts_losses(&loss);
-    put(&o, "ocpreempt: fibers by longest run (a run: switch to switch, wall time; "
+    report_put(o, "ocpreempt: fibers by longest run (a run: switch to switch, wall time; "
             "runs lost %lu, untracked fibers %lu):\n", loss.runs_lost, loss.fibers_untracked);
     for (size_t i = 0; i < n; i++) {
         const struct fiber_tally *t = &top[i]->tally;
         const char *function, *location;
         group_label(top[i], &function, &location);
-        put(&o, "ocpreempt: %5lu fiber%s  longest %8.3fms  total %9.3fms  runs %6lu  "
+        report_put(o, "ocpreempt: %5lu fiber%s  longest %8.3fms  total %9.3fms  runs %6lu  "
                 "preempted %5lu  refused %lu", top[i]->fibers, top[i]->fibers == 1 ? " " : "s",
             (double)stats_ticks_to_ns(t->longest_ticks) / 1e6,
             (double)stats_ticks_to_ns(t->total_ticks) / 1e6, t->runs, t->preemptions,
@@ -214,49 +198,34 @@ void fiber_report_text(char *buf, size_t len, size_t *used)
         const char *sep = " (";
         for (int k = 0; k < FIBER_REFUSAL_KINDS; k++)
             if (t->refused[k]) {
-                put(&o, "%s%s %lu", sep, refusal_names[k], t->refused[k]);
+                report_put(o, "%s%s %lu", sep, refusal_names[k], t->refused[k]);
                 sep = ", ";
             }
-        put(&o, "%s  %s %s\n", t->refusals ? ")" : "", function, location);
+        report_put(o, "%s  %s %s\n", t->refusals ? ")" : "", function, location);
     }
 }
 
-static void json_string(struct out *o, const char *s)
-{
-    put(o, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            put(o, "\\%c", c);
-        else if (c < 0x20)
-            put(o, "\\u%04x", c);
-        else
-            put(o, "%c", c);
-    }
-    put(o, "\"");
-}
 
-void fiber_report_json(char *buf, size_t len, size_t *used)
+void fiber_report_json(struct report_out *o)
 {
     if (!fiber_log_enabled)
         return;
-    struct out o = { buf, len, used };
     const struct fiber_group *top[TOP_FIBERS];
     size_t n = top_groups(top, TOP_FIBERS);
     struct fiber_accounts_losses loss;
     fiber_accounts_losses(&loss);
-    put(&o, ",\"fiber_accounting\":{\"runs_lost\":%lu,\"events_lost\":%lu,"
+    report_put(o, ",\"fiber_accounting\":{\"runs_lost\":%lu,\"events_lost\":%lu,"
             "\"fibers_untracked\":%lu},\"fibers\":[", loss.runs_lost, loss.events_lost,
         loss.fibers_untracked);
     for (size_t i = 0; i < n; i++) {
         const struct fiber_tally *t = &top[i]->tally;
         const char *function, *location;
         group_label(top[i], &function, &location);
-        put(&o, "%s{\"function\":", i ? "," : "");
-        json_string(&o, function);
-        put(&o, ",\"location\":");
-        json_string(&o, location);
-        put(&o, ",\"fibers\":%lu,\"runs\":%lu,\"longest_run_ns\":%llu,\"total_run_ns\":%llu,"
+        report_put(o, "%s{\"function\":", i ? "," : "");
+        report_json_string(o, function);
+        report_put(o, ",\"location\":");
+        report_json_string(o, location);
+        report_put(o, ",\"fibers\":%lu,\"runs\":%lu,\"longest_run_ns\":%llu,\"total_run_ns\":%llu,"
                 "\"preemptions\":%lu,\"refusals\":%lu,\"refused\":{", top[i]->fibers, t->runs,
             (unsigned long long)stats_ticks_to_ns(t->longest_ticks),
             (unsigned long long)stats_ticks_to_ns(t->total_ticks), t->preemptions,
@@ -264,10 +233,10 @@ void fiber_report_json(char *buf, size_t len, size_t *used)
         const char *sep = "";
         for (int k = 0; k < FIBER_REFUSAL_KINDS; k++)
             if (t->refused[k]) {
-                put(&o, "%s\"%s\":%lu", sep, refusal_names[k], t->refused[k]);
+                report_put(o, "%s\"%s\":%lu", sep, refusal_names[k], t->refused[k]);
                 sep = ",";
             }
-        put(&o, "}}");
+        report_put(o, "}}");
     }
-    put(&o, "]");
+    report_put(o, "]");
 }

@@ -11,6 +11,8 @@
 #define OCPREEMPT_FIBER_REPORT_H
 
 #include <stddef.h>
+
+#include "report_out.h"
 #include <stdint.h>
 
 #include "elf_image.h"
@@ -28,7 +30,7 @@ const char *fiber_report_refusal_name(uint32_t verdict);
 
 /* Appends the section to buf[0, len) at *used (text: lines "ocpreempt: ..."; json: a
  * member `,"fibers":[...],"fiber_accounting":{...}` for the stats object). At exit. */
-void fiber_report_text(char *buf, size_t len, size_t *used);
-void fiber_report_json(char *buf, size_t len, size_t *used);
+void fiber_report_text(struct report_out *o);
+void fiber_report_json(struct report_out *o);
 
 #endif

@@ -3,7 +3,6 @@
  * stretch of at least two quanta only (ranked()), and so are the refusal reasons. */
 #include "stall_report.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,18 +17,6 @@ static const char *const counter_names[STATS_COUNTER_COUNT] = {
 #undef COUNTER_NAME
 };
 
-__attribute__((format(printf, 4, 5)))
-static void put(char *buf, size_t len, size_t *used, const char *fmt, ...)
-{
-    if (*used + 1 >= len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf + *used, len - *used, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        *used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
-}
 
 /* "camlC_stall.spin_c_273" -> "C_stall.spin_c", "camlLib__Mod.f_12" -> "Lib.Mod.f": the
  * OCaml name of a symbol (anything else unchanged). */
@@ -106,13 +93,13 @@ static void names_of(const struct stall_function *f, const char **function, char
     ocaml_name(f->caller ? site_table_function_name(f->caller, NULL) : "?", caller, caller_len);
 }
 
-void stall_report_text(char *buf, size_t len, size_t *used)
+void stall_report_text(struct report_out *o)
 {
     size_t order[STALL_FUNCTIONS_MAX], n = ranked(order);
     bool refused = false;
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
         refused |= listed_refusal(c) > 0;
-    put(buf, len, used, "ocpreempt: time where no preemption could help (CPU time of runs past"
+    report_put(o, "ocpreempt: time where no preemption could help (CPU time of runs past"
                         " the quantum):%s\n", n || refused ? "" : " none");
     for (size_t k = 0; k < n; k++) {
         const struct stall_function *f = &stall_functions[order[k]];
@@ -120,12 +107,12 @@ void stall_report_text(char *buf, size_t len, size_t *used)
         char caller[128];
         names_of(f, &function, caller, sizeof caller);
         if (f->function)
-            put(buf, len, used, "ocpreempt:   in C %s (%s, called from %s): %.1fms, longest "
+            report_put(o, "ocpreempt:   in C %s (%s, called from %s): %.1fms, longest "
                                 "%.1fms, %lu run%s\n", function, entry_name(f->entry), caller,
                 (double)f->total_ns / 1e6, (double)f->longest_ns / 1e6, f->stretches,
                 f->stretches == 1 ? "" : "s");
         else
-            put(buf, len, used, "ocpreempt:   in C the shim cannot name (the runtime, or a "
+            report_put(o, "ocpreempt:   in C the shim cannot name (the runtime, or a "
                                 "call it cannot decode): %.1fms, longest %.1fms, %lu run%s\n",
                 (double)f->total_ns / 1e6, (double)f->longest_ns / 1e6, f->stretches,
                 f->stretches == 1 ? "" : "s");
@@ -133,58 +120,43 @@ void stall_report_text(char *buf, size_t len, size_t *used)
     for (int c = 0; c < STATS_COUNTER_COUNT; c++) {
         uint64_t ns = listed_refusal(c);
         if (ns)
-            put(buf, len, used, "ocpreempt:   refused (%s): longest stretch %.1fms\n",
+            report_put(o, "ocpreempt:   refused (%s): longest stretch %.1fms\n",
                 counter_names[c] + 5, (double)ns / 1e6);
     }
 }
 
-static void json_string(char *buf, size_t len, size_t *used, const char *s)
-{
-    put(buf, len, used, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            put(buf, len, used, "\\%c", c);
-        else if (c < 0x20)
-            put(buf, len, used, "\\u%04x", c);
-        else
-            put(buf, len, used, "%c", c);
-    }
-    put(buf, len, used, "\"");
-}
-
-void stall_report_json(char *buf, size_t len, size_t *used)
+void stall_report_json(struct report_out *o)
 {
     size_t order[STALL_FUNCTIONS_MAX], n = ranked(order);
-    put(buf, len, used, "\"no_preemption_could_help\":{\"in_c\":[");
+    report_put(o, "\"no_preemption_could_help\":{\"in_c\":[");
     for (size_t k = 0; k < n; k++) {
         const struct stall_function *f = &stall_functions[order[k]];
         const char *function;
         char caller[128];
         names_of(f, &function, caller, sizeof caller);
-        put(buf, len, used, "%s{\"function\":", k ? "," : "");
+        report_put(o, "%s{\"function\":", k ? "," : "");
         if (f->function)
-            json_string(buf, len, used, function);
+            report_json_string(o, function);
         else
-            put(buf, len, used, "null");
-        put(buf, len, used, ",\"entry\":\"%s\",\"caller\":",
+            report_put(o, "null");
+        report_put(o, ",\"entry\":\"%s\",\"caller\":",
             f->function ? entry_name(f->entry) : "unnamed");
         if (f->function)
-            json_string(buf, len, used, caller);
+            report_json_string(o, caller);
         else
-            put(buf, len, used, "null");
-        put(buf, len, used, ",\"total_ns\":%llu,\"longest_ns\":%llu,\"runs\":%lu}",
+            report_put(o, "null");
+        report_put(o, ",\"total_ns\":%llu,\"longest_ns\":%llu,\"runs\":%lu}",
             (unsigned long long)f->total_ns, (unsigned long long)f->longest_ns, f->stretches);
     }
-    put(buf, len, used, "],\"refused_longest_stretch_ns\":{");
+    report_put(o, "],\"refused_longest_stretch_ns\":{");
     bool first = true;
     for (int c = 0; c < STATS_COUNTER_COUNT; c++) {
         uint64_t ns = listed_refusal(c);
         if (!ns)
             continue;
-        put(buf, len, used, "%s\"%s\":%llu", first ? "" : ",", counter_names[c] + 5,
+        report_put(o, "%s\"%s\":%llu", first ? "" : ",", counter_names[c] + 5,
             (unsigned long long)ns);
         first = false;
     }
-    put(buf, len, used, "}}");
+    report_put(o, "}}");
 }

@@ -9,9 +9,11 @@
 
 #include <stddef.h>
 
+#include "report_out.h"
+
 /* Appends the section to buf[*used..len): text lines, each starting "ocpreempt: ", or
  * (json) a `"no_preemption_could_help":{...}` member. */
-void stall_report_text(char *buf, size_t len, size_t *used);
-void stall_report_json(char *buf, size_t len, size_t *used);
+void stall_report_text(struct report_out *o);
+void stall_report_json(struct report_out *o);
 
 #endif

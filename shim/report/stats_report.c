@@ -3,7 +3,6 @@
  * resolved at start-up (hog_sites.h): nothing here allocates or parses. */
 #include "stats_report.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include "fiber_report.h"
 #include "hog_sites.h"
 #include "log.h"
+#include "report_out.h"
 #include "shim_state.h"
 #include "site_table.h"
 #include "stall_report.h"
@@ -134,42 +134,28 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
 
 /* ---- formatting -------------------------------------------------------------------- */
 
-struct out { char *buf; size_t len, used; };
 
-__attribute__((format(printf, 2, 3)))
-static void put(struct out *o, const char *fmt, ...)
-{
-    if (o->used >= o->len)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(o->buf + o->used, o->len - o->used, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        o->used += (size_t)n < o->len - o->used ? (size_t)n : o->len - o->used - 1;
-}
-
-static void put_summary_text(struct out *o, const struct summary *s)
+static void put_summary_text(struct report_out *o, const struct summary *s)
 {
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
-        put(o, " %s=%lu", counter_names[c], s->counter[c]);
-    put(o, " latency_samples=%llu latency_p50_ns=%llu latency_p99_ns=%llu latency_max_ns=%llu"
+        report_put(o, " %s=%lu", counter_names[c], s->counter[c]);
+    report_put(o, " latency_samples=%llu latency_p50_ns=%llu latency_p99_ns=%llu latency_max_ns=%llu"
            " longest_run_ns=%llu request_to_hook_p50_ns=%llu request_to_hook_p99_ns=%llu"
            " hook_ns_p50=%llu hook_ns_mean=%llu", (unsigned long long)s->samples,
         (unsigned long long)s->p50_us * 1000, (unsigned long long)s->p99_us * 1000,
         (unsigned long long)s->latency_max_ns, (unsigned long long)s->longest_run_ns,
         (unsigned long long)s->to_hook_p50_us * 1000, (unsigned long long)s->to_hook_p99_us * 1000,
         (unsigned long long)s->hook_ns_p50, (unsigned long long)s->hook_ns_mean);
-    put(o, " decision_mean_ns=%llu decision_max_ns=%llu walk_frames_max=%llu hook_total_ns=%llu",
+    report_put(o, " decision_mean_ns=%llu decision_max_ns=%llu walk_frames_max=%llu hook_total_ns=%llu",
         (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
         (unsigned long long)s->walk_frames_max, (unsigned long long)s->hook_total_ns);
 }
 
-static void put_summary_json(struct out *o, const struct summary *s)
+static void put_summary_json(struct report_out *o, const struct summary *s)
 {
     for (int c = 0; c < STATS_COUNTER_COUNT; c++)
-        put(o, "\"%s\":%lu,", counter_names[c], s->counter[c]);
-    put(o, "\"latency_samples\":%llu,\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
+        report_put(o, "\"%s\":%lu,", counter_names[c], s->counter[c]);
+    report_put(o, "\"latency_samples\":%llu,\"latency_p50_ns\":%llu,\"latency_p99_ns\":%llu,"
            "\"latency_max_ns\":%llu,\"longest_run_ns\":%llu,\"request_to_hook_p50_ns\":%llu,"
            "\"request_to_hook_p99_ns\":%llu,\"hook_ns_p50\":%llu,\"hook_ns_mean\":%llu",
         (unsigned long long)s->samples, (unsigned long long)s->p50_us * 1000,
@@ -177,44 +163,30 @@ static void put_summary_json(struct out *o, const struct summary *s)
         (unsigned long long)s->longest_run_ns, (unsigned long long)s->to_hook_p50_us * 1000,
         (unsigned long long)s->to_hook_p99_us * 1000, (unsigned long long)s->hook_ns_p50,
         (unsigned long long)s->hook_ns_mean);
-    put(o, ",\"decision_mean_ns\":%llu,\"decision_max_ns\":%llu,\"walk_frames_max\":%llu,"
+    report_put(o, ",\"decision_mean_ns\":%llu,\"decision_max_ns\":%llu,\"walk_frames_max\":%llu,"
            "\"hook_total_ns\":%llu",
         (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
         (unsigned long long)s->walk_frames_max, (unsigned long long)s->hook_total_ns);
 }
 
-static void json_string(struct out *o, const char *s)
-{
-    put(o, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            put(o, "\\%c", c);
-        else if (c < 0x20)
-            put(o, "\\u%04x", c);
-        else
-            put(o, "%c", c);
-    }
-    put(o, "\"");
-}
 
 #define TOP_SITES 10
 
-static void report_text(struct out *o, const struct summary *total,
+static void report_text(struct report_out *o, const struct summary *total,
                         const struct summary *per_domain, const int *ids, size_t n,
                         const struct site_report *top, size_t ntop)
 {
-    put(o, "ocpreempt: stats:");
+    report_put(o, "ocpreempt: stats:");
     put_summary_text(o, total);
-    put(o, " monitor_cpu_ns=%llu\n", (unsigned long long)stats_monitor_cpu_ns());
-    put(o, "ocpreempt: latency (request to stub entry): p50 %lluus, p99 %lluus, max %.1fus over "
+    report_put(o, " monitor_cpu_ns=%llu\n", (unsigned long long)stats_monitor_cpu_ns());
+    report_put(o, "ocpreempt: latency (request to stub entry): p50 %lluus, p99 %lluus, max %.1fus over "
            "%llu preemptions; longest run without yielding %.1fms\n",
         (unsigned long long)total->p50_us, (unsigned long long)total->p99_us,
         (double)total->latency_max_ns / 1000.0, (unsigned long long)total->samples,
         (double)total->longest_run_ns / 1e6);
     for (size_t k = 0; k < n; k++) {
         const struct summary *s = &per_domain[k];
-        put(o, "ocpreempt: domain %d: requests %lu, preemptions %lu (poll %lu, alloc %lu), "
+        report_put(o, "ocpreempt: domain %d: requests %lu, preemptions %lu (poll %lu, alloc %lu), "
                "p99 %lluus, longest run %.1fms; skipped:", ids[k], s->counter[STAT_requests],
             s->counter[STAT_preemptions], s->counter[STAT_preempt_poll],
             s->counter[STAT_preempt_alloc], (unsigned long long)s->p99_us,
@@ -222,56 +194,56 @@ static void report_text(struct out *o, const struct summary *total,
         int any = 0;
         for (int c = STAT_skip_main_fiber; c <= STAT_skip_switched; c++)
             if (s->counter[c]) {
-                put(o, " %s %lu", counter_names[c] + 5, s->counter[c]);
+                report_put(o, " %s %lu", counter_names[c] + 5, s->counter[c]);
                 any = 1;
             }
-        put(o, "%s\n", any ? "" : " none");
+        report_put(o, "%s\n", any ? "" : " none");
     }
-    put(o, "ocpreempt: analysis cache: %s%s%s%s%s\n", cache_store_status_name(cache_store_status()),
+    report_put(o, "ocpreempt: analysis cache: %s%s%s%s%s\n", cache_store_status_name(cache_store_status()),
         cache_store_why()[0] ? ": " : "", cache_store_why(),
         cache_store_path()[0] ? " at " : "", cache_store_path());
     if (ntop)
-        put(o, "ocpreempt: top hog sites (where fibers were preempted):\n");
+        report_put(o, "ocpreempt: top hog sites (where fibers were preempted):\n");
     for (size_t i = 0; i < ntop; i++)
-        put(o, "ocpreempt: %8lu  %-5s  %s  %s\n", top[i].count,
+        report_put(o, "ocpreempt: %8lu  %-5s  %s  %s\n", top[i].count,
             top[i].kind == SITE_ALLOC ? "alloc" : "poll", top[i].function, top[i].location);
-    fiber_report_text(o->buf, o->len, &o->used);
-    stall_report_text(o->buf, o->len, &o->used);
+    fiber_report_text(o);
+    stall_report_text(o);
 }
 
-static void report_json(struct out *o, const struct summary *total,
+static void report_json(struct report_out *o, const struct summary *total,
                         const struct summary *per_domain, const int *ids, size_t n,
                         const struct site_report *top, size_t ntop)
 {
-    put(o, "{\"ocpreempt_stats\":{");
+    report_put(o, "{\"ocpreempt_stats\":{");
     put_summary_json(o, total);
-    put(o, ",\"monitor_cpu_ns\":%llu", (unsigned long long)stats_monitor_cpu_ns());
-    put(o, ",\"domains\":[");
+    report_put(o, ",\"monitor_cpu_ns\":%llu", (unsigned long long)stats_monitor_cpu_ns());
+    report_put(o, ",\"domains\":[");
     for (size_t k = 0; k < n; k++) {
-        put(o, "%s{\"domain\":%d,", k ? "," : "", ids[k]);
+        report_put(o, "%s{\"domain\":%d,", k ? "," : "", ids[k]);
         put_summary_json(o, &per_domain[k]);
-        put(o, "}");
+        report_put(o, "}");
     }
-    put(o, "],\"hog_sites\":[");
+    report_put(o, "],\"hog_sites\":[");
     for (size_t i = 0; i < ntop; i++) {
-        put(o, "%s{\"count\":%lu,\"kind\":\"%s\",\"function\":", i ? "," : "", top[i].count,
+        report_put(o, "%s{\"count\":%lu,\"kind\":\"%s\",\"function\":", i ? "," : "", top[i].count,
             top[i].kind == SITE_ALLOC ? "alloc" : "poll");
-        json_string(o, top[i].function);
-        put(o, ",\"location\":");
-        json_string(o, top[i].location);
-        put(o, "}");
+        report_json_string(o, top[i].function);
+        report_put(o, ",\"location\":");
+        report_json_string(o, top[i].location);
+        report_put(o, "}");
     }
-    put(o, "]");
-    fiber_report_json(o->buf, o->len, &o->used);
-    put(o, ",");
-    stall_report_json(o->buf, o->len, &o->used);
-    put(o, ",\"analysis_cache\":{\"status\":");
-    json_string(o, cache_store_status_name(cache_store_status()));
-    put(o, ",\"why\":");
-    json_string(o, cache_store_why());
-    put(o, ",\"path\":");
-    json_string(o, cache_store_path());
-    put(o, "}}}\n");
+    report_put(o, "]");
+    fiber_report_json(o);
+    report_put(o, ",");
+    stall_report_json(o);
+    report_put(o, ",\"analysis_cache\":{\"status\":");
+    report_json_string(o, cache_store_status_name(cache_store_status()));
+    report_put(o, ",\"why\":");
+    report_json_string(o, cache_store_why());
+    report_put(o, ",\"path\":");
+    report_json_string(o, cache_store_path());
+    report_put(o, "}}}\n");
 }
 
 void stats_report(void)
@@ -299,7 +271,7 @@ void stats_report(void)
     struct site_report top[TOP_SITES];
     size_t ntop = hog_sites_top(top, TOP_SITES);
 
-    struct out o = { report.text, sizeof report.text, 0 };
+    struct report_out o = { report.text, sizeof report.text, 0 };
     if (shim_config.stats_format == STATS_JSON)
         report_json(&o, &total, per_domain, ids, n, top, ntop);
     else
