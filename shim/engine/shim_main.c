@@ -213,6 +213,18 @@ static int prepare_cached(char *why, size_t why_len)
     return 0;
 }
 
+/* Settings that the user set but that change nothing in this combination: said once, so
+ * that nobody waits for a file or a behaviour that will not come. */
+static void report_settings_without_effect(void)
+{
+    if (shim_config.trace_format == TRACE_CHROME && !shim_config.trace_path[0])
+        log_warn("OCPREEMPT_TRACE_FORMAT=chrome without OCPREEMPT_TRACE: no trace is written "
+                 "(set OCPREEMPT_TRACE=FILE)");
+    if (shim_config.self_clock && chaos_enabled())
+        log_warn("OCPREEMPT_SELF_CLOCK=1 has no effect in chaos mode (OCPREEMPT_CHAOS): chaos "
+                 "mode owns young_limit");
+}
+
 static const struct engine_calls forwarded_calls = {
     thread_registry_pthread_create, mutex_guard_lock, mutex_guard_trylock, mutex_guard_unlock,
     shutdown_before_freelocale,
@@ -319,5 +331,6 @@ const struct engine_calls *ocpreempt_engine_start(const struct front_context *ct
         log_info("chaos mode: seed %llu, %u preemptions per MiB allocated (mean); the "
                  "quantum is not used", (unsigned long long)shim_config.chaos_seed,
                  shim_config.chaos_rate);
+    report_settings_without_effect();
     return &forwarded_calls;
 }

@@ -185,7 +185,8 @@ void fiber_report_text(struct report_out *o)
     struct fiber_accounts_losses loss;
     fiber_accounts_losses(&loss);
     report_put(o, "ocpreempt: fibers by longest run (a run: switch to switch, wall time; "
-            "runs lost %lu, untracked fibers %lu):\n", loss.runs_lost, loss.fibers_untracked);
+            "runs lost %lu, events lost %lu, untracked fibers %lu):\n", loss.runs_lost,
+               loss.events_lost, loss.fibers_untracked);
     for (size_t i = 0; i < n; i++) {
         const struct fiber_tally *t = &top[i]->tally;
         const char *function, *location;

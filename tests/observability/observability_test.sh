@@ -163,6 +163,20 @@ case_retired_signal_mode() {
     grep -q '^ocpreempt: stats:' err.txt || fail "OCPREEMPT_REQUEST=monitor must keep the shim on"
 }
 
+# A setting that changes nothing in its combination is said once (adversary F9): a chrome
+# format without a trace file, self-clocking in chaos mode. Twin: with the trace file and
+# without chaos, stderr stays empty.
+case_settings_without_effect() {
+    run_shim OCPREEMPT_TRACE_FORMAT=chrome
+    grep -q '^ocpreempt: OCPREEMPT_TRACE_FORMAT=chrome without OCPREEMPT_TRACE: no trace is written' err.txt ||
+        fail "chrome format without a trace file: no line said so: $(cat err.txt)"
+    run_shim OCPREEMPT_SELF_CLOCK=1 OCPREEMPT_CHAOS=7
+    grep -q '^ocpreempt: OCPREEMPT_SELF_CLOCK=1 has no effect in chaos mode' err.txt ||
+        fail "self-clocking in chaos mode: no line said so: $(cat err.txt)"
+    run_shim OCPREEMPT_TRACE_FORMAT=chrome OCPREEMPT_TRACE="$T_WORK/t.json" OCPREEMPT_SELF_CLOCK=1
+    [[ ! -s err.txt ]] || fail "settings with an effect must stay silent: $(cat err.txt)"
+}
+
 # The chrome trace (issue 19): one file per process, which the format checker accepts and
 # which holds one instant per preemption and refusal the stats count; both domains have
 # their track.
