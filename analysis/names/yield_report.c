@@ -391,16 +391,14 @@ static const struct yield_candidate *pick(const struct yield_match *m, char *why
         /* F3: `let yield = Sched.pause let resume = Sched.yield` holds Sched.yield in
            field `resume`; which field is `yield` is not in the binary. */
         char unit[OCAML_SYMBOL_MAX], fn[OCAML_SYMBOL_MAX], stamped[OCAML_SYMBOL_MAX];
-        struct ocaml_fn_name n = {"?", "?"};
         if (ocaml_path_split(m->path, unit, sizeof unit, fn, sizeof fn) != 0)
             snprintf(unit, sizeof unit, "caml?");
         yield_candidate_stamped_name(copy, stamped, sizeof stamped);
-        if (!parse_ocaml5_symbol(copy->code_symbol, &n))
-            snprintf(n.unit, sizeof n.unit, "?");
+        const char *name = m->copy_name[0] ? m->copy_name : stamped;
         snprintf(why, why_len, "yield %s: %s defines no function %s; one of its fields "
-                 "holds a copy of %s.%s, but the binary does not record which name that "
+                 "holds a copy of %s (%s), but the binary does not record which name that "
                  "field has: name the function itself (OCPREEMPT_YIELD=%s)", m->path,
-                 unit + 4, fn, n.unit, n.fn, m->copy_name[0] ? m->copy_name : stamped);
+                 unit + 4, fn, name, copy->code_symbol, name);
         return NULL;
     }
     if (fitting == 1 && copy == NULL)
