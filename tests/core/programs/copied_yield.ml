@@ -16,8 +16,5 @@ let () =
   if Copy_shadow.yield != Sched.pause then Tcommon.fail "Copy_shadow.yield is not Sched.pause";
   if Copy_cond.yield != Sched.pause then Tcommon.fail "Copy_cond.yield is not Sched.pause";
   let nfibers = 4 and rounds = 200 * Tcommon.scale () in
-  let refs = Kernels.references Kernels.std_poll Kernels.seeds in
-  let completed = Array.make nfibers 0 in
-  Sched.run (fun () -> Kernels.fork_checked_fibers Kernels.std_poll refs ~nfibers ~rounds completed);
-  Kernels.check_completed "copied_yield" completed ~rounds;
+  Kernels.run_checked_poll_fibers "copied_yield" ~nfibers ~rounds;
   Tcommon.result ([ ("fibers", Tcommon.i nfibers) ] @ Tcommon.sched_counters ())

@@ -12,8 +12,5 @@ let () =
     Tcommon.fail "Moonpool.yield is not Picos.Fiber.yield";
   if swapped && Moonpool.yield != Sched.pause then Tcommon.fail "Moonpool.yield is not Sched.pause";
   let nfibers = 4 and rounds = 200 * Tcommon.scale () in
-  let refs = Kernels.references Kernels.std_poll Kernels.seeds in
-  let completed = Array.make nfibers 0 in
-  Sched.run (fun () -> Kernels.fork_checked_fibers Kernels.std_poll refs ~nfibers ~rounds completed);
-  Kernels.check_completed "documented_reexport" completed ~rounds;
+  Kernels.run_checked_poll_fibers "documented_reexport" ~nfibers ~rounds;
   Tcommon.result ([ ("fibers", Tcommon.i nfibers) ] @ Tcommon.sched_counters ())
