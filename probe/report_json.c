@@ -145,6 +145,7 @@ static void write_candidate(struct json_writer *w, const struct yield_candidate 
         json_null(w, "depth");
     json_int(w, "wanted_depth", c->wanted_depth);
     json_bool(w, "reexported", c->reexported);
+    json_bool(w, "documented", c->documented);
     optional_string(w, "location", c->location);
     json_end_object(w);
 }

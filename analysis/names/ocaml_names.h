@@ -47,6 +47,10 @@ struct yield_candidate {
                                              submodule block held by that field: the
                                              binary does not name that submodule, so
                                              depth is -1 (listed, never chosen) */
+    bool documented;                      /* reexported, and the requested path is a
+                                             documented re-export of this very function
+                                             (ocaml_documented_reexports, checked by
+                                             yield_report.c): the only re-exports chosen */
 };
 
 /* Splits "A.B.fn" into the unit symbol ("camlA__B") and function ("fn"). 0 or -1 (malformed:
@@ -61,7 +65,8 @@ int ocaml_path_split(const char *path, char *unit_symbol, size_t unit_len, char 
  * candidates cannot be told apart). Re-exports are candidates too: a field of a tried
  * unit's block holding another unit's closure whose function is named f (reexports.h);
  * the binary keeps no name for the field itself, so `let yield = Other.yield` and `let
- * spawn = Other.yield` look alike, and two such fields are two candidates.
+ * spawn = Other.yield` look alike, and two such fields are two candidates (yield_report.c
+ * chooses one only where its library documents the re-export).
  * 0, or -1 with err set for a malformed path. */
 int ocaml_yield_candidates(const struct elf_image *img, const char *path,
                            struct yield_candidate *out, size_t max, size_t *count,
@@ -70,5 +75,14 @@ int ocaml_yield_candidates(const struct elf_image *img, const char *path,
 /* Known schedulers' yields, for auto-detection and the probe's listing, as their users
  * name them (each resolves to the symbols real builds contain). NULL-terminated. */
 extern const char *const ocaml_known_yields[];
+
+/* Re-exports that their library documents (Moonpool.yield is Picos.Fiber.yield): the only
+ * re-exported names a yield request may resolve through, since the binary does not record
+ * which field holds which name. Terminated by {NULL, NULL}. */
+struct ocaml_documented_reexport {
+    const char *name;                     /* "Moonpool.yield" */
+    const char *source;                   /* "Picos.Fiber.yield": resolved directly */
+};
+extern const struct ocaml_documented_reexport ocaml_documented_reexports[];
 
 #endif

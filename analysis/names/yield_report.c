@@ -38,12 +38,53 @@ static bool parse_ocaml5_symbol(const char *name, struct ocaml_fn_name *out)
     return true;
 }
 
+static const struct yield_candidate *pick(const struct yield_match *m, char *why,
+                                          size_t why_len);
+static void name_first_copy(const struct elf_image *img, struct yield_match *m);
+
+/* The source its library documents for `path` (Moonpool.yield -> Picos.Fiber.yield), or
+ * NULL. */
+static const char *documented_source(const char *path)
+{
+    for (const struct ocaml_documented_reexport *d = ocaml_documented_reexports; d->name; d++)
+        if (strcmp(d->name, path) == 0)
+            return d->source;
+    return NULL;
+}
+
+/* Marks the re-exported candidates of a documented path that hold the very function its
+ * source resolves to, directly (a function of its own unit), by the same rule. */
+static void mark_documented(const struct elf_image *img, struct yield_match *m)
+{
+    static struct yield_match source;     /* large: off the stack (start-up, one thread) */
+    const char *path = documented_source(m->path);
+    if (path == NULL || documented_source(path) != NULL)   /* the table's invariant */
+        return;
+    memset(&source, 0, sizeof source);
+    snprintf(source.path, sizeof source.path, "%s", path);
+    ocaml_yield_candidates(img, path, source.candidates, YIELD_MAX_CANDIDATES, &source.count,
+                           NULL);
+    char why[ANALYSIS_ERR_LEN];
+    const struct yield_candidate *real = pick(&source, why, sizeof why);
+    if (real == NULL || real->reexported)
+        return;
+    for (size_t i = 0; i < m->count && i < YIELD_MAX_CANDIDATES; i++)
+        if (m->candidates[i].reexported && m->candidates[i].code_addr == real->code_addr)
+            m->candidates[i].documented = true;
+}
+
+/* Candidates of `path`; with name_copies, also a name that resolves to the function a
+ * refused copied field holds (for the refusal: resolving that name resolves paths
+ * itself, so only the request asks for it). */
 static void resolve(const struct elf_image *img, const char *path, struct yield_match *m,
-                    struct analysis_error *err)
+                    struct analysis_error *err, bool name_copies)
 {
     memset(m, 0, sizeof *m);
     snprintf(m->path, sizeof m->path, "%s", path);
     ocaml_yield_candidates(img, path, m->candidates, YIELD_MAX_CANDIDATES, &m->count, err);
+    mark_documented(img, m);
+    if (name_copies)
+        name_first_copy(img, m);
 }
 
 /* ---- near matches for an unresolved request ---------------------------------------- */
@@ -98,15 +139,12 @@ static int collect_near(const struct elf_symbol *sym, void *ctx)
     return 0;
 }
 
-static const struct yield_candidate *pick(const struct yield_match *m, char *why,
-                                          size_t why_len);
-
 /* Does `path` resolve, by the rule, to the function at `code`? */
 static bool resolves_to(const struct elf_image *img, const char *path, uint64_t code)
 {
     static struct yield_match m;          /* large: off the stack (start-up, one thread) */
     char why[ANALYSIS_ERR_LEN];
-    resolve(img, path, &m, NULL);
+    resolve(img, path, &m, NULL, false);
     const struct yield_candidate *c = pick(&m, why, sizeof why);
     return c != NULL && c->code_addr == code;
 }
@@ -127,6 +165,28 @@ static void resolving_name(const struct elf_image *img, const struct near_symbol
         return;
     }
     snprintf(buf, len, "%.200s", f->symbol + 4);     /* Unit.fn_<stamp> */
+}
+
+/* A copied field sitting where the path says: another unit's function that the unit
+ * holds, under a name the binary does not record (not a documented re-export). */
+static bool is_copy(const struct yield_candidate *c)
+{
+    return c->reexported && !c->documented && c->depth >= 0 && c->depth == c->wanted_depth;
+}
+
+static void name_first_copy(const struct elf_image *img, struct yield_match *m)
+{
+    for (size_t i = 0; i < m->count && i < YIELD_MAX_CANDIDATES; i++) {
+        const struct yield_candidate *c = &m->candidates[i];
+        struct ocaml_fn_name n;
+        if (!is_copy(c) || !parse_ocaml5_symbol(c->code_symbol, &n))
+            continue;
+        struct near_symbol f = {.code = c->code_addr};
+        snprintf(f.symbol, sizeof f.symbol, "%s", c->code_symbol);
+        snprintf(f.path, sizeof f.path, "%.100s.%.60s", n.unit, n.fn);
+        resolving_name(img, &f, m->copy_name, sizeof m->copy_name);
+        return;
+    }
 }
 
 static void find_near_matches(const struct elf_image *img, const char *path,
@@ -200,7 +260,7 @@ static int collect_toplevel(const struct elf_symbol *sym, void *ctx)
     if (unit_already_scanned(r, path) || r->toplevel_count == YIELD_MAX_LISTED)
         return 0;
     struct yield_match *m = &r->toplevel[r->toplevel_count];
-    resolve(s->img, path, m, NULL);
+    resolve(s->img, path, m, NULL, false);
     /* suggested only if the rule resolves the path to a toplevel function (a re-export
        in the same unit can make it ambiguous) */
     char why[ANALYSIS_ERR_LEN];
@@ -220,7 +280,7 @@ void yield_report_fill(const struct elf_image *img, const char *requested,
     if (requested != NULL) {
         out->requested = true;
         struct analysis_error err = {{0}};
-        resolve(img, requested, &out->request, &err);
+        resolve(img, requested, &out->request, &err, true);
         snprintf(out->error, sizeof out->error, "%s", err.msg);
         if (out->request.count == 0 && out->error[0] == '\0')
             find_near_matches(img, requested, out);
@@ -230,7 +290,7 @@ void yield_report_fill(const struct elf_image *img, const char *requested,
         if (out->known_count == YIELD_MAX_LISTED)
             break;
         struct yield_match *m = &out->known[out->known_count];
-        resolve(img, *k, m, NULL);
+        resolve(img, *k, m, NULL, false);
         if (m->count > 0)
             out->known_count++;
     }
@@ -245,9 +305,16 @@ static size_t shown(const struct yield_match *m)
     return m->count < YIELD_MAX_CANDIDATES ? m->count : YIELD_MAX_CANDIDATES;
 }
 
-static bool fits(const struct yield_candidate *c)
+/* Sits where the path says: named by its exact symbol, or held at the path's depth. */
+static bool sits(const struct yield_candidate *c)
 {
     return c->stamped || (c->depth >= 0 && c->depth == c->wanted_depth);
+}
+
+/* May be chosen: sits there and is the unit's own function or a documented re-export. */
+static bool fits(const struct yield_candidate *c)
+{
+    return sits(c) && (!c->reexported || c->documented);
 }
 
 void yield_candidate_place(const struct yield_candidate *c, char *buf, size_t len)
@@ -291,7 +358,7 @@ static void list_candidates(const struct yield_match *m, bool only_fitting, char
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < shown(m) && used + 1 < len; i++) {
-        if (only_fitting && !fits(&m->candidates[i]))
+        if (only_fitting && !sits(&m->candidates[i]))
             continue;
         if (used > 0)
             used += (size_t)snprintf(buf + used, len - used, " and ");
@@ -304,12 +371,13 @@ static void list_candidates(const struct yield_match *m, bool only_fitting, char
 static const struct yield_candidate *pick(const struct yield_match *m, char *why,
                                           size_t why_len)
 {
-    const struct yield_candidate *fit = NULL, *any = NULL;
+    const struct yield_candidate *fit = NULL, *any = NULL, *copy = NULL;
     size_t fitting = 0, codes = 0;
     bool layout_known = false;
     for (size_t i = 0; i < shown(m); i++) {
         const struct yield_candidate *c = &m->candidates[i];
         layout_known = layout_known || c->layout_known;
+        copy = copy ? copy : is_copy(c) ? c : NULL;
         if (any == NULL || c->code_addr != any->code_addr)
             codes++;
         any = any ? any : c;
@@ -319,9 +387,23 @@ static const struct yield_candidate *pick(const struct yield_match *m, char *why
         }
     }
     char list[1024];
-    if (fitting == 1)
+    if (copy != NULL && fitting == 0) {
+        /* F3: `let yield = Sched.pause let resume = Sched.yield` holds Sched.yield in
+           field `resume`; which field is `yield` is not in the binary. */
+        char unit[OCAML_SYMBOL_MAX], fn[OCAML_SYMBOL_MAX], stamped[OCAML_SYMBOL_MAX];
+        if (ocaml_path_split(m->path, unit, sizeof unit, fn, sizeof fn) != 0)
+            snprintf(unit, sizeof unit, "caml?");
+        yield_candidate_stamped_name(copy, stamped, sizeof stamped);
+        const char *name = m->copy_name[0] ? m->copy_name : stamped;
+        snprintf(why, why_len, "yield %s: %s defines no function %s; one of its fields "
+                 "holds a copy of %s (%s), but the binary does not record which name that "
+                 "field has: name the function itself (OCPREEMPT_YIELD=%s)", m->path,
+                 unit + 4, fn, name, copy->code_symbol, name);
+        return NULL;
+    }
+    if (fitting == 1 && copy == NULL)
         return fit;
-    if (fitting > 1) {
+    if (fitting >= 1) {
         list_candidates(m, true, list, sizeof list);
         snprintf(why, why_len, "yield %s is ambiguous: %s; name one exactly", m->path, list);
         return NULL;

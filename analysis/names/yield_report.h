@@ -13,7 +13,11 @@
  *    generator's `yield : 'a -> unit` called with () corrupts the program); it is only
  *    suggested;
  *  - a re-export (`let yield = Other.yield`: a field holding another unit's closure) is
- *    a candidate like the unit's own functions, at its field's depth (reexports.h);
+ *    chosen only where its library documents it (ocaml_documented_reexports: Moonpool.yield
+ *    is Picos.Fiber.yield) and the unit's block holds that very closure: the binary does not
+ *    record field names, so any other copied field at the path's depth may be under any
+ *    name (`let yield = Sched.pause let resume = Sched.yield`) and the request is refused,
+ *    naming the function itself; beside a function of the unit's own it is ambiguous;
  *  - every name suggested (near matches, toplevel yields) resolves by this rule to the
  *    function it is suggested for: a known scheduler's path, Unit.fn, or the exact name;
  *  - Thread.yield (systhreads, not a fiber yield) and Stdlib modules are never proposed.
@@ -35,6 +39,9 @@ struct yield_match {
     char path[OCAML_SYMBOL_MAX];                        /* "Eio.Fiber.yield" */
     struct yield_candidate candidates[YIELD_MAX_CANDIDATES];
     size_t count;                                       /* found; may exceed the array */
+    char copy_name[OCAML_SYMBOL_MAX];                   /* a requested path's first copied
+                                                           field: a name resolving to the
+                                                           function it holds, or "" */
 };
 
 struct yield_report {

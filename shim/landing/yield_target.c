@@ -1,6 +1,7 @@
 /* yield_target: see yield_target.h. Resolution runs in the interrupt hook (OCaml context,
  * domain lock held); the result is published with a release store so other domains'
- * hooks see a complete value. */
+ * hooks see a complete value. A named field found holding another function's closure
+ * turns preemption off, said once (never a call of a function the name does not mean). */
 #include "yield_target.h"
 
 #include <stdatomic.h>
@@ -17,6 +18,7 @@
 static struct yield_candidate target;
 static char target_name[OCAML_SYMBOL_MAX];
 static _Atomic(const uintptr_t *) resolved_field;
+static atomic_bool other_said;           /* the F4 refusal was said */
 
 int yield_target_prepare(const struct yield_candidate *chosen, const char *path, char *why,
                          size_t why_len)
@@ -45,20 +47,34 @@ static bool is_closure_for(uintptr_t v, uintptr_t code)
            ((header >> 10) >= 3 && ((const uintptr_t *)v)[2] == code);
 }
 
-/* The field the analysis named; without one (an unread layout, a single candidate) the
- * first direct field holding a closure of the code. NULL while not filled. */
-static const uintptr_t *field_holding(void)
+/* A closure of any function (an initialised field). */
+static bool is_closure(uintptr_t v)
 {
+    return !(v & 1) && v >= 4096 && (((const uintptr_t *)v)[-1] & 0xFF) == CLOSURE_TAG;
+}
+
+/* The field the analysis named; without one (an unread layout, a single candidate) the
+ * first direct field holding a closure of the code. NULL while not filled; then *other
+ * says whether the named field holds another function's closure instead (the module is
+ * initialised and the name means something else at run time: a value chosen while the
+ * module initialised, which the analysis of the file cannot see). */
+static const uintptr_t *field_holding(bool *other)
+{
+    *other = false;
     const uintptr_t *block = (const uintptr_t *)(ocaml_rt.bias + target.module_block);
     uintptr_t wosize = block[-1] >> 10;
     if (wosize > target.module_block_size / 8)      /* the extent checked in the file */
         wosize = target.module_block_size / 8;
     uintptr_t code = ocaml_rt.bias + target.code_addr;
-    if (target.module_field >= 0)
-        return (uintptr_t)target.module_field < wosize &&
-                       is_closure_for(block[target.module_field], code)
-                   ? &block[target.module_field]
-                   : NULL;
+    if (target.module_field >= 0) {
+        if ((uintptr_t)target.module_field >= wosize)
+            return NULL;
+        uintptr_t v = block[target.module_field];
+        if (is_closure_for(v, code))
+            return &block[target.module_field];
+        *other = is_closure(v);
+        return NULL;
+    }
     for (uintptr_t i = 0; i < wosize; i++)
         if (is_closure_for(block[i], code))
             return &block[i];
@@ -70,9 +86,19 @@ uintptr_t yield_target_closure(void)
     const uintptr_t *field = atomic_load_explicit(&resolved_field, memory_order_acquire);
     if (field)
         return *field;
-    field = field_holding();
-    if (!field)
-        return 0;                        /* module not initialised yet */
+    bool other;
+    field = field_holding(&other);
+    if (!field) {
+        if (other && !atomic_exchange(&other_said, true)) {
+            /* Asking on and on would only count skip_not_ready while the shim says
+               "active": say it, and stop the requests (the monitor ends). */
+            char why[OCAML_SYMBOL_MAX * 2 + 96];
+            snprintf(why, sizeof why, "yield %s holds another function at run time (not "
+                     "%s): preemption off", target_name, target.code_symbol);
+            shim_disable(why);
+        }
+        return 0;                        /* module not initialised yet, or F4 above */
+    }
     atomic_store_explicit(&resolved_field, field, memory_order_release);
     log_debug("yield %s resolved to %s, the closure in field %p", target_name,
               target.code_symbol, (const void *)field);

@@ -21,7 +21,10 @@
 int yield_target_prepare(const struct yield_candidate *chosen, const char *path, char *why,
                          size_t why_len);
 
-/* The yield closure, or 0 while the defining module is not initialised yet. Hook context. */
+/* The yield closure, or 0 while the defining module is not initialised yet. Hook context.
+ * When the field the analysis named holds another function's closure once initialised
+ * (`let yield = if c then Sched.pause else Picos.Fiber.yield`), 0 for good: the shim is
+ * disabled with "yield X holds another function at run time: preemption off". */
 uintptr_t yield_target_closure(void);
 
 /* Is the run-time address `addr` in the code of the yield function? Its own safe points

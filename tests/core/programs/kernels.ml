@@ -258,3 +258,11 @@ let check_completed what (completed : int array) ~rounds =
       if n <> rounds then
         Tcommon.fail "%s: fiber %d ran %d of %d rounds" what f n rounds)
     completed
+
+(* [Sched.run] over [nfibers] fibers of [rounds] checked poll-kernel calls, each completed
+   (fails otherwise): a program whose fibers never yield voluntarily. *)
+let run_checked_poll_fibers what ~nfibers ~rounds =
+  let refs = references std_poll seeds in
+  let completed = Array.make nfibers 0 in
+  Sched.run (fun () -> fork_checked_fibers std_poll refs ~nfibers ~rounds completed);
+  check_completed what completed ~rounds
