@@ -140,6 +140,18 @@ static void prepare_fiber_accounting(void)
     fiber_report_prepare(self_image);
 }
 
+/* Names for the stats and the trace now, from the analysis or the cache alike: the exit
+ * path must not parse (hog_sites.h). */
+static void prepare_reports(void)
+{
+    if (shim_config.stats || shim_config.trace_path[0])
+        hog_sites_prepare(self_image, shim_config.stats || chrome_trace());
+    if (shim_config.stats || chrome_trace())
+        prepare_fiber_accounting();
+    if (shim_config.stats)
+        stats_prepare();
+}
+
 /* Everything that depends on the configuration. 0, 1 nothing to preempt, or -1; why set
  * unless 0. */
 static int prepare(char *why, size_t why_len)
@@ -154,13 +166,7 @@ static int prepare(char *why, size_t why_len)
         site_table_build(self_image, landing_extents(), why, why_len) != 0 ||
         trace_open(why, why_len) != 0)
         return -1;
-    /* Names for the stats and the trace now: the exit path must not parse (hog_sites.h). */
-    if (shim_config.stats || shim_config.trace_path[0])
-        hog_sites_prepare(self_image, shim_config.stats || chrome_trace());
-    if (shim_config.stats || chrome_trace())
-        prepare_fiber_accounting();
-    if (shim_config.stats)
-        stats_prepare();
+    prepare_reports();
     return 0;
 }
 
@@ -204,12 +210,8 @@ static int prepare_cached(char *why, size_t why_len)
             c_call_table_prepare(self_image);
             site_table_note_c_calls(self_image);
         }
-        hog_sites_prepare(self_image, shim_config.stats || chrome_trace());
     }
-    if (shim_config.stats || chrome_trace())
-        prepare_fiber_accounting();
-    if (shim_config.stats)
-        stats_prepare();
+    prepare_reports();
     return 0;
 }
 
