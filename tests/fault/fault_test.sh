@@ -102,13 +102,20 @@ case_oom_uncaught() {
 # Expected: with OCAMLRUNPARAM=c=1 a second domain calls `exit 0` while the main
 # domain's fibers compute. The runtime frees its state before exit() runs the atexit
 # handlers, so the main domain can crash in that window even without the shim (a race
-# of the runtime: measured 1 of 100 runs without the shim, 3 of 100 with this shim,
-# 15 of 30 with the shim whose report parsed DWARF at exit; README.md). Repeated runs
-# (at most 30, at most 40 s, at least 10): every run that does not crash exits 0 with
-# its RESULT and stats lines, and at most 1 run in 10 crashes.
+# of the runtime: 1 of 100 runs without the shim on 5.3, 3 of 30 on the 5.4 trunk
+# snapshot; 15 of 30 with the shim whose report parsed DWARF at exit; README.md). So the
+# runs with the shim are interleaved with as many without it, and the shim may add at most
+# 1 crash in 10 to the runtime's own count of the same run (a fixed 1-in-10 bound failed CI
+# on the trunk snapshot, whose race alone reaches it). Repeated runs (at most 30 pairs, at
+# most 60 s, at least 10): every run with the shim that does not crash exits 0 with its
+# RESULT and stats lines.
 case_domain_exit_c1() {
-    local runs=0 crashes=0 start=$SECONDS
-    while ((runs < 30 && (runs < 10 || SECONDS - start < 40))); do
+    local runs=0 crashes=0 bare_crashes=0 start=$SECONDS
+    while ((runs < 30 && (runs < 10 || SECONDS - start < 60))); do
+        rc=0
+        env OCAMLRUNPARAM=c=1 timeout --kill-after=10 60 "$T_BIN/fault_domain_exit$release" 16 \
+            >/dev/null 2>&1 || rc=$?
+        ((rc > 128 && rc != 137)) && bare_crashes=$((bare_crashes + 1))
         rc=0
         env OCAMLRUNPARAM=c=1 OCPREEMPT_LOG=debug "${SHIM_ENV[@]}" timeout --kill-after=10 60 \
             "$T_BIN/fault_domain_exit$release" 16 >out.txt 2>err.txt || rc=$?
@@ -128,9 +135,9 @@ case_domain_exit_c1() {
         ! grep -q 'still inside the interrupt hook' err.txt ||
             fail "run $runs: the exit waited for a hook no thread was in: $(grep 'still inside' err.txt)"
     done
-    echo "$runs runs, $crashes crashed, $((SECONDS - start)) s"
-    ((crashes * 10 <= runs)) ||
-        fail "$crashes of $runs runs crashed (at most 1 in 10 expected); command: $last_cmd"
+    echo "$runs pairs: $crashes crashed with the shim, $bare_crashes without, $((SECONDS - start)) s"
+    (((crashes - bare_crashes) * 10 <= runs)) ||
+        fail "$crashes of $runs runs crashed with the shim against $bare_crashes without (at most 1 in 10 more expected); command: $last_cmd"
 }
 
 # Expected: with OCAMLRUNPARAM=c=1 the runtime's caml_shutdown frees all its memory before
