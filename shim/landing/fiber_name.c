@@ -38,10 +38,7 @@ static bool walk_frames(const char *sp, const char *high, struct pick *p)
     for (;;) {
         uintptr_t pc;
         uint16_t frame_data;
-        if (sp + sizeof pc > high)
-            return false;
-        memcpy(&pc, sp, sizeof pc);
-        if (!fiber_frame_data(pc, &frame_data))
+        if (!fiber_frame_at(sp, high, &pc, &frame_data))
             return false;
         if (frame_data == FRAME_RETURN_TO_C_MARK)          /* the base, or a callback's */
             return true;

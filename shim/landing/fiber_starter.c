@@ -30,10 +30,7 @@ static enum found starter_on(uintptr_t s, uintptr_t *pc_out)
     for (;;) {
         uintptr_t pc;
         uint16_t frame_data;
-        if (sp + sizeof pc > high)
-            return UNNAMED;
-        memcpy(&pc, sp, sizeof pc);
-        if (!fiber_frame_data(pc, &frame_data))
+        if (!fiber_frame_at(sp, high, &pc, &frame_data))
             return UNNAMED;
         if (!passes_through(pc)) {
             *pc_out = pc;

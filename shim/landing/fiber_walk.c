@@ -68,6 +68,14 @@ bool fiber_frame_data(uintptr_t pc, uint16_t *frame_data)
     return true;
 }
 
+bool fiber_frame_at(const char *sp, const char *high, uintptr_t *pc, uint16_t *frame_data)
+{
+    if (sp + sizeof *pc > high)
+        return false;
+    memcpy(pc, sp, sizeof *pc);
+    return fiber_frame_data(*pc, frame_data);
+}
+
 /* The memo entry of pc, filled on a miss; NULL if the runtime has no descriptor for it. */
 static const struct memo_entry *describe(struct walk_cache *cache, uintptr_t pc,
                                          frame_classifier classify)

@@ -74,4 +74,11 @@ void fiber_walk_reference(uintptr_t stack, frame_classifier classify,
  * the descriptor of return address pc, or false if the runtime has none. No memo. */
 bool fiber_frame_data(uintptr_t pc, uint16_t *frame_data);
 
+/* For the walks without a memo (fiber_starter.c, fiber_name.c): the return address and
+ * frame data of the frame at sp, of frames laid out in [sp, high) (a live stack or a
+ * copy: only the return address is read from it). false past high, or where the runtime
+ * has no descriptor for the return address. The next frame is at
+ * sp + (frame_data & FRAME_SIZE_MASK) unless frame_data is FRAME_RETURN_TO_C_MARK. */
+bool fiber_frame_at(const char *sp, const char *high, uintptr_t *pc, uint16_t *frame_data);
+
 #endif
