@@ -38,6 +38,7 @@ static const struct placed_symbol runtime_symbols[] = {
     {"caml_domain_external_interrupt_hook", IN_WRITABLE},   /* the shim stores its hook */
     {"caml_leave_blocking_section_hook", IN_WRITABLE},      /* and chains these two */
     {"caml_enter_blocking_section_hook", IN_WRITABLE},
+    {"caml_minor_gc_end_hook", IN_WRITABLE},   /* chained by the self-clock */
     {"caml_state", IN_TLS},                /* the shim reads each thread's slot */
 };
 

@@ -20,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CACHE_FILE_VERSION 2    /* 2: sites as struct safepoint, index, shadow split */
+#define CACHE_FILE_VERSION 3    /* 2: sites as struct safepoint, index, shadow split;
+                                   3: caml_minor_gc_end_hook in the runtime record */
 #define CACHE_RECORDS_MAX 32
 #define CACHE_FILE_MAX (64u << 20)    /* larger files are refused unread */
 

@@ -76,6 +76,8 @@ static int bind_functions(const struct elf_image *img, char *why, size_t why_len
         ocaml_rt.leave_blocking_section_hook = (void (**)(void))(ocaml_rt.bias + sym.value);
     if (elf_image_symbol(img, "caml_enter_blocking_section_hook", &sym) == 0)
         ocaml_rt.enter_blocking_section_hook = (void (**)(void))(ocaml_rt.bias + sym.value);
+    if (elf_image_symbol(img, "caml_minor_gc_end_hook", &sym) == 0)
+        ocaml_rt.minor_gc_end_hook = (void (**)(void))(ocaml_rt.bias + sym.value);
     if (elf_image_symbol(img, "caml_state", &sym) != 0 || sym.kind != ELF_SYMBOL_TLS) {
         snprintf(why, why_len, "TLS symbol caml_state not found");
         return -1;
@@ -171,7 +173,7 @@ static void *address_field(size_t i, enum address_check *check)
         ADDRESS_DATA, ADDRESS_OPTIONAL_DATA, ADDRESS_OPTIONAL_DATA, ADDRESS_CODE, ADDRESS_CODE,
         ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_DATA,
         ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE, ADDRESS_CODE,
-        ADDRESS_OPTIONAL_CODE, ADDRESS_OPTIONAL_CODE,
+        ADDRESS_OPTIONAL_CODE, ADDRESS_OPTIONAL_CODE, ADDRESS_OPTIONAL_DATA,
     };
     void *fields[RUNTIME_CACHED_ADDRESSES] = {
         &ocaml_rt.external_interrupt_hook, &ocaml_rt.leave_blocking_section_hook,
@@ -181,7 +183,7 @@ static void *address_field(size_t i, enum address_check *check)
         &ocaml_rt.frametable, &ocaml_rt.ml_mutex_lock, &ocaml_rt.ml_mutex_lock_end,
         &ocaml_rt.ml_mutex_unlock, &ocaml_rt.ml_mutex_unlock_end, &ocaml_rt.ml_mutex_trylock,
         &ocaml_rt.ml_mutex_trylock_end, &ocaml_rt.ocaml_thread_entry[0],
-        &ocaml_rt.ocaml_thread_entry[1],
+        &ocaml_rt.ocaml_thread_entry[1], &ocaml_rt.minor_gc_end_hook,
     };
     *check = checks[i];
     return fields[i];

@@ -36,6 +36,9 @@ struct ocaml_runtime {
                                                   only by the monitor's back-off) */
     void (**enter_blocking_section_hook)(void); /* &caml_enter_blocking_section_hook, or
                                                   NULL (then no thread is parked) */
+    void (**minor_gc_end_hook)(void);       /* &caml_minor_gc_end_hook, or NULL (then the
+                                               self-clock keeps its post through minor
+                                               collections: inject/self_clock.c) */
     /* Adapters bound at start-up to the profile's frame-table ABI (runtime.c): */
     void (*register_frametable)(void *table);     /* registers one table (a stop-the-world) */
     const void *(*find_frame_descr)(uintptr_t pc); /* the runtime's descriptor of pc, or NULL */
@@ -71,7 +74,7 @@ int runtime_bind(const struct elf_image *img, const char *assume_runtime, char *
 /* The analysis cache's record of ocaml_rt (cache_store.h): the same fields, addresses
  * relative to the load bias, strings copied, the profile by series. Raw struct of this
  * engine build (the cache key names the build). */
-#define RUNTIME_CACHED_ADDRESSES 18
+#define RUNTIME_CACHED_ADDRESSES 19
 struct runtime_cached {
     struct ocaml_binary_info info;
     struct runtime_layout layout;           /* builtin_name cleared: see the copy below */

@@ -16,6 +16,7 @@ static void (**slot_of(enum runtime_hook which))(void)
     case RUNTIME_HOOK_INTERRUPT: return ocaml_rt.external_interrupt_hook;
     case RUNTIME_HOOK_ENTER_BLOCKING: return ocaml_rt.enter_blocking_section_hook;
     case RUNTIME_HOOK_LEAVE_BLOCKING: return ocaml_rt.leave_blocking_section_hook;
+    case RUNTIME_HOOK_MINOR_GC_END: return ocaml_rt.minor_gc_end_hook;
     default: return NULL;
     }
 }
@@ -48,6 +49,15 @@ void runtime_hooks_install_interrupt(void (*hook)(void))
     rechain_interrupt();
 }
 
+bool runtime_hooks_install_minor_gc_end(void (*hook)(void))
+{
+    if (!ocaml_rt.minor_gc_end_hook)
+        return false;
+    atomic_store(&body[RUNTIME_HOOK_MINOR_GC_END], hook);
+    chain(RUNTIME_HOOK_MINOR_GC_END);
+    return true;
+}
+
 void runtime_hooks_install_blocking(void (*enter)(void), void (*leave)(void))
 {
     atomic_store(&body[RUNTIME_HOOK_ENTER_BLOCKING], enter);
@@ -75,5 +85,6 @@ uint32_t runtime_hooks_blocking_epoch(void)
 void runtime_hooks_rechain(void)
 {
     rechain_interrupt();
+    chain(RUNTIME_HOOK_MINOR_GC_END);
     rechain_blocking();
 }

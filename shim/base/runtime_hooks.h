@@ -1,8 +1,10 @@
-/* runtime_hooks: our functions in the runtime's three hook slots, and their re-chaining.
+/* runtime_hooks: our functions in the runtime's four hook slots, and their re-chaining.
  *
  *  - caml_domain_external_interrupt_hook: inject/hijack.c's hook, where requests are served;
  *  - caml_enter/leave_blocking_section_hook: request/blocking_hooks.c's, which park and
- *    wake quiet threads.
+ *    wake quiet threads;
+ *  - caml_minor_gc_end_hook (a timing hook, called on each domain's own thread after its
+ *    minor collection): inject/self_clock.c's countdown.
  * The bodies belong to the stages above; they are handed down here once, at start-up
  * (constructor context), so that every thread that must re-chain them (the monitor at
  * each pass, the pthread_create wrapper, the pthread_mutex_* interposers) calls this unit
@@ -26,6 +28,7 @@ enum runtime_hook {
     RUNTIME_HOOK_INTERRUPT,
     RUNTIME_HOOK_ENTER_BLOCKING,
     RUNTIME_HOOK_LEAVE_BLOCKING,
+    RUNTIME_HOOK_MINOR_GC_END,
     RUNTIME_HOOK_COUNT
 };
 
@@ -35,6 +38,10 @@ void runtime_hooks_install_interrupt(void (*body)(void));
 /* Puts `enter` and `leave` into the blocking-section hook slots (a runtime without them:
  * nothing happens). Constructor context. */
 void runtime_hooks_install_blocking(void (*enter)(void), void (*leave)(void));
+
+/* Puts `body` into caml_minor_gc_end_hook, chaining the one found. Returns false where the
+ * runtime has no such slot. Constructor context. */
+bool runtime_hooks_install_minor_gc_end(void (*body)(void));
 
 /* The hook our body displaced (NULL: none), which the body calls first. Any thread. */
 void (*runtime_hook_previous(enum runtime_hook which))(void);

@@ -107,6 +107,10 @@ struct self_clock_state {
     uint64_t cpu_sample_tsc;       /* ... and the TSC then (0: none yet) */
     uint64_t quantum_ticks;        /* the quantum in TSC ticks, recalibrated now and then */
     uint32_t trips_to_calibrate;
+    uint32_t next_trip;            /* enum self_clock_next (inject/self_clock.h) */
+    uint64_t minor_gcs_to_wait;    /* SELF_CLOCK_AFTER_MINOR_GCS: collections left to count
+                                      (the minor-GC-end hook, this same thread) ... */
+    uint64_t minor_gcs_counted;    /* ... of this many when placed */
 };
 
 struct thread_record {

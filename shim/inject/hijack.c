@@ -221,6 +221,24 @@ static bool serve_name_request(struct fiber_log *log, void *ds)
     return true;
 }
 
+/* Our post stays while the self-clock's next trip needs it (self_clock.h); otherwise it
+ * goes (ours only: a tick posted since stays), unless a request or a name request came in
+ * since the hook read them: their posters store them before posting, so one whose post
+ * this clear erased is seen here, and posted again. */
+static void settle_post(struct thread_record *t, void *ds)
+{
+    if (self_clock_enabled() && self_clock_keeps_post(t)) {
+        runtime_interrupt_post(ds);
+        return;
+    }
+    runtime_interrupt_clear(ds);
+    struct fiber_log *log = t->fiber_log;
+    bool name_pending = log && atomic_load(&log->name_want_id) != 0 &&
+                        atomic_load(&log->name_want_id) != atomic_load(&log->name_done_id);
+    if (atomic_load(&t->want) || name_pending)
+        runtime_interrupt_post(ds);
+}
+
 static void log_verdict(struct thread_record *t, void *ds, enum verdict v,
                         const struct safepoint *site)
 {
@@ -259,13 +277,15 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
         bool named = t->fiber_log && serve_name_request(t->fiber_log, ds);
         bool wanted = atomic_exchange(&t->want, 0);
         if (self_clock_enabled())
-            self_due = self_clock_trip(t, ds);   /* keeps our post: every trip calls us */
+            self_due = self_clock_trip(t, ds, wanted);
         else if (wanted || named)
-            runtime_interrupt_clear(ds);       /* ours only: a tick posted since stays */
+            settle_post(t, ds);
         if (!wanted && !self_due) {
-            if (self_clock_enabled())    /* a trip not yet due is the shim's own cost too */
+            if (self_clock_enabled()) {  /* a trip not yet due is the shim's own cost too */
+                settle_post(t, ds);
                 stats_record_hook_call(stats_for_domain(*(int *)DS(ds, id)),
                                        stats_tsc() - entry_tsc);
+            }
             return;
         }
     }
@@ -275,6 +295,8 @@ static void serve_request(struct thread_record *t, uint64_t entry_tsc)
     struct domain_stats *st = stats_for_domain(domain);
     STAT_INC(st, hook_calls);
     serve_pending(t, ds, domain, st, entry_tsc, self_due);
+    if (self_clock_enabled())
+        settle_post(t, ds);
     /* The hook's time for every call that served a request, whatever came of it: with the
      * monitor's CPU, the shim's own cost (the stats' hook_total_ns). */
     stats_record_hook_call(st, stats_tsc() - entry_tsc);
@@ -358,5 +380,6 @@ void hijack_install_hook(void)
     stub_stack_id_offset = ocaml_rt.layout.stack_info.id;
     stub_caml_call_gc = ocaml_rt.caml_call_gc;
     runtime_hooks_install_interrupt(preempt_interrupt_hook);
+    self_clock_install();
 }
 

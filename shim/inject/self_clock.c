@@ -15,10 +15,13 @@
  *  - young_limit is only ever raised, from the value just read (runtime.h,
  *    runtime_young_limit_arm_after): the runtime's minor-GC and memprof triggers and any
  *    interrupt (UINTPTR_MAX) posted meanwhile stand;
- *  - requested_external_interrupt is set to SHIM_INTERRUPT only over 0 (runtime.h): a
- *    systhreads tick is neither created nor erased; keeping ours posted is what makes the
- *    runtime call the hook at every trip, even right after a minor collection reset
- *    young_limit (caml_reset_young_limit, then the external-interrupt hook);
+ *  - requested_external_interrupt is set to SHIM_INTERRUPT only over 0 and cleared only
+ *    from it (runtime.h): a systhreads tick is neither created nor erased. Ours is posted
+ *    while a trip is placed in the current minor heap (a collection resets young_limit,
+ *    and the post is what makes the runtime call the hook right after it, from
+ *    caml_do_pending_actions), and from the last counted collection on;
+ *  - the countdown is decremented only on its owner thread: the runtime calls
+ *    caml_minor_gc_end_hook on each domain's own thread, for its own minor heap;
  *  - a main fiber (t->main_stack) is never clocked: its trips are not re-armed and do not
  *    count as self-clocked, so the monitor keeps its own slow cadence for it.
  */
@@ -28,6 +31,7 @@
 #include <stdint.h>
 
 #include "runtime.h"
+#include "runtime_hooks.h"
 #include "stats.h"
 
 #define SPACING_DIVISOR 2        /* a running fiber trips at least every Q/2 of allocation */
@@ -58,7 +62,10 @@ static void update_rate(struct self_clock_state *c, void *ds, uint64_t now)
 {
     uintptr_t ptr = *DS(ds, young_ptr);
     if (c->last_tsc != 0 && now > c->last_tsc) {
-        uint64_t bytes = runtime_minor_bytes_since(ds, c->last_ptr);
+        uint64_t bytes = runtime_minor_bytes_since(ds, c->last_ptr);  /* one collection */
+        uint64_t collections = c->minor_gcs_counted - c->minor_gcs_to_wait;
+        if (c->next_trip == SELF_CLOCK_AFTER_MINOR_GCS && collections > 1)
+            bytes += (collections - 1) * (uint64_t)(*DS(ds, young_end) - *DS(ds, young_start));
         double rate = (double)bytes / (double)(now - c->last_tsc);
         if (bytes > 0)
             c->bytes_per_tick = c->bytes_per_tick > 0 ? (c->bytes_per_tick + rate) / 2 : rate;
@@ -67,19 +74,57 @@ static void update_rate(struct self_clock_state *c, void *ds, uint64_t now)
     c->last_ptr = ptr;
 }
 
-/* The next trip after `ticks` more of this rate's allocation. */
+static bool counts_minor_gcs;    /* caml_minor_gc_end_hook chained (self_clock_install) */
+
+/* The next trip after `ticks` more of this rate's allocation: inside this minor heap by
+ * raising young_limit (our post must stay), past its end by counting the collections
+ * before it (a collection empties a whole heap; one forced earlier only makes the count
+ * end early, never late). */
 static void arm_in(struct self_clock_state *c, void *ds, uint64_t ticks)
 {
     double want = c->bytes_per_tick > 0 ? c->bytes_per_tick * (double)ticks : FIRST_BYTES;
     uint64_t bytes = want < MIN_BYTES ? MIN_BYTES : want > MAX_BYTES ? MAX_BYTES : (uint64_t)want;
-    runtime_young_limit_arm_after(ds, bytes);
+    uintptr_t ptr = *DS(ds, young_ptr), start = *DS(ds, young_start), end = *DS(ds, young_end);
+    uint64_t room = ptr > start ? ptr - start : 0, heap = end > start ? end - start : 0;
+    if (!counts_minor_gcs || bytes < room || heap == 0) {
+        c->next_trip = SELF_CLOCK_IN_HEAP;
+        c->minor_gcs_to_wait = 0;
+        runtime_young_limit_arm_after(ds, bytes);
+        return;
+    }
+    c->next_trip = SELF_CLOCK_AFTER_MINOR_GCS;
+    c->minor_gcs_to_wait = c->minor_gcs_counted = 1 + (bytes - room) / heap;
+}
+
+/* caml_minor_gc_end_hook: one decrement per collection of a counting thread; the last one
+ * posts our interrupt, and the runtime calls the interrupt hook right after the
+ * collection (or, collected from C, at the next poll). Inside the collection: plain
+ * loads and stores on the thread's own record, and one compare-and-swap. */
+static void count_minor_gc(void)
+{
+    void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_MINOR_GC_END);
+    if (prev)
+        prev();
+    struct thread_record *t = thread_self();
+    if (!t || t->clock.minor_gcs_to_wait == 0 || --t->clock.minor_gcs_to_wait != 0)
+        return;
+    void **slot = t->caml_state_slot;
+    void *ds = slot ? *slot : NULL;
+    if (ds)
+        runtime_interrupt_post(ds);
+}
+
+void self_clock_install(void)
+{
+    if (self_clock_enabled())
+        counts_minor_gcs = runtime_hooks_install_minor_gc_end(count_minor_gc);
 }
 
 /* A new run since the last trip: a counted switch (its TSC is the run's start), or a
  * current_stack that changed without one (a fiber that ended, a stack that moved: counted
  * from now, late rather than early). */
 static void follow_run(struct thread_record *t, struct self_clock_state *c, void *stack,
-                       uint64_t now)
+                       uint64_t now, bool may_sample_cpu)
 {
     uint64_t switches = atomic_load_explicit(&t->switches, memory_order_acquire);
     if (switches == c->switches && stack == c->stack && c->run_start_tsc != 0)
@@ -99,7 +144,7 @@ static void follow_run(struct thread_record *t, struct self_clock_state *c, void
        kernel's descheduling since (a loaded host): when it is older than STALE_DIVISOR of
        a quantum, sample the CPU clock here, at the run's first trip, too. */
     c->first_trip_cpu_ns = 0;
-    if (c->quantum_ticks != 0 &&
+    if (may_sample_cpu && c->quantum_ticks != 0 &&
         (c->cpu_sample_tsc == 0 || now - c->cpu_sample_tsc > c->quantum_ticks / STALE_DIVISOR))
         c->first_trip_cpu_ns = thread_cpu_ns(t->cpu_clock);
 }
@@ -138,19 +183,27 @@ static bool cpu_run_reaches_quantum(struct thread_record *t, struct self_clock_s
     return false;
 }
 
-bool self_clock_trip(struct thread_record *t, void *ds)
+bool self_clock_trip(struct thread_record *t, void *ds, bool requested)
 {
-    runtime_interrupt_post(ds);       /* the hook at every trip; never over a tick */
     struct self_clock_state *c = &t->clock;
     uint64_t now = stats_tsc();
     void *stack = *(void *volatile *)DS(ds, current_stack);
     update_rate(c, ds, now);
-    follow_run(t, c, stack, now);
+    follow_run(t, c, stack, now, !requested);
+    c->next_trip = SELF_CLOCK_NONE;
+    c->minor_gcs_to_wait = 0;
     if (stack == atomic_load_explicit(&t->main_stack, memory_order_relaxed))
         return false;                 /* never preempted: not clocked, not re-armed */
+    uint64_t q = quantum_ticks(c);
+    if (requested) {
+        /* The monitor found this run overdue by its CPU clock: its request decides, and
+           the hook call is not the fiber's own trip (a fiber that does not allocate is
+           called only this way: counting it would make the monitor back off for it). */
+        arm_in(c, ds, q / SPACING_DIVISOR);
+        return false;
+    }
     STAT_INC(stats_for_domain(*(volatile int *)DS(ds, id)), self_clock_trips);
     atomic_store_explicit(&t->clock_trip_tsc, now, memory_order_relaxed);
-    uint64_t q = quantum_ticks(c);
     uint64_t away = t->away_ticks - c->away_at_start;
     uint64_t elapsed = now - c->run_start_tsc;
     uint64_t run = elapsed > away ? elapsed - away : 0;

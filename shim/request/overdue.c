@@ -142,8 +142,7 @@ static enum clocking self_clocked(struct thread_record *t, uint64_t switch_tsc,
 
 uint64_t overdue_self_clock_backoff_max_ns(void)
 {
-    uint64_t q4 = 4 * shim_config.quantum_ns;
-    return q4 > SELF_CLOCK_BACKOFF_MIN_NS ? q4 : SELF_CLOCK_BACKOFF_MIN_NS;
+    return SELF_CLOCK_BACKOFF_QUANTA * shim_config.quantum_ns;
 }
 
 /* A self-clocked run: its own trips will preempt it, so look again 2, 4, 8... quanta
@@ -265,6 +264,23 @@ void overdue_look(struct thread_record *t)
         }
         l->clocked_looks = 0;
         schedule(l, now_ns + (q - run), overdue_running_slack_ns());
+        return;
+    }
+    if (!main_fiber &&
+        self_clocked(t, switch_tsc, now_tsc, prev_look_tsc, cpu_since_look) == CLOCKED_RUN) {
+        /* Past the quantum although it trips. Within a quarter quantum past: its own trip,
+           aimed Q/32 past the deadline, is about to end the run (a request would race it,
+           for nothing). Further: in C (a major slice, a stub), where neither its trip nor
+           a request can land before it returns; the request makes that return call the
+           hook at once. Either way the look keeps its back-off, so that a fiber whose time
+           in C is long costs no wake per quantum (the run is stall_watch's to report). */
+        if (run < q + q / 4) {
+            back_off_clocked(l, now_ns, 0);
+            return;
+        }
+        request_issue(t, ds, stack, switches);
+        stall_watch_requested(t, ds, cpu);
+        back_off_clocked(l, now_ns, 0);
         return;
     }
     l->clocked_looks = 0;

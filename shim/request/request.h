@@ -57,8 +57,9 @@ bool request_thread_parked(struct thread_record *t);
 #define LOOK_BACKOFF_MAX_NS 50000000ull      /* a quiet thread is looked at >= every 50 ms */
 #define RUNNING_SLACK_MAX_NS 50000ull      /* a running thread's look: <= min(Q/64, this) late */
 #define REQUEST_GRACE_MAX_NS 200000ull     /* next look after a request: Q + min(Q/64, this) */
-#define SELF_CLOCK_BACKOFF_MIN_NS 10000000ull /* a self-clocked run: looked at >= every
-                                                max(10 ms, 4 quanta) */
+#define SELF_CLOCK_BACKOFF_QUANTA 8       /* a self-clocked run: looked at >= every 8
+                                            quanta, the bound of a fiber that does not
+                                            allocate beside it (docs/design.md) */
 #define LOOK_PARKED_NS 1000000000ull         /* a parked one (in a blocking section that
                                                 announces its end) every 1 s */
 
