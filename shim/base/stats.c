@@ -70,6 +70,27 @@ void stats_record_to_hook(struct domain_stats *d, uint64_t ticks)
     atomic_fetch_add_explicit(&d->to_hook[latency_bucket(us)], 1, memory_order_relaxed);
 }
 
+void stats_record_preempted_run(struct domain_stats *d, uint64_t ticks, uint64_t quantum_ticks)
+{
+    if (quantum_ticks == 0)
+        return;
+    uint64_t b = ticks * 32 / quantum_ticks;
+    if (b >= RUN_LINEAR_BUCKETS) {
+        uint64_t quanta4 = ticks / (quantum_ticks * 4);        /* >= 1 */
+        b = RUN_LINEAR_BUCKETS + (63 - (uint64_t)__builtin_clzll(quanta4));
+        if (b >= RUN_BUCKETS)
+            b = RUN_BUCKETS - 1;
+    }
+    atomic_fetch_add_explicit(&d->preempted_run[b], 1, memory_order_relaxed);
+}
+
+uint64_t stats_run_bucket_floor_ns(size_t b, uint64_t quantum_ns)
+{
+    if (b < RUN_LINEAR_BUCKETS)
+        return quantum_ns * b / 32;
+    return quantum_ns * 4 << (b - RUN_LINEAR_BUCKETS);
+}
+
 void stats_record_latency(struct domain_stats *d, uint64_t ticks)
 {
     uint64_t us = stats_ticks_to_ns(ticks) / 1000;

@@ -15,7 +15,9 @@
  * latency_samples, longest_run_ns, request_to_hook_p50_ns, request_to_hook_p99_ns (the
  * part of the latency before the hook that injected; the rest is hook to stub entry),
  * hook_ns_p50 and hook_ns_mean (the mutator's time in the
- * hook per injected preemption, from after the previous hook to the injection).
+ * hook per injected preemption, from after the previous hook to the injection),
+ * preempted_runs, preempted_run_p50_ns and preempted_run_p99_ns (runs that ended in a
+ * preemption, switch to hook, wall time; bucket floors, RUN_BUCKETS).
  * The shim's own cost: hook_total_ns, the hook's time summed over every call with a request
  * pending (hook_calls: injected, refused or no longer due), and monitor_cpu_ns, the monitor
  * thread's CPU time (its own clock, read at exit; 0 without a monitor).
@@ -32,6 +34,11 @@
  * Reported percentiles are bucket floors: exact to 1 us below 1 ms, within 2x above. */
 #define LATENCY_LINEAR_US 1024
 #define LATENCY_BUCKETS (LATENCY_LINEAR_US + 40)
+/* Runs that ended in a preemption, from the switch that began them to the hook that
+ * injected (wall time, the TSC): a thirty-second of a quantum per bucket up to 4 quanta,
+ * then one bucket per power of two (the last one open). */
+#define RUN_LINEAR_BUCKETS 128
+#define RUN_BUCKETS (RUN_LINEAR_BUCKETS + 8)
 /* The hook's own time per injected preemption: 16 TSC ticks per bucket, the last one open. */
 #define HOOK_BUCKET_TICKS 16
 #define HOOK_BUCKETS 512
@@ -84,6 +91,7 @@ struct domain_stats {
     _Atomic uint64_t walk_frames_max;            /* deepest stack walk, in frames */
     _Atomic uint32_t latency[LATENCY_BUCKETS];   /* request to stub entry (see above) */
     _Atomic uint32_t to_hook[LATENCY_BUCKETS];   /* request to the hook that injected */
+    _Atomic uint32_t preempted_run[RUN_BUCKETS]; /* run lengths (RUN_BUCKETS, above) */
     _Atomic int used;
 };
 
@@ -158,6 +166,12 @@ uint64_t stats_monitor_cpu_ns(void);
 
 /* Records one request-to-hook delay (the hook that injects), in TSC ticks. Hook context. */
 void stats_record_to_hook(struct domain_stats *d, uint64_t ticks);
+
+/* Records the length of a run the hook is ending with a preemption, in TSC ticks, for a
+ * quantum of quantum_ticks. Hook context. */
+void stats_record_preempted_run(struct domain_stats *d, uint64_t ticks, uint64_t quantum_ticks);
+/* Lower bound of run bucket b, in nanoseconds, for a quantum of quantum_ns. */
+uint64_t stats_run_bucket_floor_ns(size_t b, uint64_t quantum_ns);
 
 /* Records one request-to-stub latency, in TSC ticks. Hook context. */
 void stats_record_latency(struct domain_stats *d, uint64_t ticks);

@@ -339,6 +339,10 @@ static void serve_pending(struct thread_record *t, void *ds, int domain,
         self_due ? entry_tsc : atomic_load_explicit(&t->request_tsc, memory_order_relaxed);
     if (self_due)
         STAT_INC(st, self_clock_preempt);
+    uint64_t began = atomic_load_explicit(&t->switch_tsc, memory_order_relaxed);
+    if (began != 0 && began < entry_tsc)     /* the run this preemption ends */
+        stats_record_preempted_run(st, entry_tsc - began,
+                                   stats_ns_to_ticks(shim_config.quantum_ns));
     trace_preemption(domain, site, user_frame, requested);
     stub_handoff.request_tsc = requested;
     stub_handoff.domain = domain;

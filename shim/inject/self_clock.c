@@ -36,7 +36,7 @@
 
 #define SPACING_DIVISOR 2        /* a running fiber trips at least every Q/2 of allocation */
 #define RETRY_DIVISOR 8          /* a due trip refused: the next one Q/8 of allocation later */
-#define AIM_PAST_DIVISOR 32      /* the last trip of a run aims Q/32 past its deadline, so
+#define AIM_PAST_DIVISOR 64      /* the last trip of a run aims Q/64 past its deadline, so
                                     that rate noise rarely makes it an extra early one */
 #define FIRST_BYTES (32u << 10)  /* before any rate is known */
 #define MIN_BYTES 256u
@@ -76,6 +76,17 @@ static void update_rate(struct self_clock_state *c, void *ds, uint64_t now)
 
 static bool counts_minor_gcs;    /* caml_minor_gc_end_hook chained (self_clock_install) */
 
+/* Does Gc.Memprof sample before the allocation point `target`? Each sample resets
+ * young_limit and, with our post kept, would call the hook: a trip per sample (every
+ * ~100 words at sampling rate 0.01). Such a trip is counted in collections instead: under
+ * memprof a fiber clocks itself at its minor collections only, and the monitor, which
+ * sees no recent trip otherwise, keeps its cadence. */
+static bool memprof_samples_first(void *ds, uintptr_t target)
+{
+    size_t at = ocaml_rt.layout.domain_state.memprof_young_trigger;
+    return at != (size_t)-1 && *ds_field(ds, at) > target;
+}
+
 /* The next trip after `ticks` more of this rate's allocation: inside this minor heap by
  * raising young_limit (our post must stay), past its end by counting the collections
  * before it (a collection empties a whole heap; one forced earlier only makes the count
@@ -86,14 +97,15 @@ static void arm_in(struct self_clock_state *c, void *ds, uint64_t ticks)
     uint64_t bytes = want < MIN_BYTES ? MIN_BYTES : want > MAX_BYTES ? MAX_BYTES : (uint64_t)want;
     uintptr_t ptr = *DS(ds, young_ptr), start = *DS(ds, young_start), end = *DS(ds, young_end);
     uint64_t room = ptr > start ? ptr - start : 0, heap = end > start ? end - start : 0;
-    if (!counts_minor_gcs || bytes < room || heap == 0) {
+    bool in_heap = bytes < room && !memprof_samples_first(ds, ptr - bytes);
+    if (!counts_minor_gcs || heap == 0 || in_heap) {
         c->next_trip = SELF_CLOCK_IN_HEAP;
         c->minor_gcs_to_wait = 0;
         runtime_young_limit_arm_after(ds, bytes);
         return;
     }
     c->next_trip = SELF_CLOCK_AFTER_MINOR_GCS;
-    c->minor_gcs_to_wait = c->minor_gcs_counted = 1 + (bytes - room) / heap;
+    c->minor_gcs_to_wait = c->minor_gcs_counted = bytes < room ? 1 : 1 + (bytes - room) / heap;
 }
 
 /* caml_minor_gc_end_hook: one decrement per collection of a counting thread; the last one
@@ -188,8 +200,9 @@ bool self_clock_trip(struct thread_record *t, void *ds, bool requested)
     struct self_clock_state *c = &t->clock;
     uint64_t now = stats_tsc();
     void *stack = *(void *volatile *)DS(ds, current_stack);
+    follow_run(t, c, stack, now, !requested);   /* first: it compares the switch with the
+                                                   previous trip, which update_rate moves */
     update_rate(c, ds, now);
-    follow_run(t, c, stack, now, !requested);
     c->next_trip = SELF_CLOCK_NONE;
     c->minor_gcs_to_wait = 0;
     if (stack == atomic_load_explicit(&t->main_stack, memory_order_relaxed))

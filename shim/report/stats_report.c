@@ -36,6 +36,7 @@ struct summary {
     uint64_t longest_run_ns, latency_max_ns, samples, hook_ns_mean, hook_ns_p50, hook_total_ns;
     uint64_t p50_us, p99_us, to_hook_p50_us, to_hook_p99_us;
     uint64_t decision_mean_ns, decision_max_ns, walk_frames_max;
+    uint64_t preempted_runs, run_p50_ns, run_p99_ns;
 };
 
 /* Everything the report writes, in one place so that stats_prepare can fault its pages in
@@ -44,6 +45,7 @@ struct summary {
 static struct {
     char text[64 * 1024];
     uint64_t hist[LATENCY_BUCKETS], to_hook[LATENCY_BUCKETS], hook_hist[HOOK_BUCKETS];
+    uint64_t runs[RUN_BUCKETS];
     struct summary per_domain[STATS_MAX_DOMAINS];
     int ids[STATS_MAX_DOMAINS];
 } report;
@@ -76,6 +78,32 @@ static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
             return bucket_floor_us(i);
     }
     return bucket_floor_us(LATENCY_BUCKETS - 1);
+}
+
+/* The preempted runs' p50 and p99 (bucket floors, stats.h). */
+static void summarise_runs(const struct domain_stats *const *ds, size_t n, struct summary *out)
+{
+    uint64_t *runs = report.runs, total = 0;
+    memset(report.runs, 0, sizeof report.runs);
+    for (size_t k = 0; k < n; k++)
+        for (size_t i = 0; i < RUN_BUCKETS; i++) {
+            uint32_t v = atomic_load_explicit(&ds[k]->preempted_run[i], memory_order_relaxed);
+            runs[i] += v;
+            total += v;
+        }
+    out->preempted_runs = total;
+    const double at[2] = { 0.50, 0.99 };
+    uint64_t *into[2] = { &out->run_p50_ns, &out->run_p99_ns };
+    for (int p = 0; p < 2 && total; p++) {
+        uint64_t rank = (uint64_t)(at[p] * (double)(total - 1)), seen = 0;
+        for (size_t i = 0; i < RUN_BUCKETS; i++) {
+            seen += runs[i];
+            if (seen > rank) {
+                *into[p] = stats_run_bucket_floor_ns(i, shim_config.quantum_ns);
+                break;
+            }
+        }
+    }
 }
 
 static void summarise(const struct domain_stats *const *ds, size_t n, struct summary *out)
@@ -130,6 +158,7 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
     out->p99_us = percentile(hist, out->samples, 0.99);
     out->to_hook_p50_us = percentile(to_hook, to_hook_samples, 0.50);
     out->to_hook_p99_us = percentile(to_hook, to_hook_samples, 0.99);
+    summarise_runs(ds, n, out);
 }
 
 /* ---- formatting -------------------------------------------------------------------- */
@@ -149,6 +178,9 @@ static void put_summary_text(struct report_out *o, const struct summary *s)
     report_put(o, " decision_mean_ns=%llu decision_max_ns=%llu walk_frames_max=%llu hook_total_ns=%llu",
         (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
         (unsigned long long)s->walk_frames_max, (unsigned long long)s->hook_total_ns);
+    report_put(o, " preempted_runs=%llu preempted_run_p50_ns=%llu preempted_run_p99_ns=%llu",
+        (unsigned long long)s->preempted_runs, (unsigned long long)s->run_p50_ns,
+        (unsigned long long)s->run_p99_ns);
 }
 
 static void put_summary_json(struct report_out *o, const struct summary *s)
@@ -167,6 +199,10 @@ static void put_summary_json(struct report_out *o, const struct summary *s)
            "\"hook_total_ns\":%llu",
         (unsigned long long)s->decision_mean_ns, (unsigned long long)s->decision_max_ns,
         (unsigned long long)s->walk_frames_max, (unsigned long long)s->hook_total_ns);
+    report_put(o, ",\"preempted_runs\":%llu,\"preempted_run_p50_ns\":%llu,"
+           "\"preempted_run_p99_ns\":%llu",
+        (unsigned long long)s->preempted_runs, (unsigned long long)s->run_p50_ns,
+        (unsigned long long)s->run_p99_ns);
 }
 
 
