@@ -32,6 +32,9 @@ SIZES = {
 
 QUANTA = ["10ms", "1ms", "100us"]
 QUANTUM_NS = {"10ms": 10_000_000, "1ms": 1_000_000, "100us": 100_000}
+# The overhead workloads whose fibers allocate, so can clock themselves (int and float
+# loops do not: the monitor keeps its cadence for them).
+ALLOCATING_WORKLOADS = ("alloc", "gc")
 # The request path: "monitor" is the default, the monitor alone waking about once per
 # quantum (OCPREEMPT_SELF_CLOCK=0); "self-clocked" is the opt-in where allocating fibers
 # clock themselves and the monitor backs off (OCPREEMPT_SELF_CLOCK=1), run beside it so

@@ -67,7 +67,7 @@ bool request_thread_parked(struct thread_record *t);
  * RUNNING_SLACK_MAX_NS). The monitor's timer slack is the same (at least 1 us). */
 uint64_t overdue_running_slack_ns(void);
 
-/* How far apart the monitor's looks at a self-clocked run may grow: max(10 ms, 4 quanta).
+/* How far apart the monitor's looks at a self-clocked run may grow: SELF_CLOCK_BACKOFF_QUANTA.
  * A fiber that stops allocating runs at most this + a quantum (+ slacks) unpreempted. */
 uint64_t overdue_self_clock_backoff_max_ns(void);
 
