@@ -104,6 +104,30 @@ static void raise_extent(int slots)
         ;
 }
 
+static _Atomic unsigned long reclaimed_unread;
+
+/* A FREE record, else (the registry full of them) an EXITED one the monitor has not read
+ * yet, once it is not reading it (the pin handshake, as for LEAVING); NULL: none. */
+static struct thread_record *claim_record(void)
+{
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < THREAD_REGISTRY_MAX; i++) {
+            struct thread_record *r = &thread_registry[i];
+            int expected = pass == 0 ? RECORD_FREE : RECORD_EXITED;
+            if (!atomic_compare_exchange_strong(&r->state, &expected, RECORD_CLAIMED))
+                continue;
+            if (pass == 1) {
+                while (atomic_load(&pinned) == r)
+                    sched_yield();
+                atomic_fetch_add(&reclaimed_unread, 1);
+            }
+            return r;
+        }
+    return NULL;
+}
+
+unsigned long thread_registry_reclaimed_unread(void) { return atomic_load(&reclaimed_unread); }
+
 struct thread_record *thread_register_self(bool runs_ocaml)
 {
     if (self_record) {
@@ -111,11 +135,9 @@ struct thread_record *thread_register_self(bool runs_ocaml)
             thread_note_runs_ocaml(self_record);
         return self_record;
     }
-    for (int i = 0; i < THREAD_REGISTRY_MAX; i++) {
-        struct thread_record *r = &thread_registry[i];
-        int expected = RECORD_FREE;
-        if (!atomic_compare_exchange_strong(&r->state, &expected, RECORD_CLAIMED))
-            continue;
+    struct thread_record *r = claim_record();
+    if (r) {
+        int i = (int)(r - thread_registry);
         reset_record(r);
         atomic_store(&r->runs_ocaml, runs_ocaml);
         self_record = r;
@@ -153,7 +175,7 @@ void thread_unregister_self(void)
        through its cleanup handler: it is no longer in the hook, and its mark would make
        the shutdown gate (shutdown.c) wait out its whole bound. */
     atomic_store(&r->in_hook, 0);
-    atomic_store(&r->state, RECORD_FREE);
+    atomic_store(&r->state, r->fiber_log ? RECORD_EXITED : RECORD_FREE);
 }
 
 bool thread_record_pin(struct thread_record *r)
@@ -166,6 +188,22 @@ bool thread_record_pin(struct thread_record *r)
 }
 
 void thread_record_unpin(void) { atomic_store(&pinned, NULL); }
+
+bool thread_record_pin_exited(struct thread_record *r)
+{
+    atomic_store(&pinned, r);
+    if (atomic_load(&r->state) == RECORD_EXITED)
+        return true;
+    atomic_store(&pinned, NULL);
+    return false;
+}
+
+void thread_record_release_exited(struct thread_record *r)
+{
+    int exited = RECORD_EXITED;
+    atomic_compare_exchange_strong(&r->state, &exited, RECORD_FREE);
+    atomic_store(&pinned, NULL);
+}
 
 /* In a child of fork() only the calling thread exists: forget the others, whose TLS
  * slots now describe nothing, and whatever the parent's monitor was doing. */

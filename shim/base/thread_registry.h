@@ -5,9 +5,13 @@
  * constructor, others from the pthread_create wrapper before the user's start routine.
  *
  * Life of a record (`state`): FREE -> CLAIMED (the registering thread fills it) -> LIVE ->
- * LEAVING (its thread is exiting) -> FREE. Each registration bumps `generation`, so whoever
- * keeps private state about a record (the monitor) sees that it now describes another
- * thread and starts clean: a reused record carries nothing over.
+ * LEAVING (its thread is exiting) -> FREE, or, with per-fiber accounting on (a fiber log),
+ * -> EXITED until the monitor has read the log's last entries (thread_record_pin_exited),
+ * then FREE: a new thread claims a FREE record first, and an EXITED one only when none is
+ * free (counted: thread_registry_reclaimed_unread), so that an exited thread's last runs
+ * are not wiped by the next registration before they are read. Each registration bumps
+ * `generation`, so whoever keeps private state about a record (the monitor) sees that it
+ * now describes another thread and starts clean: a reused record carries nothing over.
  *
  * Exit handshake (thread_record_pin): the monitor announces the one record it is looking at
  * before it reads the thread's TLS (caml_state_slot) or writes its domain; an exiting thread
@@ -56,7 +60,7 @@
 
 #define THREAD_REGISTRY_MAX 512
 
-enum record_state { RECORD_FREE, RECORD_LIVE, RECORD_CLAIMED, RECORD_LEAVING };
+enum record_state { RECORD_FREE, RECORD_LIVE, RECORD_CLAIMED, RECORD_LEAVING, RECORD_EXITED };
 
 /* What the monitor remembers about a record between two looks (overdue.c). */
 struct look_state {
@@ -202,6 +206,15 @@ static inline bool thread_record_runs_ocaml(const struct thread_record *t)
  * may read its TLS and write its domain until thread_record_unpin); false: skip r. */
 bool thread_record_pin(struct thread_record *r);
 void thread_record_unpin(void);
+
+/* Monitor: pins EXITED record r to read its fiber log (false: it is not EXITED, or was
+ * reclaimed: skip it); thread_record_release_exited frees it and unpins. */
+bool thread_record_pin_exited(struct thread_record *r);
+void thread_record_release_exited(struct thread_record *r);
+
+/* EXITED records a new thread had to take before the monitor read them (the registry
+ * had no FREE one): their unread runs are lost to the per-fiber accounts. */
+unsigned long thread_registry_reclaimed_unread(void);
 
 /* Threads that will never be preempted because they have no record: created while the
  * shim was not active, or beyond THREAD_REGISTRY_MAX. Counted in the stats; said once

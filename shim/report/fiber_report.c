@@ -185,8 +185,11 @@ void fiber_report_text(struct report_out *o)
     struct fiber_accounts_losses loss;
     fiber_accounts_losses(&loss);
     report_put(o, "ocpreempt: fibers by longest run (a run: switch to switch, wall time; "
-            "runs lost %lu, events lost %lu, untracked fibers %lu):\n", loss.runs_lost,
+            "runs lost %lu, events lost %lu, untracked fibers %lu", loss.runs_lost,
                loss.events_lost, loss.fibers_untracked);
+    if (loss.threads_unread)
+        report_put(o, ", exited threads unread %lu", loss.threads_unread);
+    report_put(o, "):\n");
     for (size_t i = 0; i < n; i++) {
         const struct fiber_tally *t = &top[i]->tally;
         const char *function, *location;
@@ -216,8 +219,8 @@ void fiber_report_json(struct report_out *o)
     struct fiber_accounts_losses loss;
     fiber_accounts_losses(&loss);
     report_put(o, ",\"fiber_accounting\":{\"runs_lost\":%lu,\"events_lost\":%lu,"
-            "\"fibers_untracked\":%lu},\"fibers\":[", loss.runs_lost, loss.events_lost,
-        loss.fibers_untracked);
+            "\"fibers_untracked\":%lu,\"exited_threads_unread\":%lu},\"fibers\":[",
+        loss.runs_lost, loss.events_lost, loss.fibers_untracked, loss.threads_unread);
     for (size_t i = 0; i < n; i++) {
         const struct fiber_tally *t = &top[i]->tally;
         const char *function, *location;

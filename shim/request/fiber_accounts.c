@@ -351,9 +351,8 @@ void fiber_accounts_drain_exited(struct thread_record *t, int slot)
     struct fiber_log *log = t->fiber_log;
     if (!log || finished || slot < 0 || slot >= THREAD_REGISTRY_MAX)
         return;
-    struct reader *r = &readers[slot];
-    if (r->generation != atomic_load(&t->generation) || r->tid != t->tid)
-        return;                    /* never seen, or already reused */
+    struct reader *r = reader_of(t, slot);   /* EXITED and pinned: not reused meanwhile,
+                                                and read even if never seen live */
     note_unpinned_thread(r, t);
     consume_switches(r, t, log);
     consume_events(r, log);
@@ -451,6 +450,7 @@ void fiber_accounts_losses(struct fiber_accounts_losses *out)
     out->runs_lost = runs_lost;
     out->events_lost = events_lost;
     out->fibers_untracked = fibers_untracked;
+    out->threads_unread = thread_registry_reclaimed_unread();
 }
 
 const struct fiber_trace_record *fiber_trace_records(size_t *count, unsigned long *dropped)

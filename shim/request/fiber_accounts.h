@@ -57,9 +57,9 @@ int fiber_accounts_prepare(size_t trace_records);
  * a name when a fiber seen has none. */
 void fiber_accounts_drain(struct thread_record *t, int slot);
 
-/* Monitor: the same for a record that is not LIVE (its thread exited; not pinned, no TLS
- * read, no name asked): what it logged since the last drain, unless the record was
- * reused meanwhile. */
+/* Monitor: the same for an EXITED record (its thread exited; pinned by
+ * thread_record_pin_exited, no TLS read, no name asked): what it logged since the last
+ * drain, or all of it if the monitor never saw the thread live. */
 void fiber_accounts_drain_exited(struct thread_record *t, int slot);
 
 /* In the child of fork(), after thread_registry_after_fork: the parent's accounts, trace
@@ -83,7 +83,10 @@ uintptr_t fiber_accounts_name_of(uint64_t id);
 
 /* Exit: runs lost to a log overrun (the monitor did not drain in time), fibers beyond
  * the table, and names the hooks could not give. */
-struct fiber_accounts_losses { unsigned long runs_lost, events_lost, fibers_untracked; };
+struct fiber_accounts_losses {
+    unsigned long runs_lost, events_lost, fibers_untracked;
+    unsigned long threads_unread;  /* exited threads whose record was reused unread */
+};
 void fiber_accounts_losses(struct fiber_accounts_losses *out);
 
 /* ---- the chrome trace's records (report/trace_chrome.c writes them at exit) ---------- */

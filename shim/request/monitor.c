@@ -109,7 +109,10 @@ static uint64_t pass(void)
     for (int i = 0; i < extent; i++) {
         struct thread_record *t = &thread_registry[i];
         if (atomic_load_explicit(&t->state, memory_order_relaxed) != RECORD_LIVE) {
-            fiber_accounts_drain_exited(t, i);    /* its last runs and verdicts */
+            if (thread_record_pin_exited(t)) {    /* its last runs and verdicts */
+                fiber_accounts_drain_exited(t, i);
+                thread_record_release_exited(t);
+            }
             continue;
         }
         if (!thread_record_runs_ocaml(t))      /* tick, backup or C thread: nothing to see */

@@ -287,5 +287,46 @@ case_chrome_trace_thread_churn() {
     ((names >= 50)) || fail "only $names thread tracks: the churned threads were not logged"
 }
 
+# Per-fiber preemption counts add up to the total under thread and domain churn (adversary
+# F6: a record reused before the monitor read its last entries lost 50-90 preemptions of
+# ~3,000 from the fibers' counts, with every loss counter at 0). The twin feeds the same
+# check a report with one preemption removed from a fiber group: it must be rejected.
+fiber_counts_add_up() {   # fiber_counts_add_up STATS_JSON
+    python3 - "$1" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))["ocpreempt_stats"]
+loss = s["fiber_accounting"]
+lost = loss["runs_lost"] + loss["events_lost"] + loss.get("exited_threads_unread", 0)
+fibers = sum(g["preemptions"] for g in s["fibers"])
+print(f"preemptions {s['preemptions']}, in the fibers' groups {fibers}, losses {loss}")
+sys.exit(0 if s["preemptions"] > 0 and (fibers == s["preemptions"] or lost > 0) else 1)
+PY
+}
+
+run_thread_churn_stats() {
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Sched.yield OCPREEMPT_QUANTUM=100us \
+        OCPREEMPT_STATS="$T_WORK/stats.json" OCPREEMPT_STATS_FORMAT=json \
+        "$T_THREAD_CHURN" >out.txt 2>err.txt || { cat err.txt >&2; fail "program exited with $?"; }
+}
+
+case_fiber_counts_thread_churn() {
+    run_thread_churn_stats
+    fiber_counts_add_up stats.json >check.txt || fail "$(cat check.txt)"
+}
+
+case_fiber_counts_thread_churn_twin() {
+    run_thread_churn_stats
+    python3 - stats.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = max(d["ocpreempt_stats"]["fibers"], key=lambda g: g["preemptions"])
+g["preemptions"] -= 1
+json.dump(d, open("doctored.json", "w"))
+PY
+    if fiber_counts_add_up doctored.json >check.txt; then
+        fail "the check accepted a report one preemption short: $(cat check.txt)"
+    fi
+}
+
 "case_$case"
 echo "ok $case"
