@@ -32,7 +32,13 @@ static void consider(struct pick *p, uintptr_t pc)
 }
 
 /* Walks the frames laid out in [sp, high) (a live stack or a copy: only return addresses
- * are read from it). false if a frame has no descriptor before the base. */
+ * are read from it), down to the base. A C-to-OCaml callback's boundary (a return-to-C
+ * frame short of the base) is crossed the way the runtime's own walk crosses it
+ * (caml_next_frame_descriptor: the trap frame, gc_regs and DWARF link, Stack_header_size,
+ * then the caller's return address), and what was picked above it is forgotten: those
+ * frames are the callback's, not the fiber's (adversary F7: a fiber spending its time in
+ * a callback was named after the callback's function). false if a frame has no
+ * descriptor before the base. */
 static bool walk_frames(const char *sp, const char *high, struct pick *p)
 {
     for (;;) {
@@ -40,8 +46,13 @@ static bool walk_frames(const char *sp, const char *high, struct pick *p)
         uint16_t frame_data;
         if (!fiber_frame_at(sp, high, &pc, &frame_data))
             return false;
-        if (frame_data == FRAME_RETURN_TO_C_MARK)          /* the base, or a callback's */
-            return true;
+        if (frame_data == FRAME_RETURN_TO_C_MARK) {
+            sp += sizeof pc + STACK_HEADER_SIZE;
+            if (sp >= high)
+                return true;                               /* the base */
+            *p = (struct pick){ 0, 0 };                    /* a callback's */
+            continue;
+        }
         consider(p, pc);
         sp += frame_data & FRAME_SIZE_MASK;
     }
