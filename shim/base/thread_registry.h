@@ -87,6 +87,7 @@ struct look_state {
     unsigned long stall_preemptions_seen; /* its domain's preemptions then */
     uint64_t stall_stretch_ns;     /* CPU time of the current stretch in C (0: none) */
     size_t stall_slot;             /* its stall_stats.h slot */
+    size_t stall_seen_slot;        /* the slot seen at the last request or look (0: none) */
     bool refused_streak;           /* the requests of this run are being refused: */
     int refused_reason;            /*   for this reason (a STAT_skip_* counter), */
     uint64_t refused_start_cpu_ns; /*   since the request at this CPU time */

@@ -90,7 +90,13 @@ void stall_watch_look(struct thread_record *t, void *ds, void *stack, bool same_
     /* Pending: no poll reached since the request. Not an end to a streak of refusals (a
        thread descheduled right after the request looks the same), only no news of it. */
     uintptr_t caller = 0;
-    size_t slot = where_in_c(ds, stack, &caller);
+    size_t seen = where_in_c(ds, stack, &caller);
+    /* The interval's CPU time is charged to a C function only if the domain was in it at
+       both ends (seen at the request, or at the previous look): a function entered
+       meanwhile after another (a noalloc spin, then a noalloc sleep) is not charged the
+       other's CPU (adversary F8); the interval goes to the unnamed line instead. */
+    size_t slot = seen == l->stall_seen_slot ? seen : 0;
+    l->stall_seen_slot = seen;
     bool new_stretch = c_stretch == 0 || slot != l->stall_slot;
     uint64_t stretch = (new_stretch ? 0 : c_stretch) + ns;
     stall_record(slot, ns, stretch, new_stretch, caller);
@@ -103,4 +109,7 @@ void stall_watch_requested(struct thread_record *t, void *ds, uint64_t cpu)
     t->look.stall_requested = true;
     t->look.stall_mark_cpu_ns = cpu;
     t->look.stall_preemptions_seen = domain_preemptions(ds);
+    uintptr_t caller = 0;
+    t->look.stall_seen_slot =
+        shim_config.stats ? where_in_c(ds, *(void *volatile *)DS(ds, current_stack), &caller) : 0;
 }

@@ -16,7 +16,10 @@
  *  - entered by a noalloc call: that word is the return address into the OCaml caller, and
  *    the code before it names the C function (landing/c_call_table.h).
  * Every value read is a hint checked against the table; what fails a check is counted as
- * unnamed time in C. Limits (docs/design.md): CPU time only (a C call blocked in a system
+ * unnamed time in C. A look's interval is charged to a C function only if that function
+ * was the latest entry at both ends (the request's look, or the stretch's previous look):
+ * one entered meanwhile after another (a noalloc spin returning to a noalloc sleep) would
+ * otherwise be charged the other's CPU; such an interval is unnamed. Limits (docs/design.md): CPU time only (a C call blocked in a system
  * call without releasing the runtime uses none, and is not seen); a request lost to a
  * young_limit reset (overdue.c) counts the OCaml code running until the next look under
  * the latest C entry, a stretch shorter than the two quanta the report lists from
@@ -42,7 +45,8 @@
 void stall_watch_look(struct thread_record *t, void *ds, void *stack, bool same_run,
                       bool main_fiber, uint64_t cpu);
 
-/* This look issued a request for t's overdue run on domain ds, at CPU time `cpu`. */
+/* This look issued a request for t's overdue run on domain ds, at CPU time `cpu` (and,
+ * with stats, noted which C function the domain was in then). */
 void stall_watch_requested(struct thread_record *t, void *ds, uint64_t cpu);
 
 #endif

@@ -3,7 +3,7 @@
    request is refused), under a hand-rolled scheduler, beside a fiber that yields now and
    then. The stall tests (stall_test.sh) check that the shim's stats name the C function
    for the first and no C function for the others.
-   Usage: c_stall (c|noalloc|ocaml|mutex) MS *)
+   Usage: c_stall (c|noalloc|ocaml|mutex|spin_sleep|spin_spin) MS *)
 
 open Effect
 open Effect.Deep
@@ -17,6 +17,21 @@ external spin_cpu_noalloc : (int [@untagged]) -> unit
   = "c_stall_spin_cpu_noalloc_byte" "c_stall_spin_cpu_noalloc" [@@noalloc]
 external cpu_ns : unit -> (int [@untagged]) = "c_stall_cpu_ns_byte" "c_stall_cpu_ns"
   [@@noalloc]
+external sleep_noalloc : (int [@untagged]) -> unit
+  = "c_stall_sleep_noalloc_byte" "c_stall_sleep_noalloc" [@@noalloc]
+external spin_again_noalloc : (int [@untagged]) -> unit
+  = "c_stall_spin_again_noalloc_byte" "c_stall_spin_again_noalloc" [@@noalloc]
+
+(* Three fibers share MS of CPU in 6 ms noalloc spins, each followed by a noalloc call
+   of 3 ms that sleeps (spin_sleep) or, the twin, spins under another name (spin_spin),
+   then a little OCaml work (where requests are served). *)
+let ocaml_work () =
+  let n = ref 0 in
+  for i = 1 to 10_000 do n := !n + i done;
+  ignore (Sys.opaque_identity !n)
+
+let spin_sleep ms () = for _ = 1 to ms / 18 do spin_cpu_noalloc 6; sleep_noalloc 3; ocaml_work () done
+let spin_spin ms () = for _ = 1 to ms / 18 do spin_cpu_noalloc 6; spin_again_noalloc 3; ocaml_work () done
 
 let run_fibers (fibers : (unit -> unit) list) =
   let ready : (unit -> unit) Queue.t = Queue.create () in
@@ -58,7 +73,11 @@ let () =
     | "c" -> spin_c ms
     | "noalloc" -> spin_noalloc ms
     | "mutex" -> spin_locked ms
+    | "spin_sleep" | "spin_spin" -> ()
     | _ -> spin_ocaml ms in
   let ticker () = for _ = 1 to 5 do yield () done in
-  run_fibers [ ticker; spinner; ticker ];
+  (match mode with
+   | "spin_sleep" -> run_fibers [ spin_sleep ms; spin_sleep ms; spin_sleep ms ]
+   | "spin_spin" -> run_fibers [ spin_spin ms; spin_spin ms; spin_spin ms ]
+   | _ -> run_fibers [ ticker; spinner; ticker ]);
   print_endline "c_stall: done"

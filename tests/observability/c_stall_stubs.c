@@ -44,3 +44,30 @@ value c_stall_spin_cpu_noalloc_byte(value ms)
 {
     return c_stall_spin_cpu(ms);
 }
+
+/* Sleeps `ms` milliseconds without releasing the runtime ([@@noalloc]: no blocking
+ * section), using no CPU time: the function a stall report must not charge with the CPU of
+ * the spin before it. */
+value c_stall_sleep_noalloc(intnat ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    return Val_unit;
+}
+
+value c_stall_sleep_noalloc_byte(value ms)
+{
+    return c_stall_sleep_noalloc(Long_val(ms));
+}
+
+/* The twin of the sleep: the same time spent spinning (CPU time), under another name. */
+value c_stall_spin_again_noalloc(intnat ms)
+{
+    return c_stall_spin_cpu(Val_long(ms));
+}
+
+value c_stall_spin_again_noalloc_byte(value ms)
+{
+    return c_stall_spin_cpu(ms);
+}

@@ -13,6 +13,7 @@ rm -rf "$T_WORK" && mkdir -p "$T_WORK" && cd "$T_WORK"
 readonly spin_ms=200
 readonly c_min_percent=75        # the stub's stall must reach 75% of the spin: 150 ms
 readonly ocaml_max_percent=20    # the twin's time "in C" must stay under 20% of it
+readonly sleep_max_percent=5     # a noalloc sleep may be charged under 5% of the spin
 
 fail() { printf 'FAIL %s: %s\n' "$case" "$*" >&2; exit 1; }
 
@@ -97,6 +98,35 @@ case_ocaml_twin_not_c() {
            awk '{ s += $1 } END { print s + 0 }')
     awk -v ms="$in_c" -v max=$((spin_ms * ocaml_max_percent / 100)) 'BEGIN { exit !(ms < max) }' ||
         fail "the OCaml spin counted ${in_c} ms in C: $(section)"
+}
+
+# Three fibers: 6 ms noalloc spins, each followed by a 3 ms noalloc call: the stats charge
+# a C function only the CPU time of intervals it was in at both ends (adversary F8: the
+# sleep was charged the spin's CPU; 23 ms of this program's 200 on 6cf3fce). spin_sleep:
+# the sleep, which uses no CPU, is charged under sleep_max_percent of the spin (or not
+# named at all), the spin is named. spin_spin (the twin): the second call spins, and is
+# charged more than that by the same check.
+charged_ms() {   # charged_ms FUNCTION: the CPU time the section charges FUNCTION, or 0
+    section | sed -nE "s/^ocpreempt: +in C $1 \\(noalloc, .*\\): ([0-9.]+)ms, longest.*/\\1/p" |
+        awk '{ s += $1 } END { print s + 0 }'
+}
+
+case_noalloc_sleep_not_charged() {
+    run_shim spin_sleep OCPREEMPT_STATS=1
+    local sleep spin
+    sleep=$(charged_ms c_stall_sleep_noalloc)
+    spin=$(charged_ms c_stall_spin_cpu_noalloc)
+    awk -v ms="$sleep" -v max=$((spin_ms * sleep_max_percent / 100)) 'BEGIN { exit !(ms < max) }' ||
+        fail "the noalloc sleep was charged ${sleep} ms of CPU: $(section)"
+    awk -v ms="$spin" 'BEGIN { exit !(ms > 0) }' || fail "the noalloc spin is not named: $(section)"
+}
+
+case_noalloc_sleep_not_charged_twin() {
+    run_shim spin_spin OCPREEMPT_STATS=1
+    local again
+    again=$(charged_ms c_stall_spin_again_noalloc)
+    awk -v ms="$again" -v min=$((spin_ms * sleep_max_percent / 100)) 'BEGIN { exit !(ms >= min) }' ||
+        fail "the second spin was charged only ${again} ms: the check would not bite: $(section)"
 }
 
 "case_$case"
