@@ -178,24 +178,26 @@ void thread_unregister_self(void)
     atomic_store(&r->state, r->fiber_log ? RECORD_EXITED : RECORD_FREE);
 }
 
-bool thread_record_pin(struct thread_record *r)
+/* The pin handshake (header comment): announce r, then check its state. */
+static bool pin_in_state(struct thread_record *r, int state)
 {
     atomic_store(&pinned, r);
-    if (atomic_load(&r->state) == RECORD_LIVE)
+    if (atomic_load(&r->state) == state)
         return true;
     atomic_store(&pinned, NULL);
     return false;
+}
+
+bool thread_record_pin(struct thread_record *r)
+{
+    return pin_in_state(r, RECORD_LIVE);
 }
 
 void thread_record_unpin(void) { atomic_store(&pinned, NULL); }
 
 bool thread_record_pin_exited(struct thread_record *r)
 {
-    atomic_store(&pinned, r);
-    if (atomic_load(&r->state) == RECORD_EXITED)
-        return true;
-    atomic_store(&pinned, NULL);
-    return false;
+    return pin_in_state(r, RECORD_EXITED);
 }
 
 void thread_record_release_exited(struct thread_record *r)
