@@ -70,6 +70,23 @@ void (*runtime_hook_previous(enum runtime_hook which))(void)
     return atomic_load_explicit(&previous[which], memory_order_acquire);
 }
 
+/* Per thread, per hook: inside the call of the displaced hook. */
+static __thread uint8_t calling_previous[RUNTIME_HOOK_COUNT]
+    __attribute__((tls_model("initial-exec")));
+
+bool runtime_hook_call_previous(enum runtime_hook which)
+{
+    if (calling_previous[which])
+        return false;                 /* the displaced hook called ours back */
+    void (*prev)(void) = runtime_hook_previous(which);
+    if (prev) {
+        calling_previous[which] = 1;
+        prev();
+        calling_previous[which] = 0;
+    }
+    return true;
+}
+
 bool runtime_hook_is_ours(enum runtime_hook which)
 {
     void (**slot)(void) = slot_of(which);

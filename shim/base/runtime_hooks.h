@@ -13,7 +13,9 @@
  *
  * Re-chaining: systhreads' initialisation replaces these slots without chaining ours;
  * runtime_hooks_rechain puts ours back, interrupt first, then enter before leave (an enter
- * hook of ours never marks a thread while the leave hook is not ours). Each replacement of
+ * hook of ours never marks a thread while the leave hook is not ours); a library that chained
+ * ours below it is called once, and calls ours back only to find it already running
+ * (runtime_hook_call_previous). Each replacement of
  * a blocking hook bumps runtime_hooks_blocking_epoch, so a mark made under the old hooks
  * (whose leave may have bypassed ours) is never trusted. Any thread: a few plain loads when
  * nothing was replaced.
@@ -45,6 +47,14 @@ bool runtime_hooks_install_minor_gc_end(void (*body)(void));
 
 /* The hook our body displaced (NULL: none), which the body calls first. Any thread. */
 void (*runtime_hook_previous(enum runtime_hook which))(void);
+
+/* Our body's first step: calls the hook it displaced, unless this thread is already inside
+ * that call. A library that chained our body the usual way (saved it, calls it from its
+ * own: ocaml-boxroot does so with caml_minor_gc_end_hook), and that our re-chaining then
+ * put below ours, would otherwise make the two call each other until the stack overflows
+ * (adversary, issue 20). Returns false when re-entered so: the body returns at once (the
+ * outer call runs it, once). The calling thread. */
+bool runtime_hook_call_previous(enum runtime_hook which);
 
 /* Does the runtime's slot hold our body now? Any thread: two loads. */
 bool runtime_hook_is_ours(enum runtime_hook which);

@@ -77,6 +77,7 @@ static void reset_record(struct thread_record *r)
     atomic_store(&r->refusals, 0);
     atomic_store(&r->main_stack, NULL);
     atomic_store(&r->backed_off, 0);
+    atomic_store(&r->look_soon, 0);
     atomic_store(&r->blocking_epoch, 0);
     atomic_store(&r->in_hook, 0);
     atomic_store(&r->runs_ocaml, 0);

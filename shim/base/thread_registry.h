@@ -141,6 +141,8 @@ struct thread_record {
                                       never preempted, so the monitor stops asking; only
                                       a true main stack (a callback on a fiber is not),
                                       cleared if that address is seen as a fiber */
+    _Atomic int look_soon;         /* set by the owner's hook, cleared by the monitor's
+                                      look: look within a quantum (request_look_soon) */
     _Atomic int backed_off;        /* the monitor looks at this thread rarely (it was quiet):
                                       leaving a blocking section wakes the monitor */
     _Atomic uint32_t blocking_epoch; /* the owner is in a blocking section, entered through

@@ -322,7 +322,9 @@ static void serve_pending(struct thread_record *t, void *ds, int domain,
     count_verdict(st, v, site);
     log_verdict(t, ds, v, site);
     if (self_due)
-        self_clock_settle(t, ds, v == PREEMPT);
+        self_clock_settle(t, ds, v == PREEMPT, v == SKIP_NOT_SAFEPOINT);
+    if (self_due && v == SKIP_NOT_SAFEPOINT)
+        request_look_soon(t);
     if (v != PREEMPT) {
         if (!chaos_enabled() && v != SKIP_MAIN_FIBER) {   /* the monitor retries sooner */
             atomic_store_explicit(&t->last_refusal, (int)verdict_counter[v],
@@ -355,7 +357,6 @@ static void serve_pending(struct thread_record *t, void *ds, int domain,
 
 static void preempt_interrupt_hook(void)
 {
-    void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_INTERRUPT);
     struct thread_record *t = thread_self();
     /* systhreads' hook hands the runtime lock over only for a tick. When self-clocking
        calls us at every trip, only that is a resumption worth waking the monitor for. */
@@ -363,8 +364,8 @@ static void preempt_interrupt_hook(void)
     bool tick = ds && atomic_load_explicit(runtime_interrupt_flag(ds), memory_order_relaxed) ==
                           TICK_INTERRUPT;
     uint64_t before_prev = stats_tsc();
-    if (prev)
-        prev();              /* systhreads' may hand the runtime lock over, and get it back */
+    if (!runtime_hook_call_previous(RUNTIME_HOOK_INTERRUPT))
+        return;              /* systhreads' may hand the runtime lock over, and get it back */
     uint64_t entry_tsc = stats_tsc();
     if (t)                   /* waiting for the lock is not the fiber's run (self_clock.c) */
         t->away_ticks += entry_tsc - before_prev;

@@ -97,6 +97,11 @@ static void arm_in(struct self_clock_state *c, void *ds, uint64_t ticks)
     uint64_t bytes = want < MIN_BYTES ? MIN_BYTES : want > MAX_BYTES ? MAX_BYTES : (uint64_t)want;
     uintptr_t ptr = *DS(ds, young_ptr), start = *DS(ds, young_start), end = *DS(ds, young_end);
     uint64_t room = ptr > start ? ptr - start : 0, heap = end > start ? end - start : 0;
+    bytes |= 1;   /* an odd limit: young_ptr, a multiple of 8, never lands on it. The OCaml
+                     poll traps at young_ptr <= young_limit, the runtime's C check acts at
+                     young_ptr < young_limit: on equality every poll took the slow path for
+                     nothing until the next allocation (adversary: a non-allocating loop
+                     3.5-5x slower) */
     bool in_heap = bytes < room && !memprof_samples_first(ds, ptr - bytes);
     if (!counts_minor_gcs || heap == 0 || in_heap) {
         c->next_trip = SELF_CLOCK_IN_HEAP;
@@ -114,9 +119,8 @@ static void arm_in(struct self_clock_state *c, void *ds, uint64_t ticks)
  * loads and stores on the thread's own record, and one compare-and-swap. */
 static void count_minor_gc(void)
 {
-    void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_MINOR_GC_END);
-    if (prev)
-        prev();
+    if (!runtime_hook_call_previous(RUNTIME_HOOK_MINOR_GC_END))
+        return;
     struct thread_record *t = thread_self();
     if (!t || t->clock.minor_gcs_to_wait == 0 || --t->clock.minor_gcs_to_wait != 0)
         return;
@@ -234,11 +238,30 @@ bool self_clock_trip(struct thread_record *t, void *ds, bool requested)
     return false;
 }
 
-void self_clock_settle(struct thread_record *t, void *ds, bool preempted)
+void self_clock_settle(struct thread_record *t, void *ds, bool preempted, bool in_c)
 {
     struct self_clock_state *c = &t->clock;
     uint64_t q = quantum_ticks(c);
-    (void)preempted;     /* either way soon: a retry, or the next run's first trip, which
-                            tells the monitor that run clocks itself (overdue.c) */
+    if (preempted) {
+        /* The run is over; a trip before the switch (the stub's own allocations) is not
+           due again (it would be judged, and refused in the yield function). The switch
+           starts the next run (follow_run). */
+        c->run_start_tsc = stats_tsc();
+        c->away_at_start = t->away_ticks;
+        c->run_cpu_start_known = false;
+        c->first_trip_cpu_ns = 0;
+    }
+    /* Either way soon: a retry, or the next run's first trip, which tells the monitor that
+       run clocks itself (overdue.c). */
     arm_in(c, ds, q / RETRY_DIVISOR);
+    if (in_c) {
+        /* Refused because the hook ran from C (Gc.minor, a stub's allocation, where our
+           post makes the runtime call it): retry at the next OCaml poll, as a request
+           does, rather than after more allocation, which the C code may make again; and
+           this run no longer counts as clocking itself, so that the monitor keeps its
+           cadence and its retries (adversary: a fiber calling Gc.minor in a loop lost
+           half its preemptions, run p50 3.6 Q against 1.1 Q watcher-only). */
+        atomic_store_explicit(DS_ATOMIC(ds, young_limit), UINTPTR_MAX, memory_order_release);
+        atomic_store_explicit(&t->clock_trip_tsc, 0, memory_order_relaxed);
+    }
 }

@@ -54,9 +54,10 @@ void self_clock_install(void);
  * the caller then keeps our post only if self_clock_keeps_post(t). */
 bool self_clock_trip(struct thread_record *t, void *ds, bool requested);
 
-/* After a due trip, `preempted` (the next fiber's run starts now) or refused (the same
- * fiber retries): the next trip an eighth of a quantum of allocation later. */
-void self_clock_settle(struct thread_record *t, void *ds, bool preempted);
+/* After a due trip, `preempted` (the run ends; the next starts at the switch) or refused
+ * (the same fiber retries): the next trip an eighth of a quantum of allocation later, or,
+ * refused because the hook ran from C (`in_c`), at the next OCaml poll. */
+void self_clock_settle(struct thread_record *t, void *ds, bool preempted, bool in_c);
 
 /* Does t's next trip need our interrupt posted from now on? */
 static inline bool self_clock_keeps_post(const struct thread_record *t)

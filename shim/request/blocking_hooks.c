@@ -33,9 +33,8 @@ void request_thread_resumed(struct thread_record *t)
 
 static void enter_blocking_hook(void)
 {
-    void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_ENTER_BLOCKING);
-    if (prev)
-        prev();                 /* systhreads': releases the runtime lock */
+    if (!runtime_hook_call_previous(RUNTIME_HOOK_ENTER_BLOCKING))
+        return;                 /* systhreads': releases the runtime lock */
     struct thread_record *t = thread_self();
     thread_note_runs_ocaml(t);      /* only a thread holding a domain enters a section */
     if (t)                      /* not the fiber's run (inject/self_clock.c) */
@@ -47,9 +46,8 @@ static void enter_blocking_hook(void)
 
 static void leave_blocking_hook(void)
 {
-    void (*prev)(void) = runtime_hook_previous(RUNTIME_HOOK_LEAVE_BLOCKING);
-    if (prev)
-        prev();                 /* systhreads': takes the runtime lock back first */
+    if (!runtime_hook_call_previous(RUNTIME_HOOK_LEAVE_BLOCKING))
+        return;                 /* systhreads': takes the runtime lock back first */
     struct thread_record *t = thread_self();
     if (t) {
         atomic_store(&t->blocking_epoch, 0);

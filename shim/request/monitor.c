@@ -83,6 +83,8 @@ static uint64_t look_due_at(struct thread_record *t)
     const struct look_state *l = &t->look;
     if (l->generation != atomic_load_explicit(&t->generation, memory_order_relaxed))
         return 0;
+    if (atomic_load_explicit(&t->look_soon, memory_order_relaxed))
+        return 0;                     /* its hook asked (request_look_soon) */
     uint64_t at = l->next_look_ns;
     if (l->quiet_looks > 0 && !atomic_load_explicit(&t->backed_off, memory_order_relaxed)) {
         uint64_t resumed = l->looked_ns + shim_config.quantum_ns;

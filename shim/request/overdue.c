@@ -43,6 +43,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "doorbell.h"
 #include "request.h"
 #include "runtime.h"
 #include "shim_state.h"
@@ -189,6 +190,7 @@ void overdue_look(struct thread_record *t)
         l->run_reaches_quantum_ns = UINT64_MAX;   /* no run seen yet */
     }
     l->looked_ns = now_ns;
+    atomic_store_explicit(&t->look_soon, 0, memory_order_relaxed);
     if (shim_config.chaos) {           /* chaos mode has its own clock (chaos.c) */
         back_off(t, now_ns);
         return;
@@ -338,6 +340,12 @@ bool request_still_due(struct thread_record *t, void *ds)
 {
     return atomic_load(&t->switches) == atomic_load(&t->request_switches) &&
            (void *)*DS(ds, current_stack) == atomic_load(&t->request_stack);
+}
+
+void request_look_soon(struct thread_record *t)
+{
+    if (!atomic_exchange(&t->look_soon, 1))
+        doorbell_ring_within_quantum();
 }
 
 void request_note_injection(struct thread_record *t)

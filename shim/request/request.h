@@ -91,4 +91,9 @@ bool request_still_due(struct thread_record *t, void *ds);
  * switch the monitor can know of exactly, so it is counted as one. */
 void request_note_injection(struct thread_record *t);
 
+/* The thread's own self-clocked trip was due but refused because the hook ran from C (a
+ * Gc.minor loop): the run no longer clocks itself, and the monitor, maybe backed off for
+ * it, is asked to look within a quantum (one ring per such episode: look_soon). */
+void request_look_soon(struct thread_record *t);
+
 #endif
