@@ -5,8 +5,8 @@
 #   names       the stats name the ticker (never preempted), the three workers (one group
 #               of three) and the hog (preempted) by those functions and lines
 #   names_twin  the program starts its ticker from another function: the same check fails
-#   callback    (T_PROGRAM obs_callback_name) a fiber that runs inside a C-to-OCaml
-#               callback is named by the function that started it
+#   callback    a fiber that runs inside a C-to-OCaml callback is named by the function
+#               that started it
 #   callback_twin  no group is named after the callback's function (the check bites)
 # And on the ecosystem programs (tests/ecosystem: T_PROGRAM an eco_<scheduler>, T_YIELD its
 # yield), `fair` case: EXPECTATION... are check_fiber_names.py's, with the sources' markers:
@@ -57,18 +57,18 @@ eco_twin)
     fi
     grep -q 'no fiber group named' check.txt || fail "the check failed for another reason: $(cat check.txt)"
     ;;
-callback)       # callback_name.ml: the fiber inside a callback is named by its starter
-    run_program
-    python3 "$T_CHECK" stats.json "Callback_name.cb_fiber@$T_SOURCE:FIBER-CB,fibers==1" \
-        "Callback_name.ticker@$T_SOURCE:FIBER-TICKER,fibers==1" || fail "fibers misnamed"
+callback)       # mode callback: the fiber inside a callback is named by its starter
+    run_program callback
+    python3 "$T_CHECK" stats.json "Fiber_names.cb_fiber@$T_SOURCE:FIBER-CB,fibers==1" \
+        "Fiber_names.ticker@$T_SOURCE:FIBER-TICKER,fibers==1" || fail "fibers misnamed"
     ;;
 callback_twin)  # the same report, checked for a group named after the callback: rejected
-    run_program
-    if python3 "$T_CHECK" stats.json "Callback_name.in_callback@$T_SOURCE:CALLBACK-WORK" \
+    run_program callback
+    if python3 "$T_CHECK" stats.json "Fiber_names.in_callback@$T_SOURCE:CALLBACK-WORK" \
         >check.txt 2>&1; then
         fail "a fiber group is named after the callback's function"
     fi
-    grep -q 'no fiber group named Callback_name.in_callback' check.txt ||
+    grep -q 'no fiber group named Fiber_names.in_callback' check.txt ||
         fail "the check failed for another reason: $(cat check.txt)"
     ;;
 *) fail "unknown case" ;;

@@ -2,7 +2,10 @@
    (the lines marked FIBER-...), for the per-fiber accounting test: the stats must name each
    group by that function and its line, count the three workers as one group of three,
    and show the ticker (never preempted) beside the hog. With the argument [swap] the
-   ticker is started by [other_ticker] instead: the twin that shows the check bites. *)
+   ticker is started by [other_ticker] instead: the twin that shows the check bites.
+   With [callback]: the ticker beside a fiber that spends most of its time inside a
+   C-to-OCaml callback (adversary F7): it must be named after the function that started
+   it (FIBER-CB), never after the callback's (CALLBACK-WORK). *)
 
 open Effect
 open Effect.Deep
@@ -41,6 +44,17 @@ let worker n () = (* FIBER-WORKER *)
   done;
   ignore (Sys.opaque_identity !acc)
 
+external run_callback : (unit -> unit) -> unit = "cbn_run_callback"
+
+let in_callback () = (* CALLBACK-WORK *)
+  let x = ref 0 in
+  for i = 1 to 2_000_000 do x := (!x * 7 + i) land 0xFFFF done;
+  ignore (Sys.opaque_identity !x)
+
+let cb_fiber () = (* FIBER-CB *)
+  for _ = 1 to 150 do run_callback in_callback; yield () done;
+  finished := true
+
 let hog () = (* FIBER-HOG *)
   let x = ref 0 in
   for i = 1 to 300_000_000 do x := (!x * 7 + i) land 0xFFFF done;
@@ -48,9 +62,12 @@ let hog () = (* FIBER-HOG *)
   ignore (Sys.opaque_identity !x)
 
 let () =
-  let swap = Array.length Sys.argv > 1 && Sys.argv.(1) = "swap" in
-  spawn (if swap then other_ticker else ticker);
-  for _ = 1 to 3 do spawn (worker 40) done;
-  spawn hog;
+  let mode = if Array.length Sys.argv > 1 then Sys.argv.(1) else "" in
+  spawn (if mode = "swap" then other_ticker else ticker);
+  if mode = "callback" then spawn cb_fiber
+  else begin
+    for _ = 1 to 3 do spawn (worker 40) done;
+    spawn hog
+  end;
   while not (Queue.is_empty ready) do (Queue.pop ready) () done;
   Printf.printf "fiber_names: done, %d ticks\n" !ticks

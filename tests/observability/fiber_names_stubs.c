@@ -1,6 +1,6 @@
-/* callback_name_stubs: a C stub that calls back into OCaml (caml_callback), so that the
+/* fiber_names_stubs: a C stub that calls back into OCaml (caml_callback), so that the
  * fiber calling it runs OCaml code above a C-to-OCaml boundary on its own stack
- * (callback_name.ml). Not [@@noalloc]: called through caml_c_call. */
+ * (fiber_names.ml, mode callback). Not [@@noalloc]: called through caml_c_call. */
 #include <caml/callback.h>
 #include <caml/memory.h>
 #include <caml/mlvalues.h>
