@@ -304,15 +304,3 @@ bool runtime_is_ocaml_thread_entry(void *(*start)(void *))
     return false;
 }
 
-bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),
-                        void (*ours)(void))
-{
-    if (!slot)
-        return false;
-    void (*current)(void) = *(void (*volatile *)(void))slot;
-    if (current == ours)
-        return false;
-    atomic_store_explicit(previous, current, memory_order_release);
-    *(void (*volatile *)(void))slot = ours;
-    return true;
-}

@@ -100,12 +100,6 @@ int runtime_restore(const struct runtime_cached *c, const struct exe_memory *m, 
 /* The calling thread's `caml_state` TLS slot (NULL outside the executable's TLS). */
 void **runtime_caml_state_slot(void);
 
-/* Puts `ours` into the runtime hook `slot` (NULL: the runtime has no such hook), first
- * saving what was there in `previous`, which ours calls: unless ours is there already.
- * True if it had to (first install, or someone, e.g. systhreads' initialisation, replaced
- * it without chaining). Any thread: one load and, rarely, two stores. */
-bool runtime_chain_hook(void (**slot)(void), void (*_Atomic *previous)(void),
-                        void (*ours)(void));
 
 /* Is `start` (a pthread start routine) one of the runtime's OCaml thread entries? */
 bool runtime_is_ocaml_thread_entry(void *(*start)(void *));

@@ -7,8 +7,16 @@
 #include "runtime.h"
 
 static void (*_Atomic body[RUNTIME_HOOK_COUNT])(void);       /* ours, set at start-up */
-static void (*_Atomic previous[RUNTIME_HOOK_COUNT])(void);   /* what ours displaced */
 static _Atomic uint32_t blocking_epoch = 1;
+
+/* What ours displaced, oldest first: the first install and each re-chaining add the hook
+ * found in the slot (systhreads' initialisation replaces ours without chaining it; a
+ * library may chain it, and then sits between ours and what ours displaced before). At
+ * most DISPLACED_MAX are kept, the most recent ones. Written under `chaining`. */
+#define DISPLACED_MAX 8
+static void (*_Atomic displaced[RUNTIME_HOOK_COUNT][DISPLACED_MAX])(void);
+static _Atomic int displaced_count[RUNTIME_HOOK_COUNT];
+static atomic_flag chaining = ATOMIC_FLAG_INIT;
 
 static void (**slot_of(enum runtime_hook which))(void)
 {
@@ -21,13 +29,36 @@ static void (**slot_of(enum runtime_hook which))(void)
     }
 }
 
-/* Chains body `which` into its slot if installed and not there; true if it had to. */
+static void note_displaced(enum runtime_hook which, void (*hook)(void))
+{
+    int n = atomic_load_explicit(&displaced_count[which], memory_order_relaxed);
+    if (n == DISPLACED_MAX) {                  /* keep the most recent ones */
+        for (int i = 1; i < DISPLACED_MAX; i++)
+            atomic_store(&displaced[which][i - 1], atomic_load(&displaced[which][i]));
+        n--;
+    }
+    atomic_store(&displaced[which][n], hook);
+    atomic_store_explicit(&displaced_count[which], n + 1, memory_order_release);
+}
+
+/* Chains body `which` into its slot if installed and not there; true if it had to. Any
+ * thread: a few loads when ours is in place; else a short lock (rare). */
 static bool chain(enum runtime_hook which)
 {
     void (*ours)(void) = atomic_load_explicit(&body[which], memory_order_relaxed);
-    if (!ours)
+    void (**slot)(void) = slot_of(which);
+    if (!ours || !slot || *(void (*volatile *)(void))slot == ours)
         return false;
-    return runtime_chain_hook(slot_of(which), &previous[which], ours);
+    while (atomic_flag_test_and_set_explicit(&chaining, memory_order_acquire))
+        ;
+    void (*current)(void) = *(void (*volatile *)(void))slot;
+    bool replaced = current != ours;
+    if (replaced) {
+        note_displaced(which, current);
+        *(void (*volatile *)(void))slot = ours;
+    }
+    atomic_flag_clear_explicit(&chaining, memory_order_release);
+    return replaced;
 }
 
 static void rechain_interrupt(void)
@@ -65,26 +96,32 @@ void runtime_hooks_install_blocking(void (*enter)(void), void (*leave)(void))
     rechain_blocking();
 }
 
-void (*runtime_hook_previous(enum runtime_hook which))(void)
+/* The displaced hook `back` places below the most recent one (NULL: none). */
+static void (*displaced_hook(enum runtime_hook which, int back))(void)
 {
-    return atomic_load_explicit(&previous[which], memory_order_acquire);
+    int n = atomic_load_explicit(&displaced_count[which], memory_order_acquire);
+    return back < n ? atomic_load(&displaced[which][n - 1 - back]) : NULL;
 }
 
-/* Per thread, per hook: inside the call of the displaced hook. */
-static __thread uint8_t calling_previous[RUNTIME_HOOK_COUNT]
+void (*runtime_hook_previous(enum runtime_hook which))(void)
+{
+    return displaced_hook(which, 0);
+}
+
+/* Per thread, per hook: how deep this thread is in calls of displaced hooks. */
+static __thread uint8_t call_depth[RUNTIME_HOOK_COUNT]
     __attribute__((tls_model("initial-exec")));
 
 bool runtime_hook_call_previous(enum runtime_hook which)
 {
-    if (calling_previous[which])
-        return false;                 /* the displaced hook called ours back */
-    void (*prev)(void) = runtime_hook_previous(which);
-    if (prev) {
-        calling_previous[which] = 1;
-        prev();
-        calling_previous[which] = 0;
+    uint8_t depth = call_depth[which];
+    void (*hook)(void) = displaced_hook(which, depth);
+    if (hook && depth < DISPLACED_MAX) {
+        call_depth[which] = depth + 1;
+        hook();
+        call_depth[which] = depth;
     }
-    return true;
+    return depth == 0;
 }
 
 bool runtime_hook_is_ours(enum runtime_hook which)

@@ -48,12 +48,15 @@ bool runtime_hooks_install_minor_gc_end(void (*body)(void));
 /* The hook our body displaced (NULL: none), which the body calls first. Any thread. */
 void (*runtime_hook_previous(enum runtime_hook which))(void);
 
-/* Our body's first step: calls the hook it displaced, unless this thread is already inside
- * that call. A library that chained our body the usual way (saved it, calls it from its
- * own: ocaml-boxroot does so with caml_minor_gc_end_hook), and that our re-chaining then
- * put below ours, would otherwise make the two call each other until the stack overflows
- * (adversary, issue 20). Returns false when re-entered so: the body returns at once (the
- * outer call runs it, once). The calling thread. */
+/* Our body's first step: calls the hook it displaced. Re-entered through that hook (a
+ * library that chained ours the usual way, saving and calling it, and that our
+ * re-chaining then put below ours: ocaml-boxroot does so with caml_minor_gc_end_hook),
+ * it plays the part of the hook that library saved: it calls the hook displaced before
+ * that one (systhreads', which hands the runtime lock over), and returns false: the body
+ * returns at once, the outermost call runs it, once. Each hook of the chain is called
+ * once per runtime call, none twice, none dropped (adversary, issue 20: mutual recursion
+ * until SIGSEGV first, then a guard that dropped systhreads' own hook: "no domain lock
+ * held"). The calling thread. */
 bool runtime_hook_call_previous(enum runtime_hook which);
 
 /* Does the runtime's slot hold our body now? Any thread: two loads. */

@@ -11,6 +11,9 @@ static void (*saved_interrupt)(void);
 static _Atomic long calls;
 
 extern void (*caml_domain_external_interrupt_hook)(void);
+extern void (*caml_enter_blocking_section_hook)(void);
+extern void (*caml_leave_blocking_section_hook)(void);
+static void (*saved_enter)(void), (*saved_leave)(void);
 
 static void user_minor_gc_end(void)
 {
@@ -24,6 +27,30 @@ static void user_interrupt(void)
     atomic_fetch_add(&calls, 1);
     if (saved_interrupt)
         saved_interrupt();
+}
+
+static void user_enter(void)
+{
+    atomic_fetch_add(&calls, 1);
+    if (saved_enter)
+        saved_enter();
+}
+
+static void user_leave(void)
+{
+    atomic_fetch_add(&calls, 1);
+    if (saved_leave)
+        saved_leave();
+}
+
+value hook_chain_blocking(value unit)
+{
+    (void)unit;
+    saved_enter = caml_enter_blocking_section_hook;
+    caml_enter_blocking_section_hook = user_enter;
+    saved_leave = caml_leave_blocking_section_hook;
+    caml_leave_blocking_section_hook = user_leave;
+    return Val_unit;
 }
 
 value hook_chain_minor_gc_end(value unit)
