@@ -47,9 +47,9 @@ void thread_registry_report_unregistered(void)
     unsigned long n = atomic_load(&unregistered);
     if (n == 0 || !shim_active() || atomic_exchange(&unregistered_said, true))
         return;
-    log_warn("%lu thread%s will never be preempted: created before the shim was active, or "
-             "beyond its %d thread records (counted as threads_unregistered in the stats)",
-             n, n == 1 ? "" : "s", THREAD_REGISTRY_MAX);
+    log_warn("%lu thread%s so far will never be preempted: created before the shim was "
+             "active, or beyond its %d thread records (said once; the stats count them all "
+             "as threads_unregistered)", n, n == 1 ? "" : "s", THREAD_REGISTRY_MAX);
 }
 
 static void count_unregistered(void)
