@@ -101,12 +101,16 @@ def main():
     if used - named:
         fail(f"tracks without thread_name: {sorted(used - named)}")
     if stats is not None:
-        if instants["preemption"] != stats["preemptions"]:
+        # Exited threads whose record another thread had to take before the monitor read
+        # their logs (only with all 512 records taken) lose their last events: counted.
+        unread = stats.get("fiber_accounting", {}).get("exited_threads_unread", 0)
+        if instants["preemption"] != stats["preemptions"] and not (
+                unread > 0 and instants["preemption"] < stats["preemptions"]):
             fail(f"{instants['preemption']} preemption instants, the stats count "
                  f"{stats['preemptions']}")
         refusals = sum(v for k, v in stats.items() if k.startswith("skip_")) - \
             stats["skip_main_fiber"] - stats["skip_switched"]
-        if instants["refusal"] != refusals:
+        if instants["refusal"] != refusals and not (unread > 0 and instants["refusal"] < refusals):
             fail(f"{instants['refusal']} refusal instants, the stats count {refusals}")
     print(f"ok: {len(events)} events, {len(used)} tracks, "
           f"{instants['preemption']} preemptions, {instants['refusal']} refusals")
