@@ -176,26 +176,39 @@ static void group_label(const struct fiber_group *g, const char **function, cons
     *location = "?";
 }
 
+/* What both formats show: the top groups and the accounting's losses. */
+struct fiber_view {
+    const struct fiber_group *top[TOP_FIBERS];
+    size_t n;
+    struct fiber_accounts_losses loss;
+};
+
+static void take_view(struct fiber_view *v)
+{
+    v->n = top_groups(v->top, TOP_FIBERS);
+    fiber_accounts_losses(&v->loss);
+}
+
 void fiber_report_text(struct report_out *o)
 {
     if (!fiber_log_enabled)
         return;
-    const struct fiber_group *top[TOP_FIBERS];
-    size_t n = top_groups(top, TOP_FIBERS);
-    struct fiber_accounts_losses loss;
-    fiber_accounts_losses(&loss);
+    struct fiber_view v;
+    take_view(&v);
+    const struct fiber_accounts_losses *loss = &v.loss;
     report_put(o, "ocpreempt: fibers by longest run (a run: switch to switch, wall time; "
-            "runs lost %lu, events lost %lu, untracked fibers %lu", loss.runs_lost,
-               loss.events_lost, loss.fibers_untracked);
-    if (loss.threads_unread)
-        report_put(o, ", exited threads unread %lu", loss.threads_unread);
+            "runs lost %lu, events lost %lu, untracked fibers %lu", loss->runs_lost,
+               loss->events_lost, loss->fibers_untracked);
+    if (loss->threads_unread)
+        report_put(o, ", exited threads unread %lu", loss->threads_unread);
     report_put(o, "):\n");
-    for (size_t i = 0; i < n; i++) {
-        const struct fiber_tally *t = &top[i]->tally;
+    for (size_t i = 0; i < v.n; i++) {
+        const struct fiber_group *g = v.top[i];
+        const struct fiber_tally *t = &g->tally;
         const char *function, *location;
-        group_label(top[i], &function, &location);
+        group_label(g, &function, &location);
         report_put(o, "ocpreempt: %5lu fiber%s  longest %8.3fms  total %9.3fms  runs %6lu  "
-                "preempted %5lu  refused %lu", top[i]->fibers, top[i]->fibers == 1 ? " " : "s",
+                "preempted %5lu  refused %lu", g->fibers, g->fibers == 1 ? " " : "s",
             (double)stats_ticks_to_ns(t->longest_ticks) / 1e6,
             (double)stats_ticks_to_ns(t->total_ticks) / 1e6, t->runs, t->preemptions,
             t->refusals);
@@ -214,23 +227,23 @@ void fiber_report_json(struct report_out *o)
 {
     if (!fiber_log_enabled)
         return;
-    const struct fiber_group *top[TOP_FIBERS];
-    size_t n = top_groups(top, TOP_FIBERS);
-    struct fiber_accounts_losses loss;
-    fiber_accounts_losses(&loss);
+    struct fiber_view v;
+    take_view(&v);
+    const struct fiber_accounts_losses *loss = &v.loss;
     report_put(o, ",\"fiber_accounting\":{\"runs_lost\":%lu,\"events_lost\":%lu,"
             "\"fibers_untracked\":%lu,\"exited_threads_unread\":%lu},\"fibers\":[",
-        loss.runs_lost, loss.events_lost, loss.fibers_untracked, loss.threads_unread);
-    for (size_t i = 0; i < n; i++) {
-        const struct fiber_tally *t = &top[i]->tally;
+        loss->runs_lost, loss->events_lost, loss->fibers_untracked, loss->threads_unread);
+    for (size_t i = 0; i < v.n; i++) {
+        const struct fiber_group *g = v.top[i];
+        const struct fiber_tally *t = &g->tally;
         const char *function, *location;
-        group_label(top[i], &function, &location);
+        group_label(g, &function, &location);
         report_put(o, "%s{\"function\":", i ? "," : "");
         report_json_string(o, function);
         report_put(o, ",\"location\":");
         report_json_string(o, location);
         report_put(o, ",\"fibers\":%lu,\"runs\":%lu,\"longest_run_ns\":%llu,\"total_run_ns\":%llu,"
-                "\"preemptions\":%lu,\"refusals\":%lu,\"refused\":{", top[i]->fibers, t->runs,
+                "\"preemptions\":%lu,\"refusals\":%lu,\"refused\":{", g->fibers, t->runs,
             (unsigned long long)stats_ticks_to_ns(t->longest_ticks),
             (unsigned long long)stats_ticks_to_ns(t->total_ticks), t->preemptions,
             t->refusals);
