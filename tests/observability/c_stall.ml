@@ -5,13 +5,6 @@
    for the first and no C function for the others.
    Usage: c_stall (c|noalloc|ocaml|mutex|spin_sleep|spin_spin) MS *)
 
-open Effect
-open Effect.Deep
-
-type _ Effect.t += Yield : unit Effect.t
-
-let yield () = perform Yield
-
 external spin_cpu : int -> unit = "c_stall_spin_cpu"
 external spin_cpu_noalloc : (int [@untagged]) -> unit
   = "c_stall_spin_cpu_noalloc_byte" "c_stall_spin_cpu_noalloc" [@@noalloc]
@@ -32,21 +25,6 @@ let ocaml_work () =
 
 let spin_sleep ms () = for _ = 1 to ms / 18 do spin_cpu_noalloc 6; sleep_noalloc 3; ocaml_work () done
 let spin_spin ms () = for _ = 1 to ms / 18 do spin_cpu_noalloc 6; spin_again_noalloc 3; ocaml_work () done
-
-let run_fibers (fibers : (unit -> unit) list) =
-  let ready : (unit -> unit) Queue.t = Queue.create () in
-  let spawn f =
-    Queue.push (fun () ->
-        match_with f ()
-          { retc = (fun () -> ());
-            exnc = raise;
-            effc = (fun (type a) (e : a Effect.t) ->
-              match e with
-              | Yield -> Some (fun (k : (a, unit) continuation) ->
-                  Queue.push (fun () -> continue k ()) ready)
-              | _ -> None) }) ready in
-  List.iter spawn fibers;
-  while not (Queue.is_empty ready) do (Queue.pop ready) () done
 
 (* The twin: the same CPU time spent in OCaml code. *)
 let spin_ocaml ms =
@@ -75,9 +53,9 @@ let () =
     | "mutex" -> spin_locked ms
     | "spin_sleep" | "spin_spin" -> ()
     | _ -> spin_ocaml ms in
-  let ticker () = for _ = 1 to 5 do yield () done in
+  let ticker () = for _ = 1 to 5 do Obs_sched.yield () done in
   (match mode with
-   | "spin_sleep" -> run_fibers [ spin_sleep ms; spin_sleep ms; spin_sleep ms ]
-   | "spin_spin" -> run_fibers [ spin_spin ms; spin_spin ms; spin_spin ms ]
-   | _ -> run_fibers [ ticker; spinner; ticker ]);
+   | "spin_sleep" -> Obs_sched.run_fibers [ spin_sleep ms; spin_sleep ms; spin_sleep ms ]
+   | "spin_spin" -> Obs_sched.run_fibers [ spin_spin ms; spin_spin ms; spin_spin ms ]
+   | _ -> Obs_sched.run_fibers [ ticker; spinner; ticker ]);
   print_endline "c_stall: done"

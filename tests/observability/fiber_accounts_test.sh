@@ -20,7 +20,7 @@ rm -rf "$T_WORK" && mkdir -p "$T_WORK" && cd "$T_WORK"
 fail() { printf 'FAIL %s: %s\n' "$case" "$*" >&2; exit 1; }
 
 run_program() {   # run_program ARGS...: 1 ms quantum, stats as JSON in stats.json
-    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms OCPREEMPT_YIELD="${T_YIELD:-Fiber_names.yield}" \
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms OCPREEMPT_YIELD="${T_YIELD:-Obs_sched.yield}" \
         OCPREEMPT_STATS="$T_WORK/stats.json" OCPREEMPT_STATS_FORMAT=json \
         "$T_PROGRAM" "$@" >out.txt 2>err.txt || { cat err.txt >&2; fail "program exited with $?"; }
     grep -Eq '^(fiber_names: done|RESULT )' out.txt || fail "program output: $(cat out.txt)"

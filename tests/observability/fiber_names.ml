@@ -1,46 +1,26 @@
-(* fiber_names: the fibers of a hand-rolled scheduler, each started by a known function
-   (the lines marked FIBER-...), for the per-fiber accounting test: the stats must name each
-   group by that function and its line, count the three workers as one group of three,
-   and show the ticker (never preempted) beside the hog. With the argument [swap] the
+(* fiber_names: the fibers of a hand-rolled scheduler (Obs_sched), each started by a known
+   function (the lines marked FIBER-...), for the per-fiber accounting test: the stats must
+   name each group by that function and its line, count the three workers as one group
+   of three, and show the ticker (never preempted) beside the hog. With the argument [swap] the
    ticker is started by [other_ticker] instead: the twin that shows the check bites.
    With [callback]: the ticker beside a fiber that spends most of its time inside a
    C-to-OCaml callback (adversary F7): it must be named after the function that started
    it (FIBER-CB), never after the callback's (CALLBACK-WORK). *)
 
-open Effect
-open Effect.Deep
-
-type _ Effect.t += Yield : unit Effect.t
-
-let yield () = perform Yield
-
-let ready : (unit -> unit) Queue.t = Queue.create ()
-
-let spawn f =
-  Queue.push (fun () ->
-      match_with f ()
-        { retc = (fun () -> ());
-          exnc = raise;
-          effc = (fun (type a) (e : a Effect.t) ->
-            match e with
-            | Yield -> Some (fun (k : (a, unit) continuation) ->
-                Queue.push (fun () -> continue k ()) ready)
-            | _ -> None) }) ready
-
 let finished = ref false
 let ticks = ref 0
 
 let ticker () = (* FIBER-TICKER *)
-  while not !finished do incr ticks; yield () done
+  while not !finished do incr ticks; Obs_sched.yield () done
 
 let other_ticker () = (* FIBER-OTHER-TICKER *)
-  while not !finished do incr ticks; yield () done
+  while not !finished do incr ticks; Obs_sched.yield () done
 
 let worker n () = (* FIBER-WORKER *)
   let acc = ref 0 in
   for i = 1 to n do
     for k = 1 to 1000 do acc := (!acc + k * i) land 0xFFFF done;
-    yield ()
+    Obs_sched.yield ()
   done;
   ignore (Sys.opaque_identity !acc)
 
@@ -52,7 +32,7 @@ let in_callback () = (* CALLBACK-WORK *)
   ignore (Sys.opaque_identity !x)
 
 let cb_fiber () = (* FIBER-CB *)
-  for _ = 1 to 150 do run_callback in_callback; yield () done;
+  for _ = 1 to 150 do run_callback in_callback; Obs_sched.yield () done;
   finished := true
 
 let hog () = (* FIBER-HOG *)
@@ -63,11 +43,7 @@ let hog () = (* FIBER-HOG *)
 
 let () =
   let mode = if Array.length Sys.argv > 1 then Sys.argv.(1) else "" in
-  spawn (if mode = "swap" then other_ticker else ticker);
-  if mode = "callback" then spawn cb_fiber
-  else begin
-    for _ = 1 to 3 do spawn (worker 40) done;
-    spawn hog
-  end;
-  while not (Queue.is_empty ready) do (Queue.pop ready) () done;
+  Obs_sched.run_fibers
+    ((if mode = "swap" then other_ticker else ticker)
+     :: (if mode = "callback" then [ cb_fiber ] else [ worker 40; worker 40; worker 40; hog ]));
   Printf.printf "fiber_names: done, %d ticks\n" !ticks

@@ -16,7 +16,7 @@ alloc_line=$(marker_line 'ALLOC-LOOP')
 
 # run_shim ENV... : runs the program preempted at 1 ms, stdout to out.txt, stderr err.txt.
 run_shim() {
-    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms OCPREEMPT_YIELD=Hog_sites.yield "$@" \
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms OCPREEMPT_YIELD=Obs_sched.yield "$@" \
         "$T_PROGRAM" >out.txt 2>err.txt ||
         { cat err.txt >&2; fail "program exited with $?"; }
     grep -qx 'hog_sites: done' out.txt || fail "program output: $(cat out.txt)"
@@ -83,7 +83,7 @@ shim, program, work = sys.argv[1:4]
 def run(quantum):
     path = os.path.join(work, f"stats-{quantum}.json")
     env = dict(os.environ, LD_PRELOAD=shim, OCPREEMPT_QUANTUM=quantum,
-               OCPREEMPT_YIELD="Hog_sites.yield", OCPREEMPT_STATS=path,
+               OCPREEMPT_YIELD="Obs_sched.yield", OCPREEMPT_STATS=path,
                OCPREEMPT_STATS_FORMAT="json")
     p = subprocess.Popen([program], env=env, stdout=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
@@ -236,7 +236,7 @@ PY
 # parent's main thread has tid = its pid; the child forked from it has tid = its own pid).
 # The twin: the same foreign-thread check on the parent's own file must bite.
 case_chrome_trace_short_fork() {
-    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Short_fork.yield OCPREEMPT_QUANTUM=1ms \
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_YIELD=Obs_sched.yield OCPREEMPT_QUANTUM=1ms \
         OCPREEMPT_TRACE="$T_WORK/run.json" OCPREEMPT_TRACE_FORMAT=chrome \
         "$T_SHORT_FORK" >out.txt 2>err.txt || { cat err.txt >&2; fail "program exited with $?"; }
     grep -q '^short_fork: child done' out.txt || fail "program output: $(cat out.txt)"

@@ -4,36 +4,14 @@
    every track it has (a thread_name per tid with slices) and hold only its own records.
    With the argument [nofork] it does not fork (the parent's file alone). *)
 
-open Effect
-open Effect.Deep
-
-type _ Effect.t += Yield : unit Effect.t
-
-let yield () = perform Yield
-
-let ready : (unit -> unit) Queue.t = Queue.create ()
-
-let spawn f =
-  Queue.push (fun () ->
-      match_with f ()
-        { retc = (fun () -> ());
-          exnc = raise;
-          effc = (fun (type a) (e : a Effect.t) ->
-            match e with
-            | Yield -> Some (fun (k : (a, unit) continuation) ->
-                Queue.push (fun () -> continue k ()) ready)
-            | _ -> None) }) ready
-
-let rec run () = match Queue.take_opt ready with Some f -> f (); run () | None -> ()
-
 let total = ref 0
 
 (* A few fibers, each yielding twice: a handful of switches, well under a millisecond. *)
 let some_fibers who =
-  for i = 1 to 4 do
-    spawn (fun () -> total := !total + i; yield (); total := !total + i; yield ())
-  done;
-  run ();
+  Obs_sched.run_fibers
+    (List.init 4 (fun j () ->
+         let i = j + 1 in
+         total := !total + i; Obs_sched.yield (); total := !total + i; Obs_sched.yield ()));
   Printf.printf "short_fork: %s done %d\n%!" who !total
 
 let () =

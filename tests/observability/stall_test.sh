@@ -21,7 +21,7 @@ fail() { printf 'FAIL %s: %s\n' "$case" "$*" >&2; exit 1; }
 run_shim() {
     local mode=$1
     shift
-    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms OCPREEMPT_YIELD=C_stall.yield "$@" \
+    env LD_PRELOAD="$T_SHIM" OCPREEMPT_QUANTUM=1ms OCPREEMPT_YIELD=Obs_sched.yield "$@" \
         "$T_PROGRAM" "$mode" "$spin_ms" >out.txt 2>err.txt ||
         { cat err.txt >&2; fail "program exited with $?"; }
     grep -qx 'c_stall: done' out.txt || fail "program output: $(cat out.txt)"
