@@ -71,6 +71,14 @@ int fiber_log_prepare(int slots);
 /* The log of record slot `index` (NULL when off). */
 struct fiber_log *fiber_log_of_slot(int index);
 
+/* Hook side: the fiber id the monitor asks a name for and has not been answered (0:
+ * none). The monitor stores the id before it posts its interrupt. */
+static inline uint64_t fiber_log_name_wanted(struct fiber_log *log)
+{
+    uint64_t id = atomic_load_explicit(&log->name_want_id, memory_order_acquire);
+    return id == atomic_load_explicit(&log->name_done_id, memory_order_relaxed) ? 0 : id;
+}
+
 /* Hook side: appends an event (plain stores, then the count). */
 static inline void fiber_log_event(struct fiber_log *log, const struct fiber_event *e)
 {

@@ -208,8 +208,8 @@ static uintptr_t name_running(struct fiber_log *log, uintptr_t stack)
  * safe point, where the shim never walks a stack in place. Returns whether it asked. */
 static bool serve_name_request(struct fiber_log *log, void *ds)
 {
-    uint64_t id = atomic_load_explicit(&log->name_want_id, memory_order_acquire);
-    if (id == 0 || id == atomic_load_explicit(&log->name_done_id, memory_order_relaxed))
+    uint64_t id = fiber_log_name_wanted(log);
+    if (id == 0)
         return false;
     (void)ds;
     uintptr_t stack = atomic_load_explicit(&log->name_want_stack, memory_order_relaxed);
@@ -232,10 +232,7 @@ static void settle_post(struct thread_record *t, void *ds)
         return;
     }
     runtime_interrupt_clear(ds);
-    struct fiber_log *log = t->fiber_log;
-    bool name_pending = log && atomic_load(&log->name_want_id) != 0 &&
-                        atomic_load(&log->name_want_id) != atomic_load(&log->name_done_id);
-    if (atomic_load(&t->want) || name_pending)
+    if (atomic_load(&t->want) || (t->fiber_log && fiber_log_name_wanted(t->fiber_log)))
         runtime_interrupt_post(ds);
 }
 
@@ -323,8 +320,6 @@ static void serve_pending(struct thread_record *t, void *ds, int domain,
     log_verdict(t, ds, v, site);
     if (self_due)
         self_clock_settle(t, ds, v == PREEMPT, v == SKIP_NOT_SAFEPOINT);
-    if (self_due && v == SKIP_NOT_SAFEPOINT)
-        request_look_soon(t);
     if (v != PREEMPT) {
         if (!chaos_enabled() && v != SKIP_MAIN_FIBER) {   /* the monitor retries sooner */
             atomic_store_explicit(&t->last_refusal, (int)verdict_counter[v],

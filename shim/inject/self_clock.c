@@ -30,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "request.h"
 #include "runtime.h"
 #include "runtime_hooks.h"
 #include "stats.h"
@@ -263,5 +264,6 @@ void self_clock_settle(struct thread_record *t, void *ds, bool preempted, bool i
            half its preemptions, run p50 3.6 Q against 1.1 Q watcher-only). */
         atomic_store_explicit(DS_ATOMIC(ds, young_limit), UINTPTR_MAX, memory_order_release);
         atomic_store_explicit(&t->clock_trip_tsc, 0, memory_order_relaxed);
+        request_look_soon(t);        /* the monitor may be backed off for this run */
     }
 }

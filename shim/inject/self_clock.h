@@ -56,7 +56,8 @@ bool self_clock_trip(struct thread_record *t, void *ds, bool requested);
 
 /* After a due trip, `preempted` (the run ends; the next starts at the switch) or refused
  * (the same fiber retries): the next trip an eighth of a quantum of allocation later, or,
- * refused because the hook ran from C (`in_c`), at the next OCaml poll. */
+ * refused because the hook ran from C (`in_c`), at the next OCaml poll, the run handed
+ * back to the monitor (request_look_soon). */
 void self_clock_settle(struct thread_record *t, void *ds, bool preempted, bool in_c);
 
 /* Does t's next trip need our interrupt posted from now on? */
