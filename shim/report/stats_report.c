@@ -55,11 +55,11 @@ void stats_prepare(void)
     memset(&report, 0, sizeof report);
 }
 
-/* Adds histogram h (LATENCY_BUCKETS) into sum; returns its number of samples. */
-static uint64_t add_histogram(uint64_t *sum, const _Atomic uint32_t *h)
+/* Adds histogram h (`buckets` of them) into sum; returns its number of samples. */
+static uint64_t add_histogram(uint64_t *sum, const _Atomic uint32_t *h, size_t buckets)
 {
     uint64_t n = 0;
-    for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+    for (size_t i = 0; i < buckets; i++) {
         uint32_t v = atomic_load_explicit(&h[i], memory_order_relaxed);
         sum[i] += v;
         n += v;
@@ -67,43 +67,36 @@ static uint64_t add_histogram(uint64_t *sum, const _Atomic uint32_t *h)
     return n;
 }
 
-static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
+/* The bucket holding quantile q of `total` samples (total > 0). */
+static size_t quantile_bucket(const uint64_t *hist, size_t buckets, uint64_t total, double q)
 {
-    if (total == 0)
-        return 0;
     uint64_t rank = (uint64_t)(q * (double)(total - 1)), seen = 0;
-    for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+    for (size_t i = 0; i < buckets; i++) {
         seen += hist[i];
         if (seen > rank)
-            return bucket_floor_us(i);
+            return i;
     }
-    return bucket_floor_us(LATENCY_BUCKETS - 1);
+    return buckets - 1;
+}
+
+static uint64_t percentile(const uint64_t *hist, uint64_t total, double q)
+{
+    return total ? bucket_floor_us(quantile_bucket(hist, LATENCY_BUCKETS, total, q)) : 0;
 }
 
 /* The preempted runs' p50 and p99 (bucket floors, stats.h). */
 static void summarise_runs(const struct domain_stats *const *ds, size_t n, struct summary *out)
 {
-    uint64_t *runs = report.runs, total = 0;
+    uint64_t total = 0;
     memset(report.runs, 0, sizeof report.runs);
     for (size_t k = 0; k < n; k++)
-        for (size_t i = 0; i < RUN_BUCKETS; i++) {
-            uint32_t v = atomic_load_explicit(&ds[k]->preempted_run[i], memory_order_relaxed);
-            runs[i] += v;
-            total += v;
-        }
+        total += add_histogram(report.runs, ds[k]->preempted_run, RUN_BUCKETS);
     out->preempted_runs = total;
-    const double at[2] = { 0.50, 0.99 };
-    uint64_t *into[2] = { &out->run_p50_ns, &out->run_p99_ns };
-    for (int p = 0; p < 2 && total; p++) {
-        uint64_t rank = (uint64_t)(at[p] * (double)(total - 1)), seen = 0;
-        for (size_t i = 0; i < RUN_BUCKETS; i++) {
-            seen += runs[i];
-            if (seen > rank) {
-                *into[p] = stats_run_bucket_floor_ns(i, shim_config.quantum_ns);
-                break;
-            }
-        }
-    }
+    if (!total)
+        return;
+    uint64_t q = shim_config.quantum_ns;
+    out->run_p50_ns = stats_run_bucket_floor_ns(quantile_bucket(report.runs, RUN_BUCKETS, total, 0.50), q);
+    out->run_p99_ns = stats_run_bucket_floor_ns(quantile_bucket(report.runs, RUN_BUCKETS, total, 0.99), q);
 }
 
 static void summarise(const struct domain_stats *const *ds, size_t n, struct summary *out)
@@ -127,8 +120,8 @@ static void summarise(const struct domain_stats *const *ds, size_t n, struct sum
         uint64_t m = atomic_load(&ds[k]->latency_max_ticks);
         if (m > max_ticks)
             max_ticks = m;
-        out->samples += add_histogram(hist, ds[k]->latency);
-        to_hook_samples += add_histogram(to_hook, ds[k]->to_hook);
+        out->samples += add_histogram(hist, ds[k]->latency, LATENCY_BUCKETS);
+        to_hook_samples += add_histogram(to_hook, ds[k]->to_hook, LATENCY_BUCKETS);
     }
     out->latency_max_ns = stats_ticks_to_ns(max_ticks);
     uint64_t hook_ticks = 0, hooks = 0, served_ticks = 0;

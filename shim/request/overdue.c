@@ -271,17 +271,15 @@ void overdue_look(struct thread_record *t)
     if (!main_fiber &&
         self_clocked(t, switch_tsc, now_tsc, prev_look_tsc, cpu_since_look) == CLOCKED_RUN) {
         /* Past the quantum although it trips. Within a quarter quantum past: its own trip,
-           aimed Q/32 past the deadline, is about to end the run (a request would race it,
+           aimed Q/64 past the deadline, is about to end the run (a request would race it,
            for nothing). Further: in C (a major slice, a stub), where neither its trip nor
            a request can land before it returns; the request makes that return call the
            hook at once. Either way the look keeps its back-off, so that a fiber whose time
            in C is long costs no wake per quantum (the run is stall_watch's to report). */
-        if (run < q + q / 4) {
-            back_off_clocked(l, now_ns, 0);
-            return;
+        if (run >= q + q / 4) {
+            request_issue(t, ds, stack, switches);
+            stall_watch_requested(t, ds, cpu);
         }
-        request_issue(t, ds, stack, switches);
-        stall_watch_requested(t, ds, cpu);
         back_off_clocked(l, now_ns, 0);
         return;
     }
