@@ -103,11 +103,6 @@ static void (*displaced_hook(enum runtime_hook which, int back))(void)
     return back < n ? atomic_load(&displaced[which][n - 1 - back]) : NULL;
 }
 
-void (*runtime_hook_previous(enum runtime_hook which))(void)
-{
-    return displaced_hook(which, 0);
-}
-
 /* Per thread, per hook: how deep this thread is in calls of displaced hooks. */
 static __thread uint8_t call_depth[RUNTIME_HOOK_COUNT]
     __attribute__((tls_model("initial-exec")));

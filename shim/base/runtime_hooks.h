@@ -9,7 +9,7 @@
  * (constructor context), so that every thread that must re-chain them (the monitor at
  * each pass, the pthread_create wrapper, the pthread_mutex_* interposers) calls this unit
  * and never up into those stages. Each body calls the hook it displaced first
- * (runtime_hook_previous: systhreads' own, which hands the runtime lock over).
+ * (runtime_hook_call_previous: systhreads' own, which hands the runtime lock over).
  *
  * Re-chaining: systhreads' initialisation replaces these slots without chaining ours;
  * runtime_hooks_rechain puts ours back, interrupt first, then enter before leave (an enter
@@ -44,9 +44,6 @@ void runtime_hooks_install_blocking(void (*enter)(void), void (*leave)(void));
 /* Puts `body` into caml_minor_gc_end_hook, chaining the one found. Returns false where the
  * runtime has no such slot. Constructor context. */
 bool runtime_hooks_install_minor_gc_end(void (*body)(void));
-
-/* The hook our body displaced (NULL: none), which the body calls first. Any thread. */
-void (*runtime_hook_previous(enum runtime_hook which))(void);
 
 /* Our body's first step: calls the hook it displaced. Re-entered through that hook (a
  * library that chained ours the usual way, saving and calling it, and that our
