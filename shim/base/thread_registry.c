@@ -107,6 +107,14 @@ static void raise_extent(int slots)
 
 static _Atomic unsigned long reclaimed_unread;
 
+/* The other side of the pin handshake: r's state was just changed; wait until the monitor
+ * is not looking at r (a look takes microseconds). */
+static void wait_unpinned(struct thread_record *r)
+{
+    while (atomic_load(&pinned) == r)
+        sched_yield();
+}
+
 /* A FREE record, else (the registry full of them) an EXITED one the monitor has not read
  * yet, once it is not reading it (the pin handshake, as for LEAVING); NULL: none. */
 static struct thread_record *claim_record(void)
@@ -118,8 +126,7 @@ static struct thread_record *claim_record(void)
             if (!atomic_compare_exchange_strong(&r->state, &expected, RECORD_CLAIMED))
                 continue;
             if (pass == 1) {
-                while (atomic_load(&pinned) == r)
-                    sched_yield();
+                wait_unpinned(r);
                 atomic_fetch_add(&reclaimed_unread, 1);
             }
             return r;
@@ -166,8 +173,7 @@ void thread_unregister_self(void)
     if (!r)
         return;
     atomic_store(&r->state, RECORD_LEAVING);
-    while (atomic_load(&pinned) == r)      /* a look takes microseconds */
-        sched_yield();
+    wait_unpinned(r);
     self_record = NULL;
     r->caml_state_slot = NULL;
     /* A thread ended by the runtime while inside the hook (since PR #12964 caml_shutdown
